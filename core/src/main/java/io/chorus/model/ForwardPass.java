@@ -1,0 +1,22 @@
+package io.chorus.model;
+
+/**
+ * What the engine needs of a model: one batched forward pass per step. Implementations read the
+ * K/V of earlier positions through each sequence's block table and write the new tokens' K/V at
+ * their slots before attending, so a token sees every position up to and including its own.
+ */
+public interface ForwardPass {
+    int vocabSize();
+
+    /** Tokens one KV-cache block holds. */
+    int blockSize();
+
+    /** Blocks in the paged KV cache this pass reads and writes. */
+    int numBlocks();
+
+    /**
+     * Runs the batch and writes the logits of each requested row:
+     * {@code logits[j * vocabSize() + v]} for j in [0, batch.numLogits()).
+     */
+    void forward(Batch batch, float[] logits);
+}

@@ -1,0 +1,68 @@
+package io.chorus.tensor;
+
+/**
+ * Tensor element types of GGUF/GGML with their exact block geometry: {@code blockSize} elements are
+ * stored in {@code typeSize} bytes. Only the types marked supported can be computed with; the rest
+ * are known by name so an error can say what a file holds.
+ */
+public enum GgmlType {
+    F32(0, 1, 4, true),
+    F16(1, 1, 2, true),
+    Q4_0(2, 32, 18, true),     // half d; u8 qs[16]
+    Q4_1(3, 32, 20, false),
+    Q5_0(6, 32, 22, false),
+    Q5_1(7, 32, 24, false),
+    Q8_0(8, 32, 34, true),     // half d; i8 qs[32]
+    Q8_1(9, 32, 36, false),
+    Q2_K(10, 256, 84, false),
+    Q3_K(11, 256, 110, false),
+    Q4_K(12, 256, 144, true),  // half d, dmin; u8 scales[12]; u8 qs[128]
+    Q5_K(13, 256, 176, true),  // half d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]
+    Q6_K(14, 256, 210, true),  // u8 ql[128]; u8 qh[64]; i8 scales[16]; half d
+    Q8_K(15, 256, 292, false),
+    IQ2_XXS(16, 256, 66, false),
+    IQ2_XS(17, 256, 74, false),
+    IQ3_XXS(18, 256, 98, false),
+    IQ1_S(19, 256, 50, false),
+    IQ4_NL(20, 32, 18, false),
+    IQ3_S(21, 256, 110, false),
+    IQ2_S(22, 256, 82, false),
+    IQ4_XS(23, 256, 136, false),
+    I8(24, 1, 1, false),
+    I16(25, 1, 2, false),
+    I32(26, 1, 4, false),
+    I64(27, 1, 8, false),
+    F64(28, 1, 8, false),
+    IQ1_M(29, 256, 56, false),
+    BF16(30, 1, 2, true),
+    TQ1_0(34, 256, 54, false),
+    TQ2_0(35, 256, 66, false);
+
+    public final int id;
+    public final int blockSize;
+    public final int typeSize;
+    public final boolean supported;
+
+    GgmlType(int id, int blockSize, int typeSize, boolean supported) {
+        this.id = id;
+        this.blockSize = blockSize;
+        this.typeSize = typeSize;
+        this.supported = supported;
+    }
+
+    private static final GgmlType[] BY_ID = new GgmlType[64];
+
+    static {
+        for (GgmlType t : values()) BY_ID[t.id] = t;
+    }
+
+    /** The type with this GGUF id, or null when the id is not a known GGML type. */
+    public static GgmlType fromId(int id) {
+        return id >= 0 && id < BY_ID.length ? BY_ID[id] : null;
+    }
+
+    /** Bytes taken by {@code elements} values; elements must be a multiple of the block size. */
+    public long bytesFor(long elements) {
+        return elements / blockSize * typeSize;
+    }
+}

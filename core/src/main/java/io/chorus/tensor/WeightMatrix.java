@@ -1,0 +1,53 @@
+package io.chorus.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix of {@code rows x cols} stored row-major in its GGUF block layout, read in place
+ * from the (memory-mapped) segment. Row r holds the weights of output feature r; in GGUF terms
+ * ne[0] = cols, ne[1] = rows.
+ *
+ * <p>The batched product is the heart of batching: {@link #matmul} multiplies the matrix by T
+ * activation rows at once, decoding each weight block once for all T rows.
+ */
+public abstract class WeightMatrix {
+    protected final String name;
+    protected final MemorySegment data;
+    protected final int rows;
+    protected final int cols;
+
+    protected WeightMatrix(String name, MemorySegment data, int rows, int cols) {
+        this.name = name;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    public final String name() { return name; }
+    public final int rows() { return rows; }
+    public final int cols() { return cols; }
+    public final MemorySegment data() { return data; }
+    public abstract GgmlType type();
+
+    /** Bytes of one stored row. */
+    public final long rowBytes() {
+        return type().bytesFor(cols);
+    }
+
+    /**
+     * For output rows r in [r0, r1) and tokens t in [0, T):
+     * {@code out[t * outStride + r] = sum_c W[r][c] * x[t * cols + c]}.
+     * Called concurrently by kernel workers on disjoint row ranges; must not allocate.
+     */
+    public abstract void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1);
+
+    /** Writes the float values of row r into dst[off .. off + cols). */
+    public abstract void dequantizeRow(int r, float[] dst, int off);
+
+    /** out[t][rows] = W x[t] for t in [0, T), rows split over the pool's workers. */
+    public final void matmul(WorkerPool pool, float[] x, int T, float[] out) {
+        // Split in chunks of 16 rows so K-quant and tile kernels always see whole row tiles.
+        int chunks = (rows + 15) / 16;
+        pool.run(chunks, (w, from, to) -> matmul(x, T, out, rows, from * 16, Math.min(rows, to * 16)));
+    }
+}
