@@ -23,6 +23,46 @@ public abstract class WeightMatrix {
         this.cols = cols;
     }
 
+    /**
+     * The matrix of the given type over {@code data} (read in place, not copied).
+     *
+     * @throws IllegalArgumentException when the type is not supported, cols is not a multiple of
+     *     the type's block size, or data does not hold exactly rows x cols values of the type
+     */
+    public static WeightMatrix of(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+        if (!type.supported) {
+            StringBuilder ok = new StringBuilder();
+            for (GgmlType t : GgmlType.values()) {
+                if (t.supported) ok.append(ok.isEmpty() ? "" : ", ").append(t.name());
+            }
+            throw new IllegalArgumentException("tensor " + name + " has type " + type
+                    + ", which Chorus does not support; supported: " + ok);
+        }
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("tensor " + name + " (" + type + ") has a negative shape " + rows + " x " + cols);
+        }
+        if (cols % type.blockSize != 0) {
+            throw new IllegalArgumentException("tensor " + name + " (" + type + ") has " + cols
+                    + " columns, not a multiple of the block size " + type.blockSize);
+        }
+        long expected = type.bytesFor((long) rows * cols);
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("tensor " + name + " (" + type + ", " + rows + " x " + cols
+                    + ") needs " + expected + " bytes, got " + data.byteSize());
+        }
+        return switch (type) {
+            case F32 -> new F32Matrix(name, data, rows, cols);
+            case F16 -> new F16Matrix(name, data, rows, cols);
+            case BF16 -> new BF16Matrix(name, data, rows, cols);
+            case Q8_0 -> new Q8_0Matrix(name, data, rows, cols);
+            case Q4_0 -> new Q4_0Matrix(name, data, rows, cols);
+            case Q4_K -> new Q4_KMatrix(name, data, rows, cols);
+            case Q5_K -> new Q5_KMatrix(name, data, rows, cols);
+            case Q6_K -> new Q6_KMatrix(name, data, rows, cols);
+            default -> throw new IllegalStateException("supported type without a kernel: " + type);
+        };
+    }
+
     public final String name() { return name; }
     public final int rows() { return rows; }
     public final int cols() { return cols; }

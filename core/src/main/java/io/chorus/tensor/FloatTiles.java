@@ -1,0 +1,121 @@
+package io.chorus.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Register-tiled float micro-kernels shared by every weight type: weight rows already decoded to
+ * floats (in a per-thread scratch array) times activation rows. Accumulators are local variables
+ * (never arrays of vectors) so C2 keeps them in registers; a 4 rows x 4 tokens tile uses 16
+ * accumulators + 4 weight + 1 activation registers, within AVX-512's 32.
+ *
+ * <p>All kernels compute the partial dot products over columns [c0, c1) and either store them
+ * ({@code add == false}) or add them to {@code out[t * outStride + r]}.
+ */
+final class FloatTiles {
+    private FloatTiles() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    static final int L = F.length();
+
+    /** 4 weight rows (w + wOff + i*cols) x 4 tokens (x + (t0+j)*cols). */
+    static void k4x4(float[] w, int wOff, int cols, float[] x, int t0, float[] out, int outStride, int r,
+                     int c0, int c1, boolean add) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int w0 = wOff, w1 = wOff + cols, w2 = wOff + 2 * cols, w3 = wOff + 3 * cols;
+        int x0 = t0 * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        int c = c0;
+        int ub = c0 + ((c1 - c0) & ~(L - 1));
+        for (; c < ub; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, w, w0 + c);
+            FloatVector v1 = FloatVector.fromArray(F, w, w1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, w, w2 + c);
+            FloatVector v3 = FloatVector.fromArray(F, w, w3 + c);
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a00 = v0.fma(xv, a00); a10 = v1.fma(xv, a10); a20 = v2.fma(xv, a20); a30 = v3.fma(xv, a30);
+            xv = FloatVector.fromArray(F, x, x1 + c);
+            a01 = v0.fma(xv, a01); a11 = v1.fma(xv, a11); a21 = v2.fma(xv, a21); a31 = v3.fma(xv, a31);
+            xv = FloatVector.fromArray(F, x, x2 + c);
+            a02 = v0.fma(xv, a02); a12 = v1.fma(xv, a12); a22 = v2.fma(xv, a22); a32 = v3.fma(xv, a32);
+            xv = FloatVector.fromArray(F, x, x3 + c);
+            a03 = v0.fma(xv, a03); a13 = v1.fma(xv, a13); a23 = v2.fma(xv, a23); a33 = v3.fma(xv, a33);
+        }
+        float s00 = a00.reduceLanes(VectorOperators.ADD), s01 = a01.reduceLanes(VectorOperators.ADD);
+        float s02 = a02.reduceLanes(VectorOperators.ADD), s03 = a03.reduceLanes(VectorOperators.ADD);
+        float s10 = a10.reduceLanes(VectorOperators.ADD), s11 = a11.reduceLanes(VectorOperators.ADD);
+        float s12 = a12.reduceLanes(VectorOperators.ADD), s13 = a13.reduceLanes(VectorOperators.ADD);
+        float s20 = a20.reduceLanes(VectorOperators.ADD), s21 = a21.reduceLanes(VectorOperators.ADD);
+        float s22 = a22.reduceLanes(VectorOperators.ADD), s23 = a23.reduceLanes(VectorOperators.ADD);
+        float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
+        float s32 = a32.reduceLanes(VectorOperators.ADD), s33 = a33.reduceLanes(VectorOperators.ADD);
+        for (; c < c1; c++) { // column tail (plain types whose cols is not a multiple of 16)
+            float q0 = w[w0 + c], q1 = w[w1 + c], q2 = w[w2 + c], q3 = w[w3 + c];
+            float y0 = x[x0 + c], y1 = x[x1 + c], y2 = x[x2 + c], y3 = x[x3 + c];
+            s00 += q0 * y0; s01 += q0 * y1; s02 += q0 * y2; s03 += q0 * y3;
+            s10 += q1 * y0; s11 += q1 * y1; s12 += q1 * y2; s13 += q1 * y3;
+            s20 += q2 * y0; s21 += q2 * y1; s22 += q2 * y2; s23 += q2 * y3;
+            s30 += q3 * y0; s31 += q3 * y1; s32 += q3 * y2; s33 += q3 * y3;
+        }
+        int o0 = t0 * outStride + r, o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
+        if (add) {
+            out[o0] += s00; out[o0 + 1] += s10; out[o0 + 2] += s20; out[o0 + 3] += s30;
+            out[o1] += s01; out[o1 + 1] += s11; out[o1 + 2] += s21; out[o1 + 3] += s31;
+            out[o2] += s02; out[o2 + 1] += s12; out[o2 + 2] += s22; out[o2 + 3] += s32;
+            out[o3] += s03; out[o3 + 1] += s13; out[o3 + 2] += s23; out[o3 + 3] += s33;
+        } else {
+            out[o0] = s00; out[o0 + 1] = s10; out[o0 + 2] = s20; out[o0 + 3] = s30;
+            out[o1] = s01; out[o1 + 1] = s11; out[o1 + 2] = s21; out[o1 + 3] = s31;
+            out[o2] = s02; out[o2 + 1] = s12; out[o2 + 2] = s22; out[o2 + 3] = s32;
+            out[o3] = s03; out[o3 + 1] = s13; out[o3 + 2] = s23; out[o3 + 3] = s33;
+        }
+    }
+
+    /** 4 weight rows x 1 token; two accumulators per row hide FMA latency. */
+    static void k4x1(float[] w, int wOff, int cols, float[] x, int t, float[] out, int outStride, int r,
+                     int c0, int c1, boolean add) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int w0 = wOff, w1 = wOff + cols, w2 = wOff + 2 * cols, w3 = wOff + 3 * cols;
+        int x0 = t * cols;
+        int c = c0;
+        int ub = c0 + ((c1 - c0) & ~(L - 1));
+        for (; c < ub; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+            a0 = FloatVector.fromArray(F, w, w0 + c).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, w1 + c).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, w, w2 + c).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, w, w3 + c).fma(xv, a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; c < c1; c++) {
+            float y = x[x0 + c];
+            s0 += w[w0 + c] * y; s1 += w[w1 + c] * y; s2 += w[w2 + c] * y; s3 += w[w3 + c] * y;
+        }
+        int o = t * outStride + r;
+        if (add) {
+            out[o] += s0; out[o + 1] += s1; out[o + 2] += s2; out[o + 3] += s3;
+        } else {
+            out[o] = s0; out[o + 1] = s1; out[o + 2] = s2; out[o + 3] = s3;
+        }
+    }
+
+    /** 1 weight row x 1 token (row tails). */
+    static void k1x1(float[] w, int wOff, int cols, float[] x, int t, float[] out, int outStride, int r,
+                     int c0, int c1, boolean add) {
+        FloatVector a0 = FloatVector.zero(F);
+        int x0 = t * cols;
+        int c = c0;
+        int ub = c0 + ((c1 - c0) & ~(L - 1));
+        for (; c < ub; c += L) {
+            a0 = FloatVector.fromArray(F, w, wOff + c).fma(FloatVector.fromArray(F, x, x0 + c), a0);
+        }
+        float s = a0.reduceLanes(VectorOperators.ADD);
+        for (; c < c1; c++) s += w[wOff + c] * x[x0 + c];
+        int o = t * outStride + r;
+        if (add) out[o] += s; else out[o] = s;
+    }
+}

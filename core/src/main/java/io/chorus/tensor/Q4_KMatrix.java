@@ -1,0 +1,67 @@
+package io.chorus.tensor;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_K weights. Super-block of 256 values in 144 bytes:
+ * {@code half d; half dmin; u8 scales[12]; u8 qs[128]}.
+ * Eight sub-blocks of 32 have a 6-bit scale sc and min m packed in scales (see {@link #scaleMin}).
+ * Values come in 4 chunks of 64: chunk c uses qs[32c .. 32c+32); its low nibbles are sub-block 2c,
+ * high nibbles sub-block 2c+1; y = d * sc * q - dmin * m.
+ */
+public final class Q4_KMatrix extends TiledMatrix {
+    static final int BLOCK = 256, BYTES = 144;
+
+    public Q4_KMatrix(String name, MemorySegment data, int rows, int cols) {
+        super(name, data, rows, cols);
+    }
+
+    @Override
+    public GgmlType type() { return GgmlType.Q4_K; }
+
+    /**
+     * The 6-bit scale (low 8 bits of the result) and min (bits 8..15) of sub-block j from the 12
+     * packed scale bytes at offset s. Shared with Q5_K.
+     */
+    static int scaleMin(MemorySegment data, long s, int j) {
+        int sc, m;
+        if (j < 4) {
+            sc = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j) & 63;
+            m = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j + 4) & 63;
+        } else {
+            int a = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j + 4) & 0xFF;
+            int lo = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j - 4) & 0xFF;
+            int hi = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j) & 0xFF;
+            sc = (a & 0xF) | ((lo >> 6) << 4);
+            m = (a >> 4) | ((hi >> 6) << 4);
+        }
+        return sc | (m << 8);
+    }
+
+    @Override
+    public void dequantizeRow(int r, float[] dst, int off) {
+        long b = r * rowBytes;
+        for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
+            float d = half(b), dmin = half(b + 2);
+            long qs = b + 16;
+            for (int chunk = 0; chunk < 4; chunk++) {
+                int sm0 = scaleMin(data, b + 4, 2 * chunk), sm1 = scaleMin(data, b + 4, 2 * chunk + 1);
+                float d0 = d * (sm0 & 0xFF), m0 = dmin * (sm0 >> 8);
+                float d1 = d * (sm1 & 0xFF), m1 = dmin * (sm1 >> 8);
+                int y = off + c + 64 * chunk;
+                for (int h = 0; h < 2; h++) {
+                    ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs + 32 * chunk + 16 * h, LE);
+                    FloatVector lo = (FloatVector) q.lanewise(VectorOperators.AND, (byte) 0x0F)
+                            .convertShape(VectorOperators.B2F, FloatTiles.F, 0);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4)
+                            .convertShape(VectorOperators.B2F, FloatTiles.F, 0);
+                    lo.mul(d0).sub(m0).intoArray(dst, y + 16 * h);
+                    hi.mul(d1).sub(m1).intoArray(dst, y + 32 + 16 * h);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package io.chorus.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Float values to GGUF block bytes for every supported type. Q8_0 and Q4_0 follow llama.cpp's
+ * reference quantizers; the K-quants use a simple round-to-nearest with a per-sub-block scale (and
+ * min), the scales themselves quantized against the super-block's d / dmin. They exist to write
+ * synthetic models and test data, not to reproduce llama.cpp's bytes.
+ */
+public final class Quantizer {
+    private Quantizer() {}
+
+    /** Block bytes of {@code x} (length a multiple of the type's block size) in the given type. */
+    public static byte[] quantize(GgmlType type, float[] x) {
+        if (x.length % type.blockSize != 0) {
+            throw new IllegalArgumentException(x.length + " values are not a multiple of the " + type + " block size " + type.blockSize);
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) type.bytesFor(x.length)).order(ByteOrder.LITTLE_ENDIAN);
+        int n = x.length / type.blockSize;
+        switch (type) {
+            case F32 -> { for (float v : x) out.putFloat(v); }
+            case F16 -> { for (float v : x) out.putShort(Float.floatToFloat16(v)); }
+            case BF16 -> { for (float v : x) out.putShort(toBf16(v)); }
+            case Q8_0 -> { for (int b = 0; b < n; b++) q8_0(x, b * 32, out); }
+            case Q4_0 -> { for (int b = 0; b < n; b++) q4_0(x, b * 32, out); }
+            case Q4_K -> { for (int b = 0; b < n; b++) qK(x, b * 256, out, false); }
+            case Q5_K -> { for (int b = 0; b < n; b++) qK(x, b * 256, out, true); }
+            case Q6_K -> { for (int b = 0; b < n; b++) q6_K(x, b * 256, out); }
+            default -> throw new IllegalArgumentException("no quantizer for " + type);
+        }
+        return out.array();
+    }
+
+    /** Round to nearest even bfloat16 (NaN kept quiet). */
+    static short toBf16(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        if (Float.isNaN(v)) return (short) ((bits >>> 16) | 0x40);
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** The float that a value stores as after a round trip through fp16. */
+    static float f16(float v) {
+        return Float.float16ToFloat(Float.floatToFloat16(v));
+    }
+
+    private static void q8_0(float[] x, int o, ByteBuffer out) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[o + j]));
+        float d = amax / 127f;
+        float id = d != 0 ? 1f / d : 0f;
+        out.putShort(Float.floatToFloat16(d));
+        for (int j = 0; j < 32; j++) out.put((byte) Math.round(x[o + j] * id));
+    }
+
+    private static void q4_0(float[] x, int o, ByteBuffer out) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
+        }
+        float d = max / -8f;
+        float id = d != 0 ? 1f / d : 0f;
+        out.putShort(Float.floatToFloat16(d));
+        for (int j = 0; j < 16; j++) {
+            int q0 = Math.min(15, (int) (x[o + j] * id + 8.5f));
+            int q1 = Math.min(15, (int) (x[o + j + 16] * id + 8.5f));
+            out.put((byte) (q0 | (q1 << 4)));
+        }
+    }
+
+    /**
+     * Q4_K (five = false) or Q5_K (five = true): per sub-block of 32 an affine map
+     * x ~ scale * q - min with q in [0, 15] or [0, 31].
+     */
+    private static void qK(float[] x, int o, ByteBuffer out, boolean five) {
+        int levels = five ? 31 : 15;
+        float[] scale = new float[8], min = new float[8];
+        float maxScale = 0, maxMin = 0;
+        for (int s = 0; s < 8; s++) {
+            float lo = 0, hi = 0; // include 0 so the min is >= 0 (stored as an unsigned 6-bit value)
+            for (int j = 0; j < 32; j++) {
+                lo = Math.min(lo, x[o + 32 * s + j]);
+                hi = Math.max(hi, x[o + 32 * s + j]);
+            }
+            scale[s] = (hi - lo) / levels;
+            min[s] = -lo;
+            maxScale = Math.max(maxScale, scale[s]);
+            maxMin = Math.max(maxMin, min[s]);
+        }
+        float d = f16(maxScale / 63f), dmin = f16(maxMin / 63f);
+        int[] sc = new int[8], m = new int[8];
+        for (int s = 0; s < 8; s++) {
+            // round the scale up so the largest value still fits in the levels
+            sc[s] = d > 0 ? Math.min(63, (int) Math.ceil(scale[s] / d - 1e-4f)) : 0;
+            m[s] = dmin > 0 ? Math.min(63, Math.round(min[s] / dmin)) : 0;
+        }
+        out.putShort(Float.floatToFloat16(d));
+        out.putShort(Float.floatToFloat16(dmin));
+        byte[] packed = new byte[12];
+        for (int j = 0; j < 4; j++) {
+            packed[j] = (byte) (sc[j] | ((sc[j + 4] >> 4) << 6));
+            packed[j + 4] = (byte) (m[j] | ((m[j + 4] >> 4) << 6));
+            packed[j + 8] = (byte) ((sc[j + 4] & 0xF) | ((m[j + 4] & 0xF) << 4));
+        }
+        out.put(packed);
+        int[] q = new int[256];
+        for (int s = 0; s < 8; s++) {
+            float ds = d * sc[s], dm = dmin * m[s];
+            for (int j = 0; j < 32; j++) {
+                int v = ds > 0 ? Math.round((x[o + 32 * s + j] + dm) / ds) : 0;
+                q[32 * s + j] = Math.max(0, Math.min(levels, v));
+            }
+        }
+        if (five) {
+            byte[] qh = new byte[32];
+            for (int chunk = 0; chunk < 4; chunk++) {
+                for (int l = 0; l < 32; l++) {
+                    if ((q[64 * chunk + l] & 16) != 0) qh[l] |= (byte) (1 << (2 * chunk));
+                    if ((q[64 * chunk + 32 + l] & 16) != 0) qh[l] |= (byte) (1 << (2 * chunk + 1));
+                }
+            }
+            out.put(qh);
+        }
+        for (int chunk = 0; chunk < 4; chunk++) {
+            for (int l = 0; l < 32; l++) {
+                out.put((byte) ((q[64 * chunk + l] & 0xF) | ((q[64 * chunk + 32 + l] & 0xF) << 4)));
+            }
+        }
+    }
+
+    /** Q6_K: per run of 16 values a signed int8 scale, q in [-32, 31]. */
+    private static void q6_K(float[] x, int o, ByteBuffer out) {
+        float[] scale = new float[16];
+        float amax = 0;
+        for (int s = 0; s < 16; s++) {
+            float a = 0, v = 0;
+            for (int j = 0; j < 16; j++) {
+                float y = x[o + 16 * s + j];
+                if (Math.abs(y) > a) { a = Math.abs(y); v = y; }
+            }
+            scale[s] = v / -32f; // the value of largest magnitude maps to q = -32 exactly
+            amax = Math.max(amax, Math.abs(scale[s]));
+        }
+        float d = f16(amax / 127f);
+        byte[] sc = new byte[16];
+        int[] q = new int[256];
+        for (int s = 0; s < 16; s++) {
+            int si = d > 0 ? Math.max(-128, Math.min(127, Math.round(scale[s] / d))) : 0;
+            sc[s] = (byte) si;
+            float ds = d * si;
+            for (int j = 0; j < 16; j++) {
+                int v = ds != 0 ? Math.round(x[o + 16 * s + j] / ds) : 0;
+                q[16 * s + j] = Math.max(-32, Math.min(31, v)) + 32;
+            }
+        }
+        byte[] ql = new byte[128], qh = new byte[64];
+        for (int h = 0; h < 2; h++) {
+            for (int l = 0; l < 32; l++) {
+                int y = 128 * h + l;
+                int q1 = q[y], q2 = q[y + 32], q3 = q[y + 64], q4 = q[y + 96];
+                ql[64 * h + l] = (byte) ((q1 & 0xF) | ((q3 & 0xF) << 4));
+                ql[64 * h + l + 32] = (byte) ((q2 & 0xF) | ((q4 & 0xF) << 4));
+                qh[32 * h + l] = (byte) ((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+            }
+        }
+        out.put(ql);
+        out.put(qh);
+        out.put(sc);
+        out.putShort(Float.floatToFloat16(d));
+    }
+}

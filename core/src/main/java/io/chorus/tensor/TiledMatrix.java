@@ -1,0 +1,82 @@
+package io.chorus.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Shared batched product for all weight types: a tile of 4 weight rows is decoded ONCE into a
+ * per-thread float scratch array (each type's vectorised {@link #dequantizeRow}) and then
+ * multiplied with all T activation rows by the register-tiled {@link FloatTiles} kernels.
+ *
+ * <p>Columns are processed in chunks of {@link #KC} so that the 4 decoded rows and the
+ * activations of a 4-token tile stay in L1 and the activations of all tokens of one chunk stay in
+ * L2 while the row tiles stream past. Types may override {@link #matvec} with a fused
+ * decode-and-dot kernel for the single-token case, which is bound by weight streaming.
+ */
+abstract class TiledMatrix extends WeightMatrix {
+    static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Decoded rows per tile. */
+    static final int ROWS = 4;
+    /** Column chunk; a multiple of every block size (256) and of the vector length. */
+    static final int KC = 1024;
+
+    /** Per-thread decode buffer; grows on first use per shape and is then reused (no allocation). */
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    protected final long rowBytes;
+
+    protected TiledMatrix(String name, MemorySegment data, int rows, int cols) {
+        super(name, data, rows, cols);
+        this.rowBytes = type().bytesFor(cols);
+    }
+
+    /** Reads the fp16 value at byte offset off. */
+    final float half(long off) {
+        return Float.float16ToFloat(data.get(LE_SHORT, off));
+    }
+
+    static float[] scratch(int n) {
+        float[] s = SCRATCH.get();
+        if (s.length < n) {
+            s = new float[n];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    @Override
+    public void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        if (T == 1 && matvec(x, out, r0, r1)) return;
+        float[] w = scratch(ROWS * cols);
+        int r = r0;
+        for (; r + ROWS <= r1; r += ROWS) {
+            for (int i = 0; i < ROWS; i++) dequantizeRow(r + i, w, i * cols);
+            for (int c0 = 0; c0 < cols; c0 += KC) {
+                int c1 = Math.min(cols, c0 + KC);
+                boolean add = c0 > 0;
+                int t = 0;
+                for (; t + 4 <= T; t += 4) FloatTiles.k4x4(w, 0, cols, x, t, out, outStride, r, c0, c1, add);
+                for (; t < T; t++) FloatTiles.k4x1(w, 0, cols, x, t, out, outStride, r, c0, c1, add);
+            }
+        }
+        for (; r < r1; r++) {
+            dequantizeRow(r, w, 0);
+            for (int c0 = 0; c0 < cols; c0 += KC) {
+                int c1 = Math.min(cols, c0 + KC);
+                for (int t = 0; t < T; t++) FloatTiles.k1x1(w, 0, cols, x, t, out, outStride, r, c0, c1, c0 > 0);
+            }
+        }
+    }
+
+    /**
+     * Optional fused single-token kernel: out[r] = W[r] . x for r in [r0, r1). Returns false when
+     * the type has none and the generic tiled path should be used.
+     */
+    protected boolean matvec(float[] x, float[] out, int r0, int r1) {
+        return false;
+    }
+}

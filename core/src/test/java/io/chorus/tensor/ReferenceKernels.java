@@ -1,0 +1,119 @@
+package io.chorus.tensor;
+
+/**
+ * Plain scalar dequantizers written straight from the GGUF block layouts, byte by byte, used as
+ * the reference the fast kernels are tested against. Deliberately shares no code with main.
+ */
+final class ReferenceKernels {
+    private ReferenceKernels() {}
+
+    static int u8(byte[] b, int i) { return b[i] & 0xFF; }
+
+    static float half(byte[] b, int i) {
+        return Float.float16ToFloat((short) (u8(b, i) | (u8(b, i + 1) << 8)));
+    }
+
+    /** All rows*cols values of a tensor stored in {@code type}. */
+    static float[] dequantize(GgmlType type, byte[] b, int n) {
+        float[] y = new float[n];
+        switch (type) {
+            case F32 -> {
+                for (int i = 0; i < n; i++) {
+                    int bits = u8(b, 4 * i) | u8(b, 4 * i + 1) << 8 | u8(b, 4 * i + 2) << 16 | u8(b, 4 * i + 3) << 24;
+                    y[i] = Float.intBitsToFloat(bits);
+                }
+            }
+            case F16 -> { for (int i = 0; i < n; i++) y[i] = half(b, 2 * i); }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) y[i] = Float.intBitsToFloat((u8(b, 2 * i) | u8(b, 2 * i + 1) << 8) << 16);
+            }
+            case Q8_0 -> {
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int o = 34 * blk;
+                    float d = half(b, o);
+                    for (int j = 0; j < 32; j++) y[32 * blk + j] = d * b[o + 2 + j];
+                }
+            }
+            case Q4_0 -> {
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int o = 18 * blk;
+                    float d = half(b, o);
+                    for (int j = 0; j < 16; j++) {
+                        y[32 * blk + j] = ((u8(b, o + 2 + j) & 0xF) - 8) * d;
+                        y[32 * blk + j + 16] = ((u8(b, o + 2 + j) >> 4) - 8) * d;
+                    }
+                }
+            }
+            case Q4_K, Q5_K -> {
+                boolean five = type == GgmlType.Q5_K;
+                int size = five ? 176 : 144;
+                for (int blk = 0; blk < n / 256; blk++) {
+                    int o = size * blk;
+                    float d = half(b, o), dmin = half(b, o + 2);
+                    int scales = o + 4, qh = o + 16, qs = five ? o + 48 : o + 16;
+                    for (int c = 0; c < 4; c++) {
+                        int is = 2 * c;
+                        for (int l = 0; l < 32; l++) {
+                            int q = u8(b, qs + 32 * c + l);
+                            int lo = q & 0xF, hi = q >> 4;
+                            if (five) {
+                                if ((u8(b, qh + l) & (1 << (2 * c))) != 0) lo += 16;
+                                if ((u8(b, qh + l) & (1 << (2 * c + 1))) != 0) hi += 16;
+                            }
+                            y[256 * blk + 64 * c + l] = d * sc(b, scales, is) * lo - dmin * m(b, scales, is);
+                            y[256 * blk + 64 * c + 32 + l] = d * sc(b, scales, is + 1) * hi - dmin * m(b, scales, is + 1);
+                        }
+                    }
+                }
+            }
+            case Q6_K -> {
+                for (int blk = 0; blk < n / 256; blk++) {
+                    int o = 210 * blk;
+                    float d = half(b, o + 208);
+                    for (int h = 0; h < 2; h++) {
+                        int ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h, y0 = 256 * blk + 128 * h;
+                        for (int l = 0; l < 32; l++) {
+                            int is = l / 16;
+                            int q1 = ((u8(b, ql + l) & 0xF) | (((u8(b, qh + l) >> 0) & 3) << 4)) - 32;
+                            int q2 = ((u8(b, ql + l + 32) & 0xF) | (((u8(b, qh + l) >> 2) & 3) << 4)) - 32;
+                            int q3 = ((u8(b, ql + l) >> 4) | (((u8(b, qh + l) >> 4) & 3) << 4)) - 32;
+                            int q4 = ((u8(b, ql + l + 32) >> 4) | (((u8(b, qh + l) >> 6) & 3) << 4)) - 32;
+                            y[y0 + l] = d * b[sc + is] * q1;
+                            y[y0 + l + 32] = d * b[sc + is + 2] * q2;
+                            y[y0 + l + 64] = d * b[sc + is + 4] * q3;
+                            y[y0 + l + 96] = d * b[sc + is + 6] * q4;
+                        }
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException(type.name());
+        }
+        return y;
+    }
+
+    static int sc(byte[] b, int s, int j) {
+        return j < 4 ? u8(b, s + j) & 63 : (u8(b, s + j + 4) & 0xF) | ((u8(b, s + j - 4) >> 6) << 4);
+    }
+
+    static int m(byte[] b, int s, int j) {
+        return j < 4 ? u8(b, s + j + 4) & 63 : (u8(b, s + j + 4) >> 4) | ((u8(b, s + j) >> 6) << 4);
+    }
+
+    /** out[t][r] in double precision, plus sum |w * x| (for a tolerance) in mag. */
+    static double[] matmul(float[] w, int rows, int cols, float[] x, int T, double[] mag) {
+        double[] out = new double[T * rows];
+        for (int t = 0; t < T; t++) {
+            for (int r = 0; r < rows; r++) {
+                double s = 0, a = 0;
+                for (int c = 0; c < cols; c++) {
+                    double p = (double) w[r * cols + c] * x[t * cols + c];
+                    s += p;
+                    a += Math.abs(p);
+                }
+                out[t * rows + r] = s;
+                mag[t * rows + r] = a;
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,296 @@
+package io.chorus.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class WeightMatrixTest {
+
+    static final EnumSet<GgmlType> SUPPORTED = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
+            GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+
+    static MemorySegment segment(byte[] bytes) {
+        MemorySegment s = Arena.ofAuto().allocate(bytes.length, 64);
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, s, 0, bytes.length);
+        return s;
+    }
+
+    static short randomHalf(Random rnd, float scale) {
+        return Float.floatToFloat16((float) (rnd.nextGaussian() * scale));
+    }
+
+    static void putHalf(byte[] b, int at, short h) {
+        b[at] = (byte) h;
+        b[at + 1] = (byte) (h >> 8);
+    }
+
+    /** Random block bytes: every quant bit pattern, with the fp16 scale fields set to sane values. */
+    static byte[] randomBlocks(GgmlType type, int n, Random rnd) {
+        if (type.blockSize == 1) {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
+            return Quantizer.quantize(type, x);
+        }
+        byte[] b = new byte[(int) type.bytesFor(n)];
+        rnd.nextBytes(b);
+        for (int o = 0; o < b.length; o += type.typeSize) {
+            switch (type) {
+                case Q8_0, Q4_0 -> putHalf(b, o, randomHalf(rnd, 0.05f));
+                case Q4_K, Q5_K -> { putHalf(b, o, randomHalf(rnd, 0.01f)); putHalf(b, o + 2, randomHalf(rnd, 0.01f)); }
+                case Q6_K -> putHalf(b, o + 208, randomHalf(rnd, 0.001f));
+                default -> throw new AssertionError(type);
+            }
+        }
+        return b;
+    }
+
+    static int colsFor(GgmlType type, boolean large) {
+        return switch (type.blockSize) {
+            case 1 -> large ? 1100 : 77;     // not a multiple of the vector length: column tails
+            case 32 -> large ? 1088 : 96;    // > 1024 crosses a column chunk
+            default -> large ? 1280 : 512;
+        };
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void dequantizeRowMatchesReference(GgmlType type) {
+        Random rnd = new Random(type.ordinal());
+        int rows = 5, cols = colsFor(type, true);
+        byte[] bytes = randomBlocks(type, rows * cols, rnd);
+        float[] ref = ReferenceKernels.dequantize(type, bytes, rows * cols);
+        WeightMatrix w = WeightMatrix.of("w", type, segment(bytes), rows, cols);
+        assertEquals(type, w.type());
+        float[] row = new float[cols + 2];
+        for (int r = 0; r < rows; r++) {
+            w.dequantizeRow(r, row, 1);
+            for (int c = 0; c < cols; c++) {
+                float e = ref[r * cols + c];
+                assertEquals(e, row[1 + c], Math.abs(e) * 1e-6f, type + " row " + r + " col " + c);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void matmulMatchesReference(GgmlType type) {
+        Random rnd = new Random(100 + type.ordinal());
+        for (boolean large : new boolean[] {false, true}) {
+            int rows = large ? 13 : 37, cols = colsFor(type, large);
+            byte[] bytes = randomBlocks(type, rows * cols, rnd);
+            float[] wf = ReferenceKernels.dequantize(type, bytes, rows * cols);
+            WeightMatrix w = WeightMatrix.of("w", type, segment(bytes), rows, cols);
+            for (int T : new int[] {1, 2, 3, 5, 8, 17}) {
+                float[] x = new float[T * cols];
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                double[] mag = new double[T * rows];
+                double[] ref = ReferenceKernels.matmul(wf, rows, cols, x, T, mag);
+                int[][] ranges = {{0, rows}, {3, rows - 2}, {rows - 1, rows}, {1, 6}};
+                for (int[] rg : ranges) {
+                    int stride = rows + 3;
+                    float[] out = new float[T * stride];
+                    Arrays.fill(out, Float.NaN);
+                    w.matmul(x, T, out, stride, rg[0], rg[1]);
+                    for (int t = 0; t < T; t++) {
+                        for (int r = 0; r < stride; r++) {
+                            float got = out[t * stride + r];
+                            String where = type + " " + rows + "x" + cols + " T=" + T + " rows [" + rg[0] + "," + rg[1] + ") t=" + t + " r=" + r;
+                            if (r < rg[0] || r >= rg[1]) {
+                                assertThat(got).as(where + " must be untouched").isNaN();
+                            } else {
+                                double e = ref[t * rows + r];
+                                assertEquals(e, got, 1e-5 * mag[t * rows + r] + 1e-6, where);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "Q8_0", "Q4_K", "Q6_K"})
+    void poolMatmulMatchesReference(GgmlType type) {
+        Random rnd = new Random(7);
+        int rows = 83, cols = colsFor(type, false), T = 6;
+        byte[] bytes = randomBlocks(type, rows * cols, rnd);
+        float[] wf = ReferenceKernels.dequantize(type, bytes, rows * cols);
+        WeightMatrix w = WeightMatrix.of("w", type, segment(bytes), rows, cols);
+        float[] x = new float[T * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        double[] mag = new double[T * rows];
+        double[] ref = ReferenceKernels.matmul(wf, rows, cols, x, T, mag);
+        float[] out = new float[T * rows];
+        try (WorkerPool pool = new WorkerPool(2)) {
+            w.matmul(pool, x, T, out);
+        }
+        for (int i = 0; i < out.length; i++) assertEquals(ref[i], out[i], 1e-5 * mag[i] + 1e-6, "index " + i);
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    void quantizeRoundTripIsClose(GgmlType type) {
+        Random rnd = new Random(3);
+        int n = 256 * 16;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextGaussian() * 0.02);
+        float[] y = ReferenceKernels.dequantize(type, Quantizer.quantize(type, x), n);
+        double err = 0, sig = 0;
+        for (int i = 0; i < n; i++) {
+            err += (x[i] - y[i]) * (double) (x[i] - y[i]);
+            sig += x[i] * (double) x[i];
+        }
+        double rel = Math.sqrt(err / sig);
+        double limit = switch (type) {
+            case F32 -> 0;
+            case F16 -> 1e-3;
+            case BF16 -> 5e-3;
+            case Q8_0 -> 0.01;
+            case Q6_K -> 0.04;
+            case Q5_K -> 0.06;
+            case Q4_0, Q4_K -> 0.12;
+            default -> throw new AssertionError();
+        };
+        assertThat(rel).as(type + " relative RMS error").isLessThanOrEqualTo(limit);
+    }
+
+    @Test
+    void quantizersEncodeExactValues() {
+        float[] x = new float[32];
+        for (int i = 0; i < 32; i++) x[i] = i - 16; // -16..15: Q8_0 d = 16/127
+        float[] y = ReferenceKernels.dequantize(GgmlType.Q8_0, Quantizer.quantize(GgmlType.Q8_0, x), 32);
+        for (int i = 0; i < 32; i++) assertEquals(x[i], y[i], 0.07f);
+        for (int i = 0; i < 32; i++) x[i] = (i % 16) - 8; // -8..7: Q4_0 is exact with d = 1
+        y = ReferenceKernels.dequantize(GgmlType.Q4_0, Quantizer.quantize(GgmlType.Q4_0, x), 32);
+        assertThat(y).containsExactly(x);
+    }
+
+    // ---- hand-built blocks with values computed by hand ----
+
+    @Test
+    void q8_0HandBlock() {
+        byte[] b = new byte[34];
+        putHalf(b, 0, Float.floatToFloat16(0.5f));
+        b[2] = 3; b[3] = -4; b[33] = 127;
+        float[] row = dequant(GgmlType.Q8_0, b, 32);
+        assertEquals(1.5f, row[0]);
+        assertEquals(-2f, row[1]);
+        assertEquals(0f, row[2]);
+        assertEquals(63.5f, row[31]);
+    }
+
+    @Test
+    void q4_0HandBlock() {
+        byte[] b = new byte[18];
+        putHalf(b, 0, Float.floatToFloat16(2f));
+        b[2] = (byte) 0xF3;  // j=0: low 3 -> (3-8)*2 = -10, j=16: high 15 -> (15-8)*2 = 14
+        b[17] = (byte) 0x08; // j=15: 0; j=31: (0-8)*2 = -16
+        float[] row = dequant(GgmlType.Q4_0, b, 32);
+        assertEquals(-10f, row[0]);
+        assertEquals(14f, row[16]);
+        assertEquals(0f, row[15]);
+        assertEquals(-16f, row[31]);
+        assertEquals(-16f, row[1]); // qs[1] = 0 -> (0 - 8) * 2
+    }
+
+    /** Q4_K block with chosen 6-bit scales/mins, including the split high bits of sub-blocks 4..7. */
+    @Test
+    void q4_KHandBlock() {
+        byte[] b = new byte[144];
+        putHalf(b, 0, Float.floatToFloat16(0.5f));   // d
+        putHalf(b, 2, Float.floatToFloat16(0.25f));  // dmin
+        // sub-block 0: sc = 10, m = 4; sub-block 1: sc = 63, m = 0
+        b[4] = 10; b[8] = 4; b[5] = 63; b[9] = 0;
+        // sub-block 5 (j=5): sc = 0b10_0111 = 39 -> low 4 bits 7 in scales[9], high 2 bits (2) in scales[1] bits 6..7
+        //                    m  = 0b11_0001 = 49 -> low 4 bits 1 in scales[9] high nibble, high 2 bits (3) in scales[5] bits 6..7
+        b[4 + 9] = (byte) (7 | (1 << 4));
+        b[4 + 1] = (byte) (63 | (2 << 6));
+        b[4 + 5] = (byte) (0 | (3 << 6));
+        // qs: chunk 0, l = 0: low nibble 9 (sub-block 0), high nibble 15 (sub-block 1)
+        b[16] = (byte) 0xF9;
+        // chunk 2 (sub-blocks 4 and 5), l = 3: high nibble 6 -> sub-block 5, value index 128 + 32 + 3
+        b[16 + 64 + 3] = (byte) 0x60;
+        float[] row = dequant(GgmlType.Q4_K, b, 256);
+        assertEquals(0.5f * 10 * 9 - 0.25f * 4, row[0]);       // 44
+        assertEquals(0.5f * 63 * 15 - 0, row[32]);              // 472.5
+        assertEquals(-0.25f * 4, row[1]);                        // q = 0
+        assertEquals(0.5f * 39 * 6 - 0.25f * 49, row[163]);     // 117 - 12.25 = 104.75
+        assertEquals(104.75f, row[163]);
+    }
+
+    @Test
+    void q5_KHandBlock() {
+        byte[] b = new byte[176];
+        putHalf(b, 0, Float.floatToFloat16(1f));
+        putHalf(b, 2, Float.floatToFloat16(0.5f));
+        b[4] = 2; b[8] = 6;         // sub-block 0: sc = 2, m = 6
+        b[4 + 3] = 1; b[8 + 3] = 0; // sub-block 3: sc = 1, m = 0
+        b[16 + 0] = 1;              // qh[0] bit 0: +16 for chunk 0 low nibble at l = 0
+        b[16 + 5] = 1 << 3;         // qh[5] bit 3: +16 for chunk 1 high nibble (sub-block 3) at l = 5
+        b[48 + 0] = 0x0A;           // chunk 0 l=0 low nibble 10
+        b[48 + 32 + 5] = (byte) 0x70; // chunk 1 l=5 high nibble 7
+        float[] row = dequant(GgmlType.Q5_K, b, 256);
+        assertEquals(1f * 2 * (10 + 16) - 0.5f * 6, row[0]);   // 49
+        assertEquals(1f * 1 * (7 + 16), row[64 + 32 + 5]);     // 23
+        assertEquals(-3f, row[1]);
+    }
+
+    @Test
+    void q6_KHandBlock() {
+        byte[] b = new byte[210];
+        putHalf(b, 208, Float.floatToFloat16(0.5f)); // d last
+        for (int i = 0; i < 16; i++) b[192 + i] = (byte) (i + 1); // scales 1..16
+        b[192 + 14] = -3;
+        // half 1, l = 17 (is = 1): q4 -> y[128 + 17 + 96] uses sc[8 + 1 + 6] = sc[15] = 16
+        // ql[64 + 17 + 32] high nibble = 5, qh[32 + 17] bits 6..7 = 2: q = 5 | 2 << 4 = 37 - 32 = 5
+        b[64 + 17 + 32] = (byte) 0x50;
+        b[128 + 32 + 17] = (byte) (2 << 6);
+        // half 1, l = 0: q3 -> y[128 + 64] with sc[8 + 0 + 4] = sc[12] = 13: ql high 0, qh bits 4..5 = 0 -> -32
+        // half 1, l = 4: q3 -> y[128 + 68] uses sc[12] too; half 1 l = 20: q2 -> y[128+52] sc[8+1+2]=sc[11]=12
+        float[] row = dequant(GgmlType.Q6_K, b, 256);
+        assertEquals(0.5f * 16 * 5, row[128 + 17 + 96]);   // 40
+        assertEquals(0.5f * 13 * -32, row[128 + 64]);      // -208
+        assertEquals(0.5f * 1 * -32, row[0]);              // sc[0] = 1
+        assertEquals(0.5f * 12 * -32, row[128 + 32 + 16]); // l = 16 (is = 1), q2: sc[8 + 1 + 2] = sc[11] = 12
+        assertEquals(0.5f * -3 * -32, row[128 + 96]);      // l = 0, q4: sc[8 + 0 + 6] = sc[14] = -3 (signed)
+    }
+
+    private static float[] dequant(GgmlType type, byte[] b, int n) {
+        WeightMatrix w = WeightMatrix.of("hand", type, segment(b), 1, n);
+        float[] row = new float[n];
+        w.dequantizeRow(0, row, 0);
+        assertThat(row).containsExactly(ReferenceKernels.dequantize(type, b, n));
+        return row;
+    }
+
+    @Test
+    void unsupportedTypeIsNamed() {
+        MemorySegment s = Arena.ofAuto().allocate(GgmlType.IQ2_XS.bytesFor(256));
+        assertThatThrownBy(() -> WeightMatrix.of("blk.0.attn_q.weight", GgmlType.IQ2_XS, s, 1, 256))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("tensor blk.0.attn_q.weight has type IQ2_XS, which Chorus does not support; "
+                        + "supported: F32, F16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, BF16");
+    }
+
+    @Test
+    void shapeAndSizeAreChecked() {
+        MemorySegment s = Arena.ofAuto().allocate(34 * 4);
+        assertThat(WeightMatrix.of("ok", GgmlType.Q8_0, s, 2, 64).rows()).isEqualTo(2);
+        assertThatThrownBy(() -> WeightMatrix.of("t", GgmlType.Q8_0, s, 4, 33))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("t").hasMessageContaining("block size 32");
+        assertThatThrownBy(() -> WeightMatrix.of("t", GgmlType.Q8_0, s, 1, 64))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs 68 bytes, got 136");
+        assertThat(SUPPORTED).allMatch(t -> t.supported);
+        assertThat(MemorySegment.ofArray(new byte[1]).get(ValueLayout.JAVA_BYTE, 0)).isZero();
+    }
+}
