@@ -1,0 +1,39 @@
+package io.chorus.model;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * The transformer families Chorus runs, named as in GGUF's {@code general.architecture}. They share
+ * one decoder block and differ in a few switches.
+ */
+public enum Architecture {
+    /** Llama 2/3.x, Mistral, SmolLM, TinyLlama: interleaved rope (the converter permutes q/k). */
+    LLAMA("llama", false, false, false, false),
+    /** Qwen2/2.5: q/k/v biases, NEOX rope. */
+    QWEN2("qwen2", true, true, false, false),
+    /** Qwen3: per-head RMSNorm of q and k before rope, NEOX rope, no biases. */
+    QWEN3("qwen3", true, false, true, false),
+    /** Phi-3/3.5/4-mini: fused QKV and fused gate/up projections, NEOX rope. */
+    PHI3("phi3", true, false, false, true);
+
+    public final String ggufName;
+    public final boolean neoxRope;
+    public final boolean qkvBias;
+    public final boolean qkNorm;
+    public final boolean fusedProjections;
+
+    Architecture(String ggufName, boolean neoxRope, boolean qkvBias, boolean qkNorm, boolean fusedProjections) {
+        this.ggufName = ggufName;
+        this.neoxRope = neoxRope;
+        this.qkvBias = qkvBias;
+        this.qkNorm = qkNorm;
+        this.fusedProjections = fusedProjections;
+    }
+
+    public static Architecture fromGguf(String name, String file) {
+        for (Architecture a : values()) if (a.ggufName.equals(name)) return a;
+        throw new UnsupportedModelException(file + ": architecture '" + name + "' is not supported; supported: "
+                + Arrays.stream(values()).map(a -> a.ggufName).collect(Collectors.joining(", ")));
+    }
+}

@@ -1,0 +1,300 @@
+package io.chorus.model;
+
+import io.chorus.model.gguf.GgufException;
+import io.chorus.model.gguf.GgufFile;
+import io.chorus.model.gguf.GgufTensorInfo;
+import io.chorus.tensor.GgmlType;
+import io.chorus.tensor.Kernels;
+import io.chorus.tensor.KvCacheDtype;
+import io.chorus.tensor.PagedAttention;
+import io.chorus.tensor.PagedKvCache;
+import io.chorus.tensor.WeightMatrix;
+import io.chorus.tensor.WorkerPool;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A decoder-only transformer loaded from GGUF, run as one batched forward pass per step over the
+ * paged KV cache. Every weight matrix is read once per call for all the batch's tokens; logits are
+ * computed only for the rows the batch asks for.
+ *
+ * <p>The model never sees requests: the batch says which tokens, at which positions, write their K/V
+ * where, and read through which block tables. Scratch buffers ([tokens][width], noted at each field)
+ * grow to the largest batch seen and are then reused, so a step allocates nothing per token.
+ */
+public final class Model implements ForwardPass, AutoCloseable {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** One decoder block's weights; fused projections (Phi-3) leave wk, wv, gate null. */
+    private record Layer(
+            float[] attnNorm,            // [dim]
+            WeightMatrix wq,             // [qDim][dim], or fused [qDim + 2 kvDim][dim]
+            WeightMatrix wk,             // [kvDim][dim]
+            WeightMatrix wv,             // [kvDim][dim]
+            float[] bq, float[] bk, float[] bv, // q/k/v biases (Qwen2) or null
+            float[] qNorm, float[] kNorm,       // per-head RMSNorm weights [headDim] (Qwen3) or null
+            WeightMatrix wo,             // [dim][qDim]
+            float[] ffnNorm,             // [dim]
+            WeightMatrix gate,           // [ffn][dim], or null when up is fused [2 ffn][dim]
+            WeightMatrix up,             // [ffn][dim]
+            WeightMatrix down) {}        // [dim][ffn]
+
+    private final GgufFile file;
+    private final ModelConfig config;
+    private final WorkerPool pool;
+    private final WeightMatrix tokenEmbd;   // [vocab][dim]
+    private final WeightMatrix output;      // [vocab][dim], token_embd when tied
+    private final float[] outputNorm;       // [dim]
+    private final Layer[] layers;
+    private final float[] invFreq;          // [rotDim / 2] rope frequency of each rotated pair
+    private final long weightBytes;
+
+    private PagedKvCache cache;
+    private PagedAttention attention;
+
+    // Scratch, [capacity tokens][width]
+    private int capacity;
+    private float[] x, xb, q, k, v, att, fused, gate, up, ffnOut;
+    private float[] cos, sin;               // [tokens][rotDim / 2]
+    private int[] positions;
+    private int[][] tables;
+    private int logitsCapacity;
+    private float[] xl;                     // [logits rows][dim]
+
+    private Model(GgufFile file, ModelConfig config, WorkerPool pool) {
+        this.file = file;
+        this.config = config;
+        this.pool = pool;
+        ModelConfig c = config;
+        tokenEmbd = matrix("token_embd.weight", c.vocabSize(), c.dim());
+        output = c.tiedOutput() ? tokenEmbd : matrix("output.weight", c.vocabSize(), c.dim());
+        outputNorm = vector("output_norm.weight", c.dim());
+        layers = new Layer[c.layers()];
+        Architecture a = c.arch();
+        for (int i = 0; i < c.layers(); i++) {
+            String p = "blk." + i + ".";
+            boolean fused = a.fusedProjections;
+            layers[i] = new Layer(
+                    vector(p + "attn_norm.weight", c.dim()),
+                    fused ? matrix(p + "attn_qkv.weight", c.qDim() + 2 * c.kvDim(), c.dim()) : matrix(p + "attn_q.weight", c.qDim(), c.dim()),
+                    fused ? null : matrix(p + "attn_k.weight", c.kvDim(), c.dim()),
+                    fused ? null : matrix(p + "attn_v.weight", c.kvDim(), c.dim()),
+                    optionalVector(p + "attn_q.bias", c.qDim()),
+                    optionalVector(p + "attn_k.bias", c.kvDim()),
+                    optionalVector(p + "attn_v.bias", c.kvDim()),
+                    a.qkNorm ? vector(p + "attn_q_norm.weight", c.headDim()) : null,
+                    a.qkNorm ? vector(p + "attn_k_norm.weight", c.headDim()) : null,
+                    matrix(p + "attn_output.weight", c.dim(), c.qDim()),
+                    vector(p + "ffn_norm.weight", c.dim()),
+                    fused ? null : matrix(p + "ffn_gate.weight", c.ffnDim(), c.dim()),
+                    matrix(p + "ffn_up.weight", fused ? 2 * c.ffnDim() : c.ffnDim(), c.dim()),
+                    matrix(p + "ffn_down.weight", c.dim(), c.ffnDim()));
+        }
+        invFreq = ropeFrequencies(c, optionalVector("rope_freqs.weight", c.rotDim() / 2));
+        long bytes = 0;
+        for (GgufTensorInfo t : file.tensors().values()) bytes += t.byteSize();
+        weightBytes = bytes;
+    }
+
+    /** Loads the model; weights stay in the memory-mapped file. */
+    public static Model load(Path path, WorkerPool pool) {
+        GgufFile f = GgufFile.open(path);
+        try {
+            return new Model(f, ModelConfig.fromGguf(f), pool);
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    private static float[] ropeFrequencies(ModelConfig c, float[] factors) {
+        int half = c.rotDim() / 2;
+        float[] f = new float[half];
+        for (int i = 0; i < half; i++) {
+            double freq = Math.pow(c.ropeTheta(), -2.0 * i / c.rotDim());
+            // Llama 3 rope scaling: llama.cpp divides pair i's frequency by rope_freqs[i].
+            if (factors != null) freq /= factors[i];
+            f[i] = (float) freq;
+        }
+        return f;
+    }
+
+    private GgufTensorInfo tensor(String name) {
+        GgufTensorInfo t = file.tensor(name);
+        if (t == null) throw new GgufException(file.path() + ": tensor " + name + " is missing (architecture " + config.arch().ggufName + ")");
+        return t;
+    }
+
+    private WeightMatrix matrix(String name, int rows, int cols) {
+        GgufTensorInfo t = tensor(name);
+        if (t.dims().length != 2 || t.dims()[0] != cols || t.dims()[1] != rows) {
+            throw new GgufException(file.path() + ": tensor " + name + " has shape " + t.shape() + ", expected [" + cols + ", " + rows + "]");
+        }
+        try {
+            return WeightMatrix.of(name, t.type(), t.data(), rows, cols);
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedModelException(file.path() + ": " + e.getMessage());
+        }
+    }
+
+    private float[] vector(String name, int n) {
+        float[] v = optionalVector(name, n);
+        if (v == null) throw new GgufException(file.path() + ": tensor " + name + " is missing");
+        return v;
+    }
+
+    private float[] optionalVector(String name, int n) {
+        GgufTensorInfo t = file.tensor(name);
+        if (t == null) return null;
+        if (t.elements() != n) throw new GgufException(file.path() + ": tensor " + name + " has " + t.elements() + " values, expected " + n);
+        float[] out = new float[n];
+        if (t.type() == GgmlType.F32) {
+            java.lang.foreign.MemorySegment.copy(t.data(), F32, 0, out, 0, n);
+        } else {
+            try {
+                WeightMatrix.of(name, t.type(), t.data(), 1, n).dequantizeRow(0, out, 0);
+            } catch (IllegalArgumentException e) {
+                throw new UnsupportedModelException(file.path() + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    public ModelConfig config() { return config; }
+    public GgufFile file() { return file; }
+    public long weightBytes() { return weightBytes; }
+    public WorkerPool pool() { return pool; }
+
+    /** Bytes of KV cache one block of {@code blockSize} tokens takes. */
+    public long kvBytesPerBlock(int blockSize, KvCacheDtype dtype) {
+        return PagedKvCache.bytesPerBlock(config.layers(), blockSize, config.kvDim(), dtype);
+    }
+
+    /** Allocates the paged KV cache this model reads and writes (replacing any earlier one). */
+    public void allocateKvCache(int numBlocks, int blockSize, KvCacheDtype dtype, int maxContext) {
+        if (cache != null) cache.close();
+        cache = new PagedKvCache(config.layers(), numBlocks, blockSize, config.kvDim(), dtype);
+        attention = new PagedAttention(config.heads(), config.kvHeads(), config.headDim(),
+                (float) (1.0 / Math.sqrt(config.headDim())), maxContext, pool.threads());
+    }
+
+    public PagedKvCache kvCache() { return cache; }
+
+    @Override public int vocabSize() { return config.vocabSize(); }
+    @Override public int blockSize() { return cache.blockSize(); }
+    @Override public int numBlocks() { return cache.numBlocks(); }
+
+    @Override
+    public void forward(Batch batch, float[] logits) {
+        if (cache == null) throw new IllegalStateException("allocateKvCache before forward");
+        ModelConfig c = config;
+        int T = batch.numTokens();
+        ensureCapacity(T);
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), hd = c.headDim(), half = c.rotDim() / 2;
+
+        for (int t = 0; t < T; t++) {
+            int id = batch.token(t);
+            if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
+            tokenEmbd.dequantizeRow(id, x, t * dim);
+            int pos = batch.position(t);
+            positions[t] = pos;
+            tables[t] = batch.blockTable(batch.seqOfToken(t));
+            for (int i = 0; i < half; i++) {
+                double angle = (double) pos * invFreq[i];
+                cos[t * half + i] = (float) Math.cos(angle);
+                sin[t * half + i] = (float) Math.sin(angle);
+            }
+        }
+
+        for (int l = 0; l < layers.length; l++) {
+            Layer L = layers[l];
+            for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, x, t * dim, L.attnNorm, dim, c.rmsEps());
+            if (L.wk == null) {
+                int w = qDim + 2 * kvDim;
+                L.wq.matmul(pool, xb, T, fused);
+                for (int t = 0; t < T; t++) {
+                    System.arraycopy(fused, t * w, q, t * qDim, qDim);
+                    System.arraycopy(fused, t * w + qDim, k, t * kvDim, kvDim);
+                    System.arraycopy(fused, t * w + qDim + kvDim, v, t * kvDim, kvDim);
+                }
+            } else {
+                L.wq.matmul(pool, xb, T, q);
+                L.wk.matmul(pool, xb, T, k);
+                L.wv.matmul(pool, xb, T, v);
+            }
+            for (int t = 0; t < T; t++) {
+                if (L.bq != null) {
+                    Kernels.add(q, t * qDim, L.bq, 0, qDim);
+                    Kernels.add(k, t * kvDim, L.bk, 0, kvDim);
+                    Kernels.add(v, t * kvDim, L.bv, 0, kvDim);
+                }
+                if (L.qNorm != null) {
+                    for (int h = 0; h < c.heads(); h++) Kernels.rmsnorm(q, t * qDim + h * hd, q, t * qDim + h * hd, L.qNorm, hd, c.rmsEps());
+                    for (int h = 0; h < c.kvHeads(); h++) Kernels.rmsnorm(k, t * kvDim + h * hd, k, t * kvDim + h * hd, L.kNorm, hd, c.rmsEps());
+                }
+                Kernels.rope(q, t * qDim, c.heads(), hd, c.rotDim(), cos, sin, t * half, c.arch().neoxRope);
+                Kernels.rope(k, t * kvDim, c.kvHeads(), hd, c.rotDim(), cos, sin, t * half, c.arch().neoxRope);
+                cache.write(l, batch.slot(t), k, t * kvDim, v, t * kvDim);
+            }
+            attention.run(pool, cache, l, T, positions, tables, q, qDim, 0, att);
+            L.wo.matmul(pool, att, T, xb);
+            for (int t = 0; t < T; t++) Kernels.add(x, t * dim, xb, t * dim, dim);
+
+            for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, c.rmsEps());
+            int ffn = c.ffnDim();
+            if (L.gate == null) {
+                L.up.matmul(pool, xb, T, fused);
+                for (int t = 0; t < T; t++) Kernels.swiglu(up, t * ffn, fused, t * 2 * ffn, fused, t * 2 * ffn + ffn, ffn);
+            } else {
+                L.gate.matmul(pool, xb, T, gate);
+                L.up.matmul(pool, xb, T, up);
+                Kernels.swiglu(up, 0, gate, 0, up, 0, T * ffn);
+            }
+            L.down.matmul(pool, up, T, ffnOut);
+            for (int t = 0; t < T; t++) Kernels.add(x, t * dim, ffnOut, t * dim, dim);
+        }
+
+        int nl = batch.numLogits();
+        if (nl == 0) return;
+        if (nl > logitsCapacity) {
+            logitsCapacity = Math.max(nl, logitsCapacity * 2);
+            xl = new float[logitsCapacity * dim];
+        }
+        for (int j = 0; j < nl; j++) Kernels.rmsnorm(xl, j * dim, x, batch.logitsRow(j) * dim, outputNorm, dim, c.rmsEps());
+        output.matmul(pool, xl, nl, logits);
+    }
+
+    private void ensureCapacity(int T) {
+        if (T <= capacity) return;
+        int n = Math.max(T, capacity * 2);
+        ModelConfig c = config;
+        x = new float[n * c.dim()];
+        xb = new float[n * c.dim()];
+        q = new float[n * c.qDim()];
+        k = new float[n * c.kvDim()];
+        v = new float[n * c.kvDim()];
+        att = new float[n * c.qDim()];
+        fused = new float[n * Math.max(c.qDim() + 2 * c.kvDim(), c.arch().fusedProjections ? 2 * c.ffnDim() : 0)];
+        gate = new float[n * c.ffnDim()];
+        up = new float[n * c.ffnDim()];
+        ffnOut = new float[n * c.dim()];
+        cos = new float[n * (c.rotDim() / 2)];
+        sin = new float[n * (c.rotDim() / 2)];
+        positions = new int[n];
+        tables = new int[n][];
+        capacity = n;
+    }
+
+    @Override
+    public void close() {
+        if (cache != null) cache.close();
+        file.close();
+    }
+
+    @Override
+    public String toString() {
+        return config.arch().ggufName + " " + config.name() + " " + Arrays.toString(new int[] {config.dim(), config.layers()});
+    }
+}

@@ -1,0 +1,149 @@
+package io.chorus.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Paged attention with grouped-query heads. Each token attends to positions 0..its own position of
+ * its own sequence, read through that sequence's block table, so a prefill chunk is causal and no
+ * token ever reads another sequence's K/V. The K/V of the batch's tokens must already be written.
+ *
+ * <p>Work is split over (token, KV head) pairs; one pair computes the scores of all the query heads
+ * that share the KV head, so every K and V row is read once per group. Scratch buffers are per
+ * worker and sized once for the longest context, so a step allocates nothing.
+ */
+public final class PagedAttention {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.length() * 16));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private final int nHeads;
+    private final int nKvHeads;
+    private final int headDim;
+    private final int group;
+    private final float scale;
+    private final float[][] scores; // [worker][group * maxContext]
+
+    public PagedAttention(int nHeads, int nKvHeads, int headDim, float scale, int maxContext, int workers) {
+        if (nHeads % nKvHeads != 0) throw new IllegalArgumentException(nHeads + " heads cannot share " + nKvHeads + " KV heads");
+        this.nHeads = nHeads;
+        this.nKvHeads = nKvHeads;
+        this.headDim = headDim;
+        this.group = nHeads / nKvHeads;
+        this.scale = scale;
+        this.scores = new float[workers][group * maxContext];
+    }
+
+    /**
+     * For t < T: out[t][nHeads*headDim] = attention of q's heads of token t over its context.
+     * q of token t, head h sits at {@code q[t * qStride + qOff + h * headDim]}.
+     * {@code tables[t]} is the block table of token t's sequence; its context is positions[t] + 1.
+     */
+    public void run(WorkerPool pool, PagedKvCache cache, int layer, int T, int[] positions, int[][] tables,
+                    float[] q, int qStride, int qOff, float[] out) {
+        pool.run(T * nKvHeads, (worker, from, to) -> {
+            for (int w = from; w < to; w++) {
+                attend(cache, layer, w / nKvHeads, w % nKvHeads, positions, tables, q, qStride, qOff, out, scores[worker]);
+            }
+        });
+    }
+
+    private void attend(PagedKvCache cache, int layer, int t, int g, int[] positions, int[][] tables,
+                        float[] q, int qStride, int qOff, float[] out, float[] sc) {
+        int ctx = positions[t] + 1;
+        int[] table = tables[t];
+        int bs = cache.blockSize();
+        boolean f16 = cache.dtype() == KvCacheDtype.F16;
+        MemorySegment mem = cache.memory();
+        long headBytes = (long) g * headDim * cache.dtype().bytes;
+        if (ctx * group > sc.length) throw new IllegalStateException("context " + ctx + " exceeds the attention scratch");
+        int qBase = t * qStride + qOff + g * group * headDim;
+
+        for (int j = 0; j < ctx; j++) {
+            int slot = table[j / bs] * bs + j % bs;
+            long k = cache.offset(layer, 0, slot) + headBytes;
+            for (int h = 0; h < group; h++) {
+                float d = f16 ? dotF16(q, qBase + h * headDim, mem, k) : dotF32(q, qBase + h * headDim, mem, k);
+                sc[h * ctx + j] = d * scale;
+            }
+        }
+        for (int h = 0; h < group; h++) Kernels.softmax(sc, h * ctx, ctx);
+
+        int oBase = t * nHeads * headDim + g * group * headDim;
+        java.util.Arrays.fill(out, oBase, oBase + group * headDim, 0f);
+        for (int j = 0; j < ctx; j++) {
+            int slot = table[j / bs] * bs + j % bs;
+            long v = cache.offset(layer, 1, slot) + headBytes;
+            for (int h = 0; h < group; h++) {
+                float p = sc[h * ctx + j];
+                if (f16) axpyF16(p, mem, v, out, oBase + h * headDim);
+                else axpyF32(p, mem, v, out, oBase + h * headDim);
+            }
+        }
+    }
+
+    private float dotF32(float[] q, int qo, MemorySegment m, long off) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(headDim);
+        for (; i < bound; i += F.length()) {
+            acc = FloatVector.fromArray(F, q, qo + i).fma(FloatVector.fromMemorySegment(F, m, off + 4L * i, LE), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < headDim; i++) s += q[qo + i] * m.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, off + 4L * i);
+        return s;
+    }
+
+    private void axpyF32(float a, MemorySegment m, long off, float[] y, int yo) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int i = 0;
+        int bound = F.loopBound(headDim);
+        for (; i < bound; i += F.length()) {
+            FloatVector.fromMemorySegment(F, m, off + 4L * i, LE).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < headDim; i++) y[yo + i] += a * m.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, off + 4L * i);
+    }
+
+    private float dotF16(float[] q, int qo, MemorySegment m, long off) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(headDim);
+        for (; i < bound; i += F.length()) acc = FloatVector.fromArray(F, q, qo + i).fma(loadF16(m, off + 2L * i), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < headDim; i++) s += q[qo + i] * halfAt(m, off + 2L * i);
+        return s;
+    }
+
+    private void axpyF16(float a, MemorySegment m, long off, float[] y, int yo) {
+        FloatVector av = FloatVector.broadcast(F, a);
+        int i = 0;
+        int bound = F.loopBound(headDim);
+        for (; i < bound; i += F.length()) {
+            loadF16(m, off + 2L * i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < headDim; i++) y[yo + i] += a * halfAt(m, off + 2L * i);
+    }
+
+    private static float halfAt(MemorySegment m, long off) {
+        return Float.float16ToFloat(m.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, off));
+    }
+
+    /**
+     * Loads F.length() halves as floats. The Vector API has no half-to-float conversion, so the bits
+     * are moved into float position and rescaled by 2^112, which is exact for normal and subnormal
+     * halves (infinities and NaNs do not occur in a KV cache).
+     */
+    static FloatVector loadF16(MemorySegment m, long off) {
+        IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, m, off, LE).convertShape(VectorOperators.S2I, I, 0);
+        IntVector mag = bits.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+        FloatVector f = mag.reinterpretAsFloats().mul(0x1p112f);
+        return f.reinterpretAsInts().or(bits.and(0x80000000)).reinterpretAsFloats();
+    }
+}

@@ -1,0 +1,165 @@
+package io.chorus.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chorus.tensor.KvCacheDtype;
+import io.chorus.tensor.WorkerPool;
+import io.chorus.testing.Fixtures;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every reference model of shared/fixtures/models against its float64 reference logits (teacher
+ * forced, every position) and its greedy continuation, within the tolerances of the fixtures' README:
+ * 0.05 max abs for an engine computing in float32 over dequantized weights.
+ */
+class ReferenceModelsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static WorkerPool pool;
+
+    @BeforeAll
+    static void start() {
+        pool = new WorkerPool(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        pool.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-f32", "llama-f16", "llama-q8_0", "llama-q4_0", "llama-q4_k_m", "llama-q5_k_m",
+            "llama-q6_k", "llama3rope-f16", "qwen2-f16", "qwen2-q8_0", "qwen3-f16", "qwen3-q8_0", "phi3-f16"})
+    void syntheticModelMatchesFloat64Reference(String name) throws IOException {
+        Path gguf = Fixtures.require("models/" + name + ".gguf");
+        JsonNode ref = JSON.readTree(gguf.resolveSibling(name + ".ref.json").toFile());
+        int[] prompt = ints(ref.get("prompt_ids"));
+        try (Model model = Model.load(gguf, pool); SequenceRunner run = new SequenceRunner(model, KvCacheDtype.F32)) {
+            int vocab = model.vocabSize();
+            float[] expected = readF32(gguf.resolveSibling(name + ".ref64.f32"));
+            float[] logits = run.prefillAllLogits(prompt);
+            assertThat(logits).hasSize(prompt.length * vocab);
+            JsonNode margins = ref.get("numpy_ref").get("top1_top2_margin");
+            for (int row = 0; row < prompt.length; row++) {
+                double maxDiff = 0;
+                for (int v = 0; v < vocab; v++) maxDiff = Math.max(maxDiff, Math.abs(logits[row * vocab + v] - expected[row * vocab + v]));
+                assertThat(maxDiff).as("%s row %d max abs diff", name, row).isLessThan(0.05);
+                if (margins.get(row).asDouble() > 0.05) {
+                    assertThat(argmax(logits, row * vocab, vocab)).as("%s argmax row %d", name, row)
+                            .isEqualTo(argmax(expected, row * vocab, vocab));
+                }
+            }
+            // Greedy continuation: the float64 reference's ids, up to its first near-tie.
+            int[] greedy = ints(ref.get("numpy_ref").get("greedy_ids"));
+            JsonNode greedyMargins = ref.get("numpy_ref").get("greedy_margins");
+            List<Integer> got = run.greedy(prompt, greedy.length);
+            for (int i = 0; i < greedy.length; i++) {
+                if (greedyMargins.get(i).asDouble() < 0.05) break;
+                assertThat(got.get(i)).as("%s greedy step %d", name, i).isEqualTo(greedy[i]);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"stories260K"})
+    void trainedTinyStoriesModelMatchesRunC(String name) throws IOException {
+        Path gguf = Fixtures.require("models/" + name + ".gguf");
+        JsonNode ref = JSON.readTree(gguf.resolveSibling(name + ".ref.json").toFile());
+        int[] prompt = ints(ref.get("prompt_ids"));
+        int[] runc = ints(ref.get("runc_greedy_ids"));
+        try (Model model = Model.load(gguf, pool); SequenceRunner run = new SequenceRunner(model, KvCacheDtype.F32)) {
+            int vocab = model.vocabSize();
+            float[] expected = readF32(gguf.resolveSibling(name + ".ref64.f32"));
+            float[] logits = run.prefillAllLogits(prompt);
+            double maxDiff = 0;
+            for (int i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs(logits[i] - expected[i]));
+            assertThat(maxDiff).isLessThan(0.05);
+            JsonNode margins = ref.get("llama_cpp").get("top1_top2_margin");
+            for (int row = 0; row < prompt.length; row++) {
+                if (margins.get(row).asDouble() > 0.05) assertThat(argmax(logits, row * vocab, vocab)).isEqualTo(runc[row]);
+            }
+            List<Integer> got = run.greedy(new int[] {1}, 37);
+            for (int i = 0; i < 37; i++) assertThat(got.get(i)).as("greedy step %d", i).isEqualTo(runc[i]);
+        }
+    }
+
+    static int argmax(float[] a, int off, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (a[off + i] > a[off + best]) best = i;
+        return best;
+    }
+
+    static int[] ints(JsonNode arr) {
+        int[] out = new int[arr.size()];
+        for (int i = 0; i < out.length; i++) out[i] = arr.get(i).asInt();
+        return out;
+    }
+
+    static float[] readF32(Path p) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[b.remaining() / 4];
+        b.asFloatBuffer().get(out);
+        return out;
+    }
+
+    /** Runs one sequence through the model with a trivial block table: block i for positions 16i.. */
+    static final class SequenceRunner implements AutoCloseable {
+        private final Model model;
+        private final int[] table;
+        private final Batch batch = new Batch();
+
+        SequenceRunner(Model model, KvCacheDtype dtype) {
+            this.model = model;
+            int blocks = 64;
+            model.allocateKvCache(blocks, 16, dtype, blocks * 16);
+            table = new int[blocks];
+            // Non-identity block order, so a bug that ignores the table shows.
+            for (int i = 0; i < blocks; i++) table[i] = blocks - 1 - i;
+        }
+
+        float[] prefillAllLogits(int[] prompt) {
+            batch.clear();
+            batch.addSequence(table, 16, prompt, 0, prompt.length, 0);
+            for (int i = 0; i < prompt.length; i++) batch.addLogitsRow(i);
+            float[] logits = new float[prompt.length * model.vocabSize()];
+            model.forward(batch, logits);
+            return logits;
+        }
+
+        List<Integer> greedy(int[] prompt, int steps) {
+            int vocab = model.vocabSize();
+            float[] logits = new float[vocab];
+            batch.clear();
+            batch.addSequence(table, 16, prompt, 0, prompt.length, 0);
+            batch.addLogitsForLastToken();
+            model.forward(batch, logits);
+            List<Integer> out = new ArrayList<>();
+            int pos = prompt.length;
+            int[] one = new int[1];
+            for (int s = 0; s < steps; s++) {
+                int next = argmax(logits, 0, vocab);
+                out.add(next);
+                one[0] = next;
+                batch.clear();
+                batch.addSequence(table, 16, one, 0, 1, pos++);
+                batch.addLogitsForLastToken();
+                model.forward(batch, logits);
+            }
+            return out;
+        }
+
+        @Override
+        public void close() {}
+    }
+}
