@@ -72,6 +72,21 @@ class ReferenceModelsTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"llama-f16", "qwen2-f16", "phi3-f16"})
+    void halfPrecisionKvCacheStaysWithinTolerance(String name) throws IOException {
+        Path gguf = Fixtures.require("models/" + name + ".gguf");
+        JsonNode ref = JSON.readTree(gguf.resolveSibling(name + ".ref.json").toFile());
+        int[] prompt = ints(ref.get("prompt_ids"));
+        try (Model model = Model.load(gguf, pool); SequenceRunner run = new SequenceRunner(model, KvCacheDtype.F16)) {
+            float[] expected = readF32(gguf.resolveSibling(name + ".ref64.f32"));
+            float[] logits = run.prefillAllLogits(prompt);
+            double maxDiff = 0;
+            for (int i = 0; i < expected.length; i++) maxDiff = Math.max(maxDiff, Math.abs(logits[i] - expected[i]));
+            assertThat(maxDiff).isLessThan(0.05).isGreaterThan(0.0);
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"stories260K"})
     void trainedTinyStoriesModelMatchesRunC(String name) throws IOException {
         Path gguf = Fixtures.require("models/" + name + ".gguf");

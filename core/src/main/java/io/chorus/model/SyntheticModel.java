@@ -1,0 +1,248 @@
+package io.chorus.model;
+
+import io.chorus.model.gguf.GgufWriter;
+import io.chorus.tensor.GgmlType;
+import io.chorus.tensor.Quantizer;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Writes seeded random-weight GGUF models of real shapes (Qwen2.5-0.5B, Llama-3.2-1B...) and of
+ * small test shapes, for tests, benchmarks and the built-in demo. Speed does not depend on weight
+ * values, so a synthetic model of a real shape measures what the real one would.
+ *
+ * <p>Weights are uniform with the given standard deviation (cheaper to draw than normal, same
+ * scale); norms are 1 + small noise. The vocabulary is SentencePiece-style: special tokens, 256
+ * byte tokens (so any text encodes), common English pieces, then unused filler up to the shape's
+ * vocabulary size. The chat template is ChatML.
+ */
+public final class SyntheticModel {
+
+    /** A model shape: the hyper-parameters of a real or test model. */
+    public record Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
+                        int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope) {}
+
+    public static final Map<String, Shape> SHAPES = new LinkedHashMap<>();
+
+    static {
+        add(new Shape("qwen2.5-0.5b", Architecture.QWEN2, 896, 24, 14, 2, 64, 4864, 151936, 32768, 1e6f, 1e-6f, true, false));
+        add(new Shape("llama-3.2-1b", Architecture.LLAMA, 2048, 16, 32, 8, 64, 8192, 128256, 131072, 5e5f, 1e-5f, true, true));
+        add(new Shape("smollm2-135m", Architecture.LLAMA, 576, 30, 9, 3, 64, 1536, 49152, 8192, 1e5f, 1e-5f, true, false));
+        add(new Shape("qwen3-0.6b", Architecture.QWEN3, 1024, 28, 16, 8, 128, 3072, 151936, 40960, 1e6f, 1e-6f, true, false));
+        add(new Shape("demo", Architecture.QWEN2, 256, 4, 8, 2, 32, 768, 2048, 4096, 1e6f, 1e-6f, true, false));
+        add(new Shape("tiny-llama", Architecture.LLAMA, 128, 2, 4, 2, 32, 320, 512, 1024, 1e4f, 1e-5f, false, true));
+        add(new Shape("tiny-qwen2", Architecture.QWEN2, 128, 2, 4, 2, 32, 320, 512, 1024, 1e6f, 1e-6f, true, false));
+        add(new Shape("tiny-qwen3", Architecture.QWEN3, 128, 2, 4, 2, 48, 320, 512, 1024, 1e6f, 1e-6f, false, false));
+        add(new Shape("tiny-phi3", Architecture.PHI3, 128, 2, 4, 4, 32, 320, 512, 1024, 1e4f, 1e-5f, false, false));
+    }
+
+    private static void add(Shape s) {
+        SHAPES.put(s.name(), s);
+    }
+
+    /** Weight type mixes, named as llama-quantize names them. */
+    public enum Mix {
+        F32, F16, BF16, Q8_0, Q4_0, Q4_K_M, Q5_K_M, Q6_K;
+
+        public static Mix parse(String s) {
+            try {
+                return valueOf(s.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown type '" + s + "'; use one of " + java.util.Arrays.toString(values()));
+            }
+        }
+
+        /** Type of a 2-D weight; K-quant mixes keep half the layers' attn_v/ffn_down and the embedding at Q6_K. */
+        GgmlType typeOf(String tensor, int layer, int layers, boolean isEmbedding) {
+            return switch (this) {
+                case F32 -> GgmlType.F32;
+                case F16 -> GgmlType.F16;
+                case BF16 -> GgmlType.BF16;
+                case Q8_0 -> GgmlType.Q8_0;
+                case Q6_K -> GgmlType.Q6_K;
+                case Q4_0 -> isEmbedding ? GgmlType.Q6_K : GgmlType.Q4_0;
+                case Q4_K_M, Q5_K_M -> {
+                    boolean more = isEmbedding || ((tensor.endsWith("attn_v.weight") || tensor.endsWith("ffn_down.weight"))
+                            && (layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2));
+                    yield more ? GgmlType.Q6_K : (this == Q4_K_M ? GgmlType.Q4_K : GgmlType.Q5_K);
+                }
+            };
+        }
+    }
+
+    private SyntheticModel() {}
+
+    public static Shape shape(String name) {
+        Shape s = SHAPES.get(name);
+        if (s == null) throw new IllegalArgumentException("unknown shape '" + name + "'; known: " + String.join(", ", SHAPES.keySet()));
+        return s;
+    }
+
+    public static void write(Shape s, Mix mix, long seed, Path out) throws IOException {
+        GgufWriter w = new GgufWriter();
+        String a = s.arch().ggufName;
+        w.putString("general.architecture", a);
+        w.putString("general.name", "chorus-synthetic-" + s.name());
+        w.putUInt32("general.file_type", mix.ordinal());
+        w.putUInt32(a + ".context_length", s.context());
+        w.putUInt32(a + ".embedding_length", s.dim());
+        w.putUInt32(a + ".block_count", s.layers());
+        w.putUInt32(a + ".feed_forward_length", s.ffn());
+        w.putUInt32(a + ".attention.head_count", s.heads());
+        w.putUInt32(a + ".attention.head_count_kv", s.kvHeads());
+        w.putUInt32(a + ".attention.key_length", s.headDim());
+        w.putUInt32(a + ".attention.value_length", s.headDim());
+        w.putFloat32(a + ".attention.layer_norm_rms_epsilon", s.eps());
+        w.putFloat32(a + ".rope.freq_base", s.ropeTheta());
+        w.putUInt32(a + ".rope.dimension_count", s.headDim());
+        writeVocabulary(w, s.vocab());
+
+        int qDim = s.heads() * s.headDim(), kvDim = s.kvHeads() * s.headDim();
+        float std = 0.02f;
+        long[] counter = {seed};
+        matrix(w, mix, s, "token_embd.weight", -1, s.vocab(), s.dim(), 0.25f * (s.dim() >= 512 ? 0.1f : 1f), counter);
+        if (!s.tied()) matrix(w, mix, s, "output.weight", -1, s.vocab(), s.dim(), 0.05f, counter);
+        vector(w, "output_norm.weight", s.dim(), 1f, 0.1f, counter);
+        if (s.llama3Rope()) w.addTensor("rope_freqs.weight", GgmlType.F32, new long[] {s.headDim() / 2}, fill(llama3Factors(s)));
+        for (int l = 0; l < s.layers(); l++) {
+            String p = "blk." + l + ".";
+            vector(w, p + "attn_norm.weight", s.dim(), 1f, 0.1f, counter);
+            vector(w, p + "ffn_norm.weight", s.dim(), 1f, 0.1f, counter);
+            if (s.arch().fusedProjections) {
+                matrix(w, mix, s, p + "attn_qkv.weight", l, qDim + 2 * kvDim, s.dim(), std, counter);
+                matrix(w, mix, s, p + "ffn_up.weight", l, 2 * s.ffn(), s.dim(), std, counter);
+            } else {
+                matrix(w, mix, s, p + "attn_q.weight", l, qDim, s.dim(), std, counter);
+                matrix(w, mix, s, p + "attn_k.weight", l, kvDim, s.dim(), std, counter);
+                matrix(w, mix, s, p + "attn_v.weight", l, kvDim, s.dim(), std, counter);
+                matrix(w, mix, s, p + "ffn_gate.weight", l, s.ffn(), s.dim(), std, counter);
+                matrix(w, mix, s, p + "ffn_up.weight", l, s.ffn(), s.dim(), std, counter);
+            }
+            if (s.arch().qkvBias) {
+                vector(w, p + "attn_q.bias", qDim, 0f, 0.1f, counter);
+                vector(w, p + "attn_k.bias", kvDim, 0f, 0.1f, counter);
+                vector(w, p + "attn_v.bias", kvDim, 0f, 0.1f, counter);
+            }
+            if (s.arch().qkNorm) {
+                vector(w, p + "attn_q_norm.weight", s.headDim(), 1f, 0.1f, counter);
+                vector(w, p + "attn_k_norm.weight", s.headDim(), 1f, 0.1f, counter);
+            }
+            matrix(w, mix, s, p + "attn_output.weight", l, s.dim(), qDim, std, counter);
+            matrix(w, mix, s, p + "ffn_down.weight", l, s.dim(), s.ffn(), std, counter);
+        }
+        w.write(out);
+    }
+
+    private static void matrix(GgufWriter w, Mix mix, Shape s, String name, int layer, int rows, int cols, float std, long[] seed) {
+        GgmlType type = mix.typeOf(name, layer, s.layers(), name.equals("token_embd.weight") || name.equals("output.weight"));
+        if (cols % type.blockSize != 0) type = GgmlType.F16; // a row too short for the block type stays F16
+        GgmlType t = type;
+        long rowSeed = seed[0]++;
+        float a = (float) (std * Math.sqrt(3)); // uniform on [-a, a] has this std
+        w.addTensor(name, t, new long[] {cols, rows}, dst -> {
+            SplittableRandom rnd = new SplittableRandom(rowSeed);
+            float[] row = new float[cols];
+            long rowBytes = t.bytesFor(cols);
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) row[c] = (float) ((rnd.nextDouble() * 2 - 1) * a);
+                byte[] q = Quantizer.quantize(t, row);
+                MemorySegment.copy(q, 0, dst, ValueLayout.JAVA_BYTE, r * rowBytes, q.length);
+            }
+        });
+    }
+
+    private static void vector(GgufWriter w, String name, int n, float mean, float spread, long[] seed) {
+        SplittableRandom rnd = new SplittableRandom(seed[0]++);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = mean + (float) ((rnd.nextDouble() * 2 - 1) * spread);
+        w.addTensor(name, GgmlType.F32, new long[] {n}, fill(v));
+    }
+
+    private static GgufWriter.TensorData fill(float[] v) {
+        return dst -> MemorySegment.copy(v, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, v.length);
+    }
+
+    /** Llama 3 rope frequency factors (factor 32, low 1, high 4, original context 8192). */
+    static float[] llama3Factors(Shape s) {
+        double factor = 32, low = 1, high = 4, old = 8192;
+        double lowWavelen = old / low, highWavelen = old / high;
+        float[] out = new float[s.headDim() / 2];
+        for (int i = 0; i < out.length; i++) {
+            double freq = Math.pow(s.ropeTheta(), -2.0 * i / s.headDim());
+            double wavelen = 2 * Math.PI / freq;
+            if (wavelen < highWavelen) out[i] = 1f;
+            else if (wavelen > lowWavelen) out[i] = (float) factor;
+            else {
+                double smooth = (old / wavelen - low) / (high - low);
+                out[i] = (float) (1 / ((1 - smooth) / factor + smooth));
+            }
+        }
+        return out;
+    }
+
+    private static final String[] WORDS = ("the of and to in is was for that on with as by at from it his an "
+            + "he are be this which or her had not but she they have one all were their there been has when who "
+            + "will more no if out so said what up its about into than them can only other new some could time "
+            + "these two may then do first any my now such like our over man me even most made after also did "
+            + "many before must through back years where much your way well down should because each just those "
+            + "people how too little state good very make world still own see men work long get here between both "
+            + "life being under never day same another know while last might us great old year off come since "
+            + "against go came right used take three hello cat dog story once upon named liked play sun friend").split(" ");
+
+    static final String CHATML = "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
+
+    /** A SentencePiece-style vocabulary of exactly {@code size} tokens (see the class comment). */
+    static void writeVocabulary(GgufWriter w, int size) {
+        List<String> tokens = new ArrayList<>();
+        List<Integer> types = new ArrayList<>();
+        tokens.add("<unk>"); types.add(2);
+        tokens.add("<s>"); types.add(3);
+        tokens.add("</s>"); types.add(3);
+        tokens.add("<|im_start|>"); types.add(3);
+        tokens.add("<|im_end|>"); types.add(3);
+        for (int b = 0; b < 256; b++) {
+            tokens.add(String.format("<0x%02X>", b));
+            types.add(6);
+        }
+        for (char ch : "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?;:'\"-()".toCharArray()) {
+            tokens.add(String.valueOf(ch)); types.add(1);
+        }
+        tokens.add("▁"); types.add(1);
+        for (String word : WORDS) {
+            if (tokens.size() >= size) break;
+            if (!tokens.contains("▁" + word)) { tokens.add("▁" + word); types.add(1); }
+        }
+        if (tokens.size() > size) throw new IllegalArgumentException("vocabulary of " + size + " is too small");
+        for (int i = tokens.size(); i < size; i++) {
+            tokens.add("<unused" + i + ">");
+            types.add(5);
+        }
+        float[] scores = new float[size];
+        int[] typeArr = new int[size];
+        for (int i = 0; i < size; i++) {
+            typeArr[i] = types.get(i);
+            // Longer pieces score higher so SentencePiece merging prefers whole words.
+            scores[i] = types.get(i) == 1 ? -1000f + tokens.get(i).length() * 10f - i * 1e-3f : 0f;
+        }
+        w.putString("tokenizer.ggml.model", "llama");
+        w.putStrings("tokenizer.ggml.tokens", tokens.toArray(String[]::new));
+        w.putFloats("tokenizer.ggml.scores", scores);
+        w.putInts("tokenizer.ggml.token_type", typeArr);
+        w.putUInt32("tokenizer.ggml.unknown_token_id", 0);
+        w.putUInt32("tokenizer.ggml.bos_token_id", 1);
+        w.putUInt32("tokenizer.ggml.eos_token_id", 2);
+        w.putUInt32("tokenizer.ggml.eot_token_id", 4);
+        w.putBool("tokenizer.ggml.add_bos_token", true);
+        w.putBool("tokenizer.ggml.add_eos_token", false);
+        w.putBool("tokenizer.ggml.add_space_prefix", true);
+        w.putString("tokenizer.chat_template", CHATML);
+    }
+}
