@@ -51,7 +51,7 @@ final class Access {
 
     private static Undefined missing(Object obj, String name) {
         if (PyMethods.isUnsafe(obj, name)) {
-            return new Undefined("access to attribute '" + name + "' of '" + Values.typeName(obj) + "' object is unsafe");
+            return new Undefined("SecurityError: access to attribute '" + name + "' of '" + Values.typeName(obj) + "' object is unsafe");
         }
         String what = obj == null ? "'None'" : "'" + Values.typeName(obj) + " object'";
         return new Undefined(what + " has no attribute '" + name + "'");

@@ -200,7 +200,7 @@ final class Interpreter {
             case Expr.TupleLit t -> {
                 List<Object> items = new ArrayList<>();
                 for (Expr e : t.items()) items.add(eval(e, frame));
-                yield java.util.Collections.unmodifiableList(items);
+                yield PyTuple.of(items);
             }
             case Expr.DictLit d -> {
                 Map<Object, Object> map = new LinkedHashMap<>();

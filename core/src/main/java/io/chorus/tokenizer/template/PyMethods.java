@@ -200,7 +200,7 @@ final class PyMethods {
 
     /** A (key, value) tuple; List.of would reject None values. */
     static List<Object> pair(Object key, Object value) {
-        return java.util.Collections.unmodifiableList(java.util.Arrays.asList(key, value));
+        return new PyTuple(key, value);
     }
 
     private static Object list(List<?> l, String name, Args a) {

@@ -16,7 +16,7 @@ final class Undefined {
     }
 
     TemplateException error() {
-        return new TemplateException("UndefinedError: " + hint, 0);
+        return new TemplateException(hint.startsWith("SecurityError") ? hint : "UndefinedError: " + hint, 0);
     }
 
     @Override

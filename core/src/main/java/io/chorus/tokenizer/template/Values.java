@@ -66,6 +66,14 @@ final class Values {
         if (isInt(v)) return v.toString();
         if (isFloat(v)) return floatRepr(toDouble(v));
         if (v instanceof Undefined) return "";
+        if (v instanceof PyTuple t) {
+            StringBuilder sb = new StringBuilder("(");
+            for (int i = 0; i < t.size(); i++) {
+                if (i > 0) sb.append(", ");
+                sb.append(repr(t.get(i)));
+            }
+            return sb.append(t.size() == 1 ? ",)" : ")").toString();
+        }
         if (v instanceof List<?> list) {
             StringBuilder sb = new StringBuilder("[");
             for (int i = 0; i < list.size(); i++) {
@@ -161,6 +169,7 @@ final class Values {
         if (isInt(v)) return "int";
         if (isFloat(v)) return "float";
         if (v instanceof String) return "str";
+        if (v instanceof PyTuple) return "tuple";
         if (v instanceof List<?>) return "list";
         if (v instanceof Map<?, ?>) return "dict";
         if (v instanceof Undefined) return "Undefined";
@@ -287,7 +296,10 @@ final class Values {
             case "+" -> x + y;
             case "-" -> x - y;
             case "*" -> x * y;
-            case "**" -> y >= 0 ? BigInteger.valueOf(x).pow((int) y).longValue() : Math.pow(x, y);
+            case "**" -> {
+                if (y < 0) yield Math.pow(x, y); // a negative exponent gives a float in Python
+                yield BigInteger.valueOf(x).pow((int) y).longValue();
+            }
             case "//" -> {
                 if (y == 0) throw new TemplateException("ZeroDivisionError: integer division or modulo by zero", 0);
                 yield Math.floorDiv(x, y);
