@@ -222,12 +222,16 @@ class ChatTemplateTest {
     }
 
     @Test
-    void unknownFilterIsACompileError() {
-        assertThatThrownBy(() -> ChatTemplate.compile("line one\n{{ x | nosuchfilter }}"))
+    void unknownFiltersAndTestsFailOnlyWhenEvaluated() {
+        ChatTemplate t = ChatTemplate.compile("{% if false %}{{ x | nosuchfilter }}{{ x is nosuchtest }}{% endif %}ok\n"
+                + "{% if fail %}{{ x | nosuchfilter }}{% endif %}");
+        assertThat(t.render(Map.of("fail", false))).isEqualTo("ok\n");
+        assertThatThrownBy(() -> t.render(Map.of("fail", true)))
                 .isInstanceOfSatisfying(TemplateException.class, e -> {
                     assertThat(e.line()).isEqualTo(2);
                     assertThat(e.getMessage()).contains("No filter named 'nosuchfilter'");
                 });
+        assertThatThrownBy(() -> render("{{ 1 is nosuchtest }}")).hasMessageContaining("No test named 'nosuchtest'");
     }
 
     // ---- ToJson ----
