@@ -8,6 +8,7 @@ package io.chorus.tokenizer.template;
 public final class TemplateException extends RuntimeException {
     private final int line;
     private final boolean raisedByTemplate;
+    private final String rawMessage;
 
     public TemplateException(String message, int line) {
         this(message, line, false);
@@ -19,8 +20,6 @@ public final class TemplateException extends RuntimeException {
         this.raisedByTemplate = raisedByTemplate;
         this.rawMessage = message;
     }
-
-    private final String rawMessage;
 
     /** The message without the line suffix; for raise_exception this is exactly the template's text. */
     public String templateMessage() {
