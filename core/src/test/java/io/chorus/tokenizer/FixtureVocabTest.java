@@ -102,6 +102,11 @@ class FixtureVocabTest {
     }
 
     static String quote(String s) {
-        return "\"" + s.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + "\"";
+        StringBuilder sb = new StringBuilder("\"");
+        s.codePoints().forEach(cp -> {
+            if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || Character.isSurrogate((char) cp) || (cp >= 0x2000 && cp <= 0x206F)) sb.append(String.format("\\u%04X", cp));
+            else sb.appendCodePoint(cp);
+        });
+        return sb.append('"').toString();
     }
 }
