@@ -46,6 +46,10 @@ final class BpeTokenizer {
         return ((long) a << 32) | (b & 0xFFFFFFFFL);
     }
 
+    void clearCache() {
+        cache.clear();
+    }
+
     /** Encodes one text fragment (no special tokens in it). */
     void encode(String text, IntList out) {
         List<String> words = preTokenizer.split(text);

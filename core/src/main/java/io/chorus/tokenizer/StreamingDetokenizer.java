@@ -51,6 +51,13 @@ public final class StreamingDetokenizer {
         return take(false);
     }
 
+    /** Adds several tokens at once; the same text as pushing them one by one. */
+    public String pushAll(int[] tokenIds) {
+        StringBuilder sb = new StringBuilder();
+        for (int id : tokenIds) sb.append(push(id));
+        return sb.toString();
+    }
+
     /** Ends the stream: returns whatever is still held (an unfinished character as U+FFFD). */
     public String flush() {
         utf8.finish(held);

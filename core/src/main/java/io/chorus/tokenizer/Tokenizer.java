@@ -43,6 +43,10 @@ public final class Tokenizer {
     public int eosId() { return vocab.eos; }
     /** The end-of-turn id (from metadata or guessed from its text), or -1. */
     public int eotId() { return vocab.eot; }
+    /** The unknown-token id, or -1. */
+    public int unkId() { return vocab.unk; }
+    /** The padding id, or -1. */
+    public int padId() { return vocab.pad; }
     public boolean addBos() { return vocab.addBos; }
     public boolean addEos() { return vocab.addEos; }
 
@@ -67,6 +71,11 @@ public final class Tokenizer {
     public byte[] tokenBytes(int id) {
         checkId(id);
         return pieceBytes[id].clone();
+    }
+
+    /** Drops the per-word BPE cache (for benchmarks that measure uncached encoding). */
+    public void clearCache() {
+        if (bpe != null) bpe.clearCache();
     }
 
     /** Encodes text with the vocabulary's default: BOS/EOS as configured, special-token text parsed. */
