@@ -4,7 +4,7 @@ package io.chorus.tokenizer;
  * The "clean up tokenization spaces" step llama.cpp applies when detokenizing vocabularies that ask for
  * it (GPT-2, Llama 3, Falcon and other byte-level BPE pre-tokenizers): a space before {@code ? ! . ,}
  * is dropped, {@code " ' "} becomes {@code "'"}, and a space before {@code 's 'm 're 've} is dropped.
- * It rewrites only spaces and looks at most three characters ahead, which lets
+ * It deletes only spaces and decides by looking a few characters ahead, which lets
  * {@link StreamingDetokenizer} apply it piecewise (see {@link #safeCut}).
  */
 final class SpaceCleaner {
@@ -73,12 +73,16 @@ final class SpaceCleaner {
     }
 
     /**
-     * The largest p with {@code clean(t) == clean(t[0,p)) + clean(t[p,))} for any continuation of t:
-     * the three characters before p are not spaces, so no rewrite can reach across p.
+     * The largest p with {@code clean(t) == clean(t[0,p)) + clean(t[p,))} for every continuation of t.
+     * Every rewrite deletes a space and decides by looking forward from it, at most three kept
+     * characters (" 're"); so a cut is safe after a character that is never deleted (not a space) and
+     * cannot be the middle of a pending pattern: not an apostrophe (" '" + "s"), and not r or v, which
+     * after an apostrophe still wait for their "e".
      */
     static int safeCut(CharSequence t) {
-        for (int p = t.length(); p >= 3; p--) {
-            if (t.charAt(p - 1) != ' ' && t.charAt(p - 2) != ' ' && t.charAt(p - 3) != ' ') return p;
+        for (int p = t.length(); p >= 1; p--) {
+            char c = t.charAt(p - 1);
+            if (c != ' ' && c != '\'' && c != 'r' && c != 'v') return p;
         }
         return 0;
     }

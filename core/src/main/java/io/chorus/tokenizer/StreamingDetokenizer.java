@@ -8,8 +8,9 @@ package io.chorus.tokenizer;
  *   <li>bytes of a character split across tokens are held until the character is complete; invalid
  *       sequences become U+FFFD by the same rules as one-shot decoding ({@link Utf8Decoder});</li>
  *   <li>SentencePiece's space prefix is stripped from the first token only, as one-shot decoding does;</li>
- *   <li>for vocabularies that clean up spaces, text that a later character could still change (a
- *       space within the last three characters) is held back until it is settled.</li>
+ *   <li>for vocabularies that clean up spaces, the tail that a later character could still change
+ *       (a trailing space, apostrophe, or "'r"/"'v" awaiting its "e") is held back until it is settled
+ *       ({@link SpaceCleaner#safeCut}).</li>
  * </ul>
  * With skipSpecial, a trailing EOS is rendered as nothing (it is a control token), which matches
  * one-shot decoding of vocabularies whose EOS is a control token. Not thread-safe: one per stream.
