@@ -23,7 +23,8 @@ public final class FakeForwardPass implements ForwardPass, KvBlockCopier {
     private final int numBlocks;
     private final int[] slotToken; // [numBlocks * blockSize] token id whose K/V the slot holds, -1 if none
     private final int[] slotPos;   // [numBlocks * blockSize] position of that token
-    private IntPredicate failOnCall = call -> false;
+    private volatile IntPredicate failOnCall = call -> false;
+    private volatile long delayNanos;
     private int calls;
     private long copies;
     /** Per forward call: tokens in the batch (for tests asserting budgets). */
@@ -44,6 +45,9 @@ public final class FakeForwardPass implements ForwardPass, KvBlockCopier {
 
     public long blockCopies() { return copies; }
 
+    /** Makes every forward pass take at least this long (for tests of a running engine thread). */
+    public void delayEachStep(long nanos) { this.delayNanos = nanos; }
+
     @Override public int vocabSize() { return vocab; }
     @Override public int blockSize() { return blockSize; }
     @Override public int numBlocks() { return numBlocks; }
@@ -60,6 +64,7 @@ public final class FakeForwardPass implements ForwardPass, KvBlockCopier {
     @Override
     public void forward(Batch batch, float[] logits) {
         if (failOnCall.test(calls++)) throw new IllegalStateException("injected forward failure");
+        if (delayNanos > 0) java.util.concurrent.locks.LockSupport.parkNanos(delayNanos);
         batchTokens.add(batch.numTokens());
         for (int i = 0; i < batch.numTokens(); i++) {
             slotToken[batch.slot(i)] = batch.token(i);
