@@ -114,7 +114,12 @@ public final class EngineLoop implements EngineClient {
             throw new InvalidRequestException("request id " + request.requestId() + " is already in use");
         }
         OutputQueue out = new OutputQueue(request.requestId(), sp.n(), this::abort);
-        commands.add(new Submit(request, out, System.nanoTime()));
+        Submit command = new Submit(request, out, System.nanoTime());
+        commands.add(command);
+        if (closed && commands.remove(command)) { // lost a race with close(): nobody would serve it
+            liveIds.remove(request.requestId());
+            throw new IllegalStateException("the engine is closed");
+        }
         return out;
     }
 
@@ -136,7 +141,11 @@ public final class EngineLoop implements EngineClient {
             t.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
         }
+        // The loop thread is gone: this thread now owns the state; serve what raced with the shutdown.
+        drainCommands();
+        for (RequestState r : List.copyOf(requests.values())) finishRequest(r, FinishReason.ABORT, null);
     }
 
     // ---- loop side ----

@@ -83,6 +83,11 @@ class EngineLoopTest {
         assertThat(stats.kvUsage()).isZero();
         assertThat(stats.running()).isZero();
         assertThat(stats.prefixCacheHits()).isPositive();
+        assertThat(batch.model.logitsRows()).as("logits only for sampled rows").isEqualTo(stats.generationTokens());
+        assertThat(stats.steps()).isEqualTo(batch.model.batchTokens.size());
+        assertThat(stats.lastForwardNanos()).isPositive();
+        assertThat(stats.lastScheduleNanos()).isPositive();
+        assertThat(stats.lastStepSeqs()).isPositive();
     }
 
     @ParameterizedTest(name = "prefix caching {0}, chunk {1}")

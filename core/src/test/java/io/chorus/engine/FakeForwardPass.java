@@ -27,6 +27,7 @@ public final class FakeForwardPass implements ForwardPass, KvBlockCopier {
     private volatile long delayNanos;
     private int calls;
     private long copies;
+    private long logitsRows;
     /** Per forward call: tokens in the batch (for tests asserting budgets). */
     public final List<Integer> batchTokens = new ArrayList<>();
 
@@ -44,6 +45,9 @@ public final class FakeForwardPass implements ForwardPass, KvBlockCopier {
     public void failOn(IntPredicate call) { this.failOnCall = call; }
 
     public long blockCopies() { return copies; }
+
+    /** Logits rows computed so far (the engine should ask only for rows it samples). */
+    public long logitsRows() { return logitsRows; }
 
     /** Makes every forward pass take at least this long (for tests of a running engine thread). */
     public void delayEachStep(long nanos) { this.delayNanos = nanos; }
@@ -70,6 +74,7 @@ public final class FakeForwardPass implements ForwardPass, KvBlockCopier {
             slotToken[batch.slot(i)] = batch.token(i);
             slotPos[batch.slot(i)] = batch.position(i);
         }
+        logitsRows += batch.numLogits();
         for (int j = 0; j < batch.numLogits(); j++) {
             int row = batch.logitsRow(j);
             int s = batch.seqOfToken(row);
