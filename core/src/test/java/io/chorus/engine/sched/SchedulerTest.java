@@ -90,12 +90,12 @@ class SchedulerTest {
     }
 
     @Test
-    void decodesAreScheduledBeforeAnEarlierAdmittedPrefill() {
+    void aLongPromptNeverTakesTheBudgetOfRunningDecodes() {
         setUp(64, 8, 10, SchedulingPolicy.FCFS, false);
         Sequence b = submit("b", 3, 0, 1);
         submit("a", 3, 0, 1);
         assertThat(step()).containsExactly("b:0+3*", "a:0+3*");
-        // b is recomputing (as after a preemption) while a decodes: a's decode goes first.
+        // A 20-token prompt arrives while a decodes: a keeps its one token every step.
         scheduler.remove(b);
         Sequence b2 = submit("b2", 20, 0, 1);
         assertThat(step()).containsExactly("a:3+1*", "b2:0+9");
