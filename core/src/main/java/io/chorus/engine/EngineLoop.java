@@ -1,0 +1,370 @@
+package io.chorus.engine;
+
+import io.chorus.engine.api.EngineClient;
+import io.chorus.engine.api.EngineConfig;
+import io.chorus.engine.api.EngineRequest;
+import io.chorus.engine.api.EngineStats;
+import io.chorus.engine.api.FinishReason;
+import io.chorus.engine.api.InvalidRequestException;
+import io.chorus.engine.api.RequestHandle;
+import io.chorus.engine.api.RequestOutput;
+import io.chorus.engine.api.SamplingParams;
+import io.chorus.engine.kv.BlockPool;
+import io.chorus.engine.kv.KvCacheManager;
+import io.chorus.engine.request.OutputQueue;
+import io.chorus.engine.request.RequestState;
+import io.chorus.engine.request.Sequence;
+import io.chorus.engine.runner.KvBlockCopier;
+import io.chorus.engine.runner.ModelRunner;
+import io.chorus.engine.runner.Sampler;
+import io.chorus.engine.runner.SamplingState;
+import io.chorus.engine.runner.TemperatureSampler;
+import io.chorus.engine.sched.ScheduledSeq;
+import io.chorus.engine.sched.Scheduler;
+import io.chorus.engine.sched.SchedulerOutput;
+import io.chorus.model.ForwardPass;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The engine loop: one thread that owns the scheduler, the KV cache and the model runner, and runs
+ * step after step: drain submissions and aborts, schedule, run, apply the results, publish outputs
+ * and stats.
+ *
+ * <p>Implementation notes.
+ * <ul>
+ *   <li>Threads: {@link #submit}, {@link #abort}, {@link #stats} and {@link #close} may be called from
+ *       any thread; they touch only {@code commands} (a thread-safe queue), {@code liveIds} (a
+ *       concurrent set used to reject duplicate ids), the immutable config, and the volatile
+ *       {@code stats}. Everything else (scheduler, cache, runner, {@code requests}, counters) is
+ *       touched only by the loop thread, or by the test thread that drives {@link #step()} when no
+ *       loop thread was started.
+ *   <li>Between steps: every request in {@code requests} has at least one live sequence, each of
+ *       them waiting or running in the scheduler; a finished sequence holds no block. So when
+ *       {@code requests} is empty every block is free.
+ *   <li>A failing forward pass fails the requests in that step's batch (ERROR output, blocks freed);
+ *       the loop goes on. An unexpected failure anywhere else in a step fails every live request.
+ * </ul>
+ */
+public final class EngineLoop implements EngineClient {
+    private static final Logger LOG = Logger.getLogger(EngineLoop.class.getName());
+    private static final int[] NO_TOKENS = new int[0];
+
+    private sealed interface Command permits Submit, Abort {}
+    private record Submit(EngineRequest request, OutputQueue output, long arrivalNanos) implements Command {}
+    private record Abort(String requestId) implements Command {}
+
+    private final EngineConfig config;
+    private final int vocab;
+    private final Scheduler scheduler;
+    private final ModelRunner runner;
+    private final Set<Integer> eos;
+    private final LinkedBlockingQueue<Command> commands = new LinkedBlockingQueue<>();
+    private final Set<String> liveIds = ConcurrentHashMap.newKeySet();
+    private volatile EngineStats stats = EngineStats.EMPTY;
+    private volatile boolean closed;
+    private Thread thread;
+
+    // Loop thread only.
+    private final Map<String, RequestState> requests = new HashMap<>();
+    private final SplittableRandom seeds = new SplittableRandom();
+    private long arrivals;
+    private long promptTokens, generationTokens, steps;
+    private long finishedStop, finishedLength, finishedAbort, finishedError;
+
+    public EngineLoop(EngineConfig config, ForwardPass model, KvBlockCopier copier, Sampler sampler) {
+        this.config = config;
+        this.vocab = model.vocabSize();
+        KvCacheManager kv = new KvCacheManager(new BlockPool(model.numBlocks()), model.blockSize(), config.enablePrefixCaching());
+        this.scheduler = new Scheduler(config, kv);
+        this.runner = new ModelRunner(model, copier, sampler, config.eosTokenIds());
+        this.eos = Set.copyOf(config.eosTokenIds());
+    }
+
+    /** An engine over {@code model} with its loop running on its own thread. */
+    public static EngineLoop start(EngineConfig config, ForwardPass model, KvBlockCopier copier) {
+        EngineLoop loop = new EngineLoop(config, model, copier, new TemperatureSampler());
+        loop.thread = Thread.ofPlatform().name("chorus-engine").daemon(true).start(loop::run);
+        return loop;
+    }
+
+    // ---- client side (any thread) ----
+
+    @Override
+    public RequestHandle submit(EngineRequest request) {
+        if (closed) throw new IllegalStateException("the engine is closed");
+        SamplingParams sp = request.sampling();
+        int[] prompt = request.promptTokenIds();
+        scheduler.checkAdmissible(prompt.length, sp.maxTokens(), sp.n());
+        for (int t : prompt) {
+            if (t < 0 || t >= vocab) throw new InvalidRequestException("token id " + t + " is outside the vocabulary [0, " + vocab + ")");
+        }
+        if (!liveIds.add(request.requestId())) {
+            throw new InvalidRequestException("request id " + request.requestId() + " is already in use");
+        }
+        OutputQueue out = new OutputQueue(request.requestId(), sp.n(), this::abort);
+        Submit command = new Submit(request, out, System.nanoTime());
+        commands.add(command);
+        if (closed && commands.remove(command)) { // lost a race with close(): nobody would serve it
+            liveIds.remove(request.requestId());
+            throw new IllegalStateException("the engine is closed");
+        }
+        return out;
+    }
+
+    @Override
+    public void abort(String requestId) {
+        commands.add(new Abort(requestId));
+    }
+
+    @Override
+    public EngineStats stats() { return stats; }
+
+    @Override
+    public void close() {
+        closed = true;
+        Thread t = thread;
+        if (t == null) return;
+        t.interrupt();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        // The loop thread is gone: this thread now owns the state; serve what raced with the shutdown.
+        drainCommands();
+        for (RequestState r : List.copyOf(requests.values())) finishRequest(r, FinishReason.ABORT, null);
+    }
+
+    // ---- loop side ----
+
+    private void run() {
+        while (!closed) {
+            try {
+                if (!step()) {
+                    Command c = commands.poll(50, TimeUnit.MILLISECONDS);
+                    if (c != null) handle(c);
+                }
+            } catch (InterruptedException e) {
+                if (!closed) LOG.warning("engine loop interrupted");
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.SEVERE, "engine step failed; failing every live request", e);
+                failAll(e);
+            }
+        }
+        drainCommands();
+        for (RequestState r : List.copyOf(requests.values())) finishRequest(r, FinishReason.ABORT, null);
+        publishStats(0, 0, 0, 0);
+    }
+
+    /**
+     * One step: drain commands, schedule, run, apply. Returns false when there was nothing to run.
+     * Called by the loop thread, or directly by a test when no thread was started.
+     */
+    public boolean step() {
+        long t0 = System.nanoTime();
+        drainCommands();
+        expireDeadlines();
+        if (!scheduler.hasWork()) {
+            publishStats(0, 0, 0, 0);
+            return false;
+        }
+        SchedulerOutput plan = scheduler.schedule();
+        if (plan.isEmpty()) {
+            publishStats(0, 0, System.nanoTime() - t0, 0);
+            return false;
+        }
+        long t1 = System.nanoTime();
+        int[] sampled;
+        try {
+            sampled = runner.execute(plan);
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.WARNING, "forward pass failed; failing the requests in its batch", e);
+            failPlan(plan, e);
+            long t2 = System.nanoTime();
+            steps++;
+            publishStats(plan.numTokens(), plan.seqs().size(), t1 - t0, t2 - t1);
+            return true;
+        }
+        long t2 = System.nanoTime();
+        apply(plan, sampled, t2);
+        steps++;
+        publishStats(plan.numTokens(), plan.seqs().size(), (t1 - t0) + (System.nanoTime() - t2), t2 - t1);
+        return true;
+    }
+
+    private void drainCommands() {
+        for (Command c; (c = commands.poll()) != null; ) handle(c);
+    }
+
+    private void handle(Command c) {
+        switch (c) {
+            case Submit s -> admit(s);
+            case Abort a -> {
+                RequestState r = requests.get(a.requestId());
+                if (r != null) finishRequest(r, FinishReason.ABORT, null);
+            }
+        }
+    }
+
+    private void admit(Submit s) {
+        EngineRequest req = s.request();
+        RequestState r = new RequestState(req, arrivals++, s.arrivalNanos(), s.output());
+        SamplingParams sp = req.sampling();
+        long seed = sp.seed() != null ? sp.seed() : seeds.nextLong();
+        int n = sp.n();
+        if (n > 1 && req.promptTokenIds().length > 1) {
+            r.live().add(new Sequence(r, 0, SamplingState.seeded(sp, seed, 0), n));
+        } else {
+            for (int i = 0; i < n; i++) r.live().add(new Sequence(r, i, SamplingState.seeded(sp, seed, i), 1));
+        }
+        requests.put(req.requestId(), r);
+        promptTokens += req.promptTokenIds().length;
+        for (Sequence seq : r.live()) scheduler.add(seq);
+    }
+
+    private void expireDeadlines() {
+        Instant now = null;
+        for (RequestState r : List.copyOf(requests.values())) {
+            Instant deadline = r.request().deadline();
+            if (deadline == null) continue;
+            if (now == null) now = Instant.now();
+            if (now.isAfter(deadline)) finishRequest(r, FinishReason.ABORT, null);
+        }
+    }
+
+    private void apply(SchedulerOutput plan, int[] sampled, long now) {
+        List<ScheduledSeq> seqs = plan.seqs();
+        for (int i = 0; i < seqs.size(); i++) {
+            ScheduledSeq w = seqs.get(i);
+            Sequence s = w.seq();
+            s.setNumComputed(w.endPos());
+            scheduler.kv().cacheComputedBlocks(s.blockTable(), s.tokenArray(), s.numComputed());
+            if (s.isForkParent()) {
+                if (s.numComputed() == s.numTokens()) fork(s);
+            } else if (sampled[i] >= 0) {
+                appendAndCheck(s, sampled[i], now);
+            }
+        }
+    }
+
+    private void fork(Sequence parent) {
+        RequestState r = parent.request();
+        SamplingParams sp = r.request().sampling();
+        List<Sequence> children = new ArrayList<>(parent.forkInto());
+        long seed = sp.seed() != null ? sp.seed() : seeds.nextLong();
+        for (int i = 0; i < parent.forkInto(); i++) {
+            Sequence child = new Sequence(parent, i, SamplingState.seeded(sp, seed, i));
+            scheduler.kv().fork(parent.blockTable(), child.blockTable());
+            children.add(child);
+        }
+        scheduler.replaceWithChildren(parent, children);
+        r.live().remove(parent);
+        r.live().addAll(children);
+    }
+
+    private void appendAndCheck(Sequence s, int token, long now) {
+        RequestState r = s.request();
+        SamplingParams sp = r.request().sampling();
+        s.appendToken(token);
+        generationTokens++;
+        r.markFirstToken(now);
+        int generated = s.numGenerated();
+        FinishReason reason = null;
+        Integer stopToken = null;
+        if (generated >= sp.minTokens()) {
+            if (!sp.ignoreEos() && eos.contains(token)) {
+                reason = FinishReason.STOP;
+            } else if (sp.stopTokenIds().contains(token)) {
+                reason = FinishReason.STOP;
+                stopToken = token;
+            }
+        }
+        if (reason == null && (generated >= sp.maxTokens() || s.numTokens() >= config.maxModelLen())) {
+            reason = FinishReason.LENGTH;
+        }
+        long finish = reason == null ? 0 : now;
+        r.output().offer(new RequestOutput(s.requestId(), s.index(), new int[] {token}, reason, stopToken,
+                s.promptLen(), generated, r.timings(finish), null));
+        if (reason != null) {
+            count(reason, 1);
+            finishSequence(s);
+        }
+    }
+
+    private void finishSequence(Sequence s) {
+        scheduler.remove(s);
+        RequestState r = s.request();
+        r.live().remove(s);
+        if (r.live().isEmpty()) {
+            requests.remove(r.request().requestId());
+            liveIds.remove(r.request().requestId());
+        }
+    }
+
+    /** Ends every live sequence of {@code r} with {@code reason} (ABORT or ERROR), one final event per completion. */
+    private void finishRequest(RequestState r, FinishReason reason, String error) {
+        long now = System.nanoTime();
+        for (Sequence s : List.copyOf(r.live())) {
+            int outputs = s.isForkParent() ? s.forkInto() : 1;
+            for (int k = 0; k < outputs; k++) {
+                int index = s.isForkParent() ? k : s.index();
+                r.output().offer(new RequestOutput(s.requestId(), index, NO_TOKENS, reason, null,
+                        s.promptLen(), s.numGenerated(), r.timings(now), error));
+            }
+            count(reason, outputs);
+            finishSequence(s);
+        }
+    }
+
+    private void failPlan(SchedulerOutput plan, Throwable e) {
+        String message = "engine error: " + e;
+        Set<RequestState> affected = new LinkedHashSet<>();
+        for (ScheduledSeq w : plan.seqs()) affected.add(w.seq().request());
+        for (RequestState r : affected) {
+            if (requests.get(r.request().requestId()) == r) finishRequest(r, FinishReason.ERROR, message);
+        }
+    }
+
+    private void failAll(Throwable e) {
+        String message = "engine error: " + e;
+        for (RequestState r : List.copyOf(requests.values())) finishRequest(r, FinishReason.ERROR, message);
+    }
+
+    private void count(FinishReason reason, int k) {
+        switch (reason) {
+            case STOP -> finishedStop += k;
+            case LENGTH -> finishedLength += k;
+            case ABORT -> finishedAbort += k;
+            case ERROR -> finishedError += k;
+        }
+    }
+
+    private void publishStats(int tokens, int seqs, long scheduleNanos, long forwardNanos) {
+        EngineStats last = stats;
+        boolean ran = seqs > 0;
+        stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), scheduler.kv().pool().usage(),
+                scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), promptTokens, generationTokens,
+                finishedStop, finishedLength, finishedAbort, finishedError, scheduler.preemptions(), steps,
+                ran ? tokens : last.lastStepTokens(), ran ? seqs : last.lastStepSeqs(),
+                ran ? scheduleNanos : last.lastScheduleNanos(), ran ? forwardNanos : last.lastForwardNanos());
+    }
+
+    /** For tests driving {@link #step()}: the scheduler (and through it the KV cache). */
+    Scheduler scheduler() { return scheduler; }
+
+    /** For tests: whether any request is still live. */
+    boolean hasLiveRequests() { return !requests.isEmpty() || !commands.isEmpty(); }
+}

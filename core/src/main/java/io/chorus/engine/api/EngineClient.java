@@ -1,0 +1,42 @@
+package io.chorus.engine.api;
+
+import io.chorus.engine.EngineLoop;
+import io.chorus.engine.runner.KvBlockCopier;
+import io.chorus.model.ForwardPass;
+
+/**
+ * The engine as HTTP and CLI threads see it. Thread-safe; nothing here blocks on the engine loop.
+ *
+ * <pre>{@code
+ * EngineClient engine = EngineClient.start(config, model, model::copyBlocks);
+ * RequestHandle h = engine.submit(new EngineRequest("req-1", promptIds, SamplingParams.greedy(128)));
+ * for (RequestOutput out; (out = h.next(Duration.ofSeconds(60))) != null; ) {
+ *     emit(out.newTokenIds());
+ *     if (out.finished()) log(out.finishReason());
+ * }
+ * }</pre>
+ */
+public interface EngineClient extends AutoCloseable {
+    /**
+     * Queues a request; its outputs arrive on the returned handle.
+     *
+     * @throws InvalidRequestException if it can never run (too long for the model or the cache, token
+     *     ids outside the vocabulary, n over max-num-seqs) or its id is already live
+     */
+    RequestHandle submit(EngineRequest request);
+
+    /** Aborts a live request (no-op if unknown or finished); its blocks are freed at the next step. */
+    void abort(String requestId);
+
+    /** The latest snapshot the loop published. */
+    EngineStats stats();
+
+    /** Stops the loop; live requests finish with ABORT. */
+    @Override
+    void close();
+
+    /** Starts an engine loop thread over {@code model}. */
+    static EngineClient start(EngineConfig config, ForwardPass model, KvBlockCopier copier) {
+        return EngineLoop.start(config, model, copier);
+    }
+}

@@ -1,0 +1,28 @@
+package io.chorus.engine.api;
+
+/**
+ * One event of a request's output stream: the tokens one sequence produced in one step, and, on its
+ * last event, why it finished.
+ *
+ * @param index            which of the request's {@code n} completions (0 when n = 1)
+ * @param newTokenIds      tokens generated this step (empty on an abort or error event)
+ * @param finishReason     null until the sequence finishes
+ * @param stopTokenId      the stop token that ended it (not set for EOS), or null
+ * @param promptTokens     prompt length
+ * @param generationTokens tokens generated so far by this sequence
+ * @param timings          engine-side timings, {@link System#nanoTime()} based
+ * @param error            the failure message when finishReason is ERROR, else null
+ */
+public record RequestOutput(
+        String requestId, int index, int[] newTokenIds, FinishReason finishReason, Integer stopTokenId,
+        int promptTokens, int generationTokens, Timings timings, String error) {
+
+    public boolean finished() { return finishReason != null; }
+
+    /**
+     * @param arrivalNanos    when the engine accepted the request
+     * @param firstTokenNanos when the first token was generated, 0 before that
+     * @param finishNanos     when this sequence finished, 0 before that
+     */
+    public record Timings(long arrivalNanos, long firstTokenNanos, long finishNanos) {}
+}

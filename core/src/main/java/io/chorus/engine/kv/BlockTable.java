@@ -1,0 +1,30 @@
+package io.chorus.engine.kv;
+
+/**
+ * One sequence's blocks, in position order: position {@code p} lives in block {@code ids()[p / blockSize]}.
+ *
+ * <p>Implementation notes: {@link #ids()} is never mutated once handed out; every change installs a
+ * new array, so a step plan or batch may hold the array it was given. {@code numHashedBlocks}
+ * leading blocks are full and computed and their chained hashes are known (the last one is
+ * {@code lastHash}); they are registered in the prefix cache when caching is on. Owned by the engine
+ * loop thread; only {@link KvCacheManager} changes it.
+ */
+public final class BlockTable {
+    private static final int[] EMPTY = new int[0];
+
+    int[] ids = EMPTY;
+    int numHashedBlocks;
+    long lastHash = BlockHasher.ROOT;
+
+    public int[] ids() { return ids; }
+
+    public int numBlocks() { return ids.length; }
+
+    public boolean isEmpty() { return ids.length == 0; }
+
+    void reset() {
+        ids = EMPTY;
+        numHashedBlocks = 0;
+        lastHash = BlockHasher.ROOT;
+    }
+}

@@ -1,0 +1,50 @@
+package io.chorus.engine.request;
+
+import io.chorus.engine.api.RequestHandle;
+import io.chorus.engine.api.RequestOutput;
+import java.time.Duration;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The output stream of one request: the engine loop offers events, one consumer takes them.
+ * Implementation notes: the queue is the only shared state and is thread-safe; {@code finishedSeen}
+ * is touched by the consumer thread only. The stream ends after {@code n} finished events.
+ */
+public final class OutputQueue implements RequestHandle {
+    private final String requestId;
+    private final int n;
+    private final Consumer<String> aborter;
+    private final LinkedBlockingQueue<RequestOutput> queue = new LinkedBlockingQueue<>();
+    private int finishedSeen;
+
+    public OutputQueue(String requestId, int n, Consumer<String> aborter) {
+        this.requestId = requestId;
+        this.n = n;
+        this.aborter = aborter;
+    }
+
+    /** Engine loop side. */
+    public void offer(RequestOutput out) {
+        queue.add(out);
+    }
+
+    @Override
+    public String requestId() { return requestId; }
+
+    @Override
+    public RequestOutput next(Duration timeout) throws InterruptedException, TimeoutException {
+        if (finishedSeen == n) return null;
+        RequestOutput out = queue.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        if (out == null) throw new TimeoutException("no output for request " + requestId + " within " + timeout);
+        if (out.finished()) finishedSeen++;
+        return out;
+    }
+
+    @Override
+    public void abort() {
+        aborter.accept(requestId);
+    }
+}

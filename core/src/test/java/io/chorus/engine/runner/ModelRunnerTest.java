@@ -1,0 +1,88 @@
+package io.chorus.engine.runner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.chorus.engine.api.EngineRequest;
+import io.chorus.engine.api.SamplingParams;
+import io.chorus.engine.kv.BlockCopy;
+import io.chorus.engine.request.OutputQueue;
+import io.chorus.engine.request.RequestState;
+import io.chorus.engine.request.Sequence;
+import io.chorus.engine.sched.ScheduledSeq;
+import io.chorus.engine.sched.SchedulerOutput;
+import io.chorus.model.Batch;
+import io.chorus.model.ForwardPass;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ModelRunnerTest {
+    /** Records what it was given; logits row j puts its maximum at token 10 + j. */
+    static class Recorder implements ForwardPass, KvBlockCopier {
+        final List<String> events = new ArrayList<>();
+        @Override public int vocabSize() { return 32; }
+        @Override public int blockSize() { return 4; }
+        @Override public int numBlocks() { return 16; }
+
+        @Override
+        public void copyBlocks(int[] src, int[] dst, int count) {
+            for (int i = 0; i < count; i++) events.add("copy " + src[i] + "->" + dst[i]);
+        }
+
+        @Override
+        public void forward(Batch b, float[] logits) {
+            StringBuilder sb = new StringBuilder("forward");
+            for (int i = 0; i < b.numTokens(); i++) sb.append(' ').append(b.token(i)).append('@').append(b.position(i)).append('/').append(b.slot(i));
+            sb.append(" logits");
+            for (int j = 0; j < b.numLogits(); j++) {
+                sb.append(' ').append(b.logitsRow(j));
+                logits[j * 32 + 10 + j] = 1;
+            }
+            events.add(sb.toString());
+        }
+    }
+
+    private static Sequence seq(String id, int[] prompt, SamplingParams sp) {
+        RequestState r = new RequestState(new EngineRequest(id, prompt, sp), 0, 0, new OutputQueue(id, 1, x -> {}));
+        return new Sequence(r, 0, SamplingState.seeded(sp, 0, 0), 1);
+    }
+
+    @Test
+    void buildsOneBatchCopiesFirstAndSamplesOnlyFinishedRows() {
+        Recorder model = new Recorder();
+        ModelRunner runner = new ModelRunner(model, model, new GreedySampler(), List.of(11));
+        Sequence a = seq("a", new int[] {1, 2, 3, 4, 5, 6}, SamplingParams.greedy(5));
+        Sequence b = seq("b", new int[] {7, 8, 9}, SamplingParams.greedy(5).withMinTokens(1));
+        Sequence c = seq("c", new int[] {20, 21}, SamplingParams.greedy(5));
+        SchedulerOutput plan = new SchedulerOutput(List.of(
+                new ScheduledSeq(a, 2, 3, new int[] {5, 6}, false),
+                new ScheduledSeq(b, 0, 3, new int[] {9}, true),
+                new ScheduledSeq(c, 1, 1, new int[] {3}, true)),
+                List.of(new BlockCopy(1, 9)), List.of(), 7);
+        int[] sampled = runner.execute(plan);
+        assertThat(model.events).containsExactly(
+                "copy 1->9",
+                "forward 3@2/22 4@3/23 5@4/24 7@0/36 8@1/37 9@2/38 21@1/13 logits 5 6");
+        // b's row has its maximum at 10; c's at 11, the EOS, which b could not have sampled yet but c can.
+        assertThat(sampled).containsExactly(-1, 10, 11);
+    }
+
+    @Test
+    void masksEosAndStopTokensBeforeMinTokens() {
+        Recorder model = new Recorder() {
+            @Override
+            public void forward(Batch b, float[] logits) {
+                logits[11] = 3;
+                logits[12] = 2;
+                logits[13] = 1;
+            }
+        };
+        ModelRunner runner = new ModelRunner(model, model, new GreedySampler(), List.of(11));
+        Sequence s = seq("s", new int[] {1}, SamplingParams.greedy(5).withMinTokens(1).withStopTokenIds(List.of(12)));
+        SchedulerOutput plan = new SchedulerOutput(List.of(new ScheduledSeq(s, 0, 1, new int[] {0}, true)), List.of(), List.of(), 1);
+        assertThat(runner.execute(plan)).containsExactly(13);
+        Sequence ignoring = seq("i", new int[] {1}, SamplingParams.greedy(5).withMinTokens(1).withIgnoreEos(true));
+        plan = new SchedulerOutput(List.of(new ScheduledSeq(ignoring, 0, 1, new int[] {0}, true)), List.of(), List.of(), 1);
+        assertThat(runner.execute(plan)).containsExactly(11);
+    }
+}
