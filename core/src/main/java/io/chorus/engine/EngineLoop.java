@@ -14,7 +14,6 @@ import io.chorus.engine.kv.KvCacheManager;
 import io.chorus.engine.request.OutputQueue;
 import io.chorus.engine.request.RequestState;
 import io.chorus.engine.request.Sequence;
-import io.chorus.engine.runner.KvBlockCopier;
 import io.chorus.engine.runner.ModelRunner;
 import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.SamplingState;
@@ -83,18 +82,18 @@ public final class EngineLoop implements EngineClient {
     private long promptTokens, generationTokens, steps;
     private long finishedStop, finishedLength, finishedAbort, finishedError;
 
-    public EngineLoop(EngineConfig config, ForwardPass model, KvBlockCopier copier, Sampler sampler) {
+    public EngineLoop(EngineConfig config, ForwardPass model, Sampler sampler) {
         this.config = config;
         this.vocab = model.vocabSize();
         KvCacheManager kv = new KvCacheManager(new BlockPool(model.numBlocks()), model.blockSize(), config.enablePrefixCaching());
         this.scheduler = new Scheduler(config, kv);
-        this.runner = new ModelRunner(model, copier, sampler, config.eosTokenIds());
+        this.runner = new ModelRunner(model, sampler, config.eosTokenIds());
         this.eos = Set.copyOf(config.eosTokenIds());
     }
 
     /** An engine over {@code model} with its loop running on its own thread. */
-    public static EngineLoop start(EngineConfig config, ForwardPass model, KvBlockCopier copier) {
-        EngineLoop loop = new EngineLoop(config, model, copier, new TemperatureSampler());
+    public static EngineLoop start(EngineConfig config, ForwardPass model) {
+        EngineLoop loop = new EngineLoop(config, model, new TemperatureSampler());
         loop.thread = Thread.ofPlatform().name("chorus-engine").daemon(true).start(loop::run);
         return loop;
     }

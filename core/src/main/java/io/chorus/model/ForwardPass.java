@@ -19,4 +19,11 @@ public interface ForwardPass {
      * {@code logits[j * vocabSize() + v]} for j in [0, batch.numLogits()).
      */
     void forward(Batch batch, float[] logits);
+
+    /**
+     * For i in [0, count): copies every layer's K and V of block {@code src[i]} over block
+     * {@code dst[i]}, in that order. The copy-on-write step for sequences that shared a partly
+     * filled block (parallel sampling, n > 1).
+     */
+    void copyBlocks(int[] src, int[] dst, int count);
 }

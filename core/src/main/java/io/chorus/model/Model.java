@@ -187,6 +187,11 @@ public final class Model implements ForwardPass, AutoCloseable {
     @Override public int numBlocks() { return cache.numBlocks(); }
 
     @Override
+    public void copyBlocks(int[] src, int[] dst, int count) {
+        for (int i = 0; i < count; i++) cache.copyBlock(src[i], dst[i]);
+    }
+
+    @Override
     public void forward(Batch batch, float[] logits) {
         if (cache == null) throw new IllegalStateException("allocateKvCache before forward");
         ModelConfig c = config;

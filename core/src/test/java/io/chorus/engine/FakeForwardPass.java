@@ -1,6 +1,5 @@
 package io.chorus.engine;
 
-import io.chorus.engine.runner.KvBlockCopier;
 import io.chorus.model.Batch;
 import io.chorus.model.ForwardPass;
 import java.util.ArrayList;
@@ -17,7 +16,7 @@ import java.util.function.IntPredicate;
  * <p>The argmax of a row is a hash of the sequence's tokens and position; the other logits spread
  * over [0, 4) so temperature sampling has real choices.
  */
-public final class FakeForwardPass implements ForwardPass, KvBlockCopier {
+public final class FakeForwardPass implements ForwardPass {
     private final int vocab;
     private final int blockSize;
     private final int numBlocks;

@@ -1,7 +1,6 @@
 package io.chorus.engine.api;
 
 import io.chorus.engine.EngineLoop;
-import io.chorus.engine.runner.KvBlockCopier;
 import io.chorus.model.ForwardPass;
 
 /**
@@ -36,7 +35,7 @@ public interface EngineClient extends AutoCloseable {
     void close();
 
     /** Starts an engine loop thread over {@code model}. */
-    static EngineClient start(EngineConfig config, ForwardPass model, KvBlockCopier copier) {
-        return EngineLoop.start(config, model, copier);
+    static EngineClient start(EngineConfig config, ForwardPass model) {
+        return EngineLoop.start(config, model);
     }
 }

@@ -20,7 +20,6 @@ import java.util.List;
  */
 public final class ModelRunner {
     private final ForwardPass model;
-    private final KvBlockCopier copier;
     private final Sampler sampler;
     private final int[] eosTokenIds;
     private final int vocab;
@@ -29,9 +28,8 @@ public final class ModelRunner {
     private int[] copySrc = new int[8];
     private int[] copyDst = new int[8];
 
-    public ModelRunner(ForwardPass model, KvBlockCopier copier, Sampler sampler, List<Integer> eosTokenIds) {
+    public ModelRunner(ForwardPass model, Sampler sampler, List<Integer> eosTokenIds) {
         this.model = model;
-        this.copier = copier;
         this.sampler = sampler;
         this.eosTokenIds = eosTokenIds.stream().mapToInt(Integer::intValue).toArray();
         this.vocab = model.vocabSize();
@@ -55,7 +53,7 @@ public final class ModelRunner {
                 copySrc[i] = copies.get(i).src();
                 copyDst[i] = copies.get(i).dst();
             }
-            copier.copyBlocks(copySrc, copyDst, n);
+            model.copyBlocks(copySrc, copyDst, n);
         }
 
         List<ScheduledSeq> seqs = plan.seqs();

@@ -151,9 +151,12 @@ public final class GgufFile implements AutoCloseable {
             long size = ch.size();
             MemorySegment seg = size == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return new GgufFile(path, arena, seg);
+        } catch (java.nio.file.NoSuchFileException e) {
+            arena.close();
+            throw new GgufException(path + ": no such file", e);
         } catch (IOException e) {
             arena.close();
-            throw new GgufException(path + ": cannot read: " + e.getMessage(), e);
+            throw new GgufException(path + ": cannot read: " + e, e);
         } catch (RuntimeException e) {
             arena.close();
             throw e;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class ModelRunnerTest {
     /** Records what it was given; logits row j puts its maximum at token 10 + j. */
-    static class Recorder implements ForwardPass, KvBlockCopier {
+    static class Recorder implements ForwardPass {
         final List<String> events = new ArrayList<>();
         @Override public int vocabSize() { return 32; }
         @Override public int blockSize() { return 4; }
@@ -50,7 +50,7 @@ class ModelRunnerTest {
     @Test
     void buildsOneBatchCopiesFirstAndSamplesOnlyFinishedRows() {
         Recorder model = new Recorder();
-        ModelRunner runner = new ModelRunner(model, model, new GreedySampler(), List.of(11));
+        ModelRunner runner = new ModelRunner(model, new GreedySampler(), List.of(11));
         Sequence a = seq("a", new int[] {1, 2, 3, 4, 5, 6}, SamplingParams.greedy(5));
         Sequence b = seq("b", new int[] {7, 8, 9}, SamplingParams.greedy(5).withMinTokens(1));
         Sequence c = seq("c", new int[] {20, 21}, SamplingParams.greedy(5));
@@ -77,7 +77,7 @@ class ModelRunnerTest {
                 logits[13] = 1;
             }
         };
-        ModelRunner runner = new ModelRunner(model, model, new GreedySampler(), List.of(11));
+        ModelRunner runner = new ModelRunner(model, new GreedySampler(), List.of(11));
         Sequence s = seq("s", new int[] {1}, SamplingParams.greedy(5).withMinTokens(1).withStopTokenIds(List.of(12)));
         SchedulerOutput plan = new SchedulerOutput(List.of(new ScheduledSeq(s, 0, 1, new int[] {0}, true)), List.of(), List.of(), 1);
         assertThat(runner.execute(plan)).containsExactly(13);

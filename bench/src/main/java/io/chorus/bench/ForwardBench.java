@@ -1,0 +1,96 @@
+package io.chorus.bench;
+
+import io.chorus.model.Batch;
+import io.chorus.model.Model;
+import io.chorus.tensor.KvCacheDtype;
+import io.chorus.tensor.WorkerPool;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Forward-pass throughput in the spirit of llama-bench and llama-batched-bench, one forward call
+ * per step: prompt processing of a 512-token prompt (pp512), single-stream decode of 128 tokens
+ * (tg128), and total decode throughput with N sequences decoding together over 128-token contexts.
+ *
+ * <p>Usage: scripts/bench-forward MODEL.gguf [threads] [N list, e.g. 1,2,4,8,16,32,64] [f16|f32]
+ */
+public final class ForwardBench {
+    public static void main(String[] args) {
+        Locale.setDefault(Locale.ROOT);
+        Path file = Path.of(args[0]);
+        int threads = args.length > 1 ? Integer.parseInt(args[1]) : WorkerPool.defaultThreads();
+        String[] ns = (args.length > 2 ? args[2] : "1,2,4,8,16,32,64").split(",");
+        int maxN = 0;
+        for (String n : ns) maxN = Math.max(maxN, Integer.parseInt(n));
+        try (WorkerPool pool = new WorkerPool(threads); Model model = Model.load(file, pool)) {
+            int bs = 16, ctx = 640;
+            int blocksPerSeq = ctx / bs;
+            int seqs = Math.max(maxN, 1);
+            KvCacheDtype dtype = KvCacheDtype.parse(args.length > 3 ? args[3] : "f16");
+            model.allocateKvCache(seqs * blocksPerSeq, bs, dtype, ctx);
+            int[][] tables = new int[seqs][blocksPerSeq];
+            for (int s = 0; s < seqs; s++) for (int b = 0; b < blocksPerSeq; b++) tables[s][b] = s * blocksPerSeq + b;
+            SplittableRandom rnd = new SplittableRandom(1);
+            int vocab = model.vocabSize();
+            int[] prompt = new int[512];
+            for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(Math.min(vocab, 30000));
+            Batch batch = new Batch();
+            float[] logits = new float[seqs * vocab];
+            System.out.printf("model %s, %d threads, weights %.1f MiB%n", file.getFileName(), threads, model.weightBytes() / 1048576.0);
+
+            // pp512: warm up once, then time the best of 3
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < 4; r++) {
+                batch.clear();
+                batch.addSequence(tables[0], bs, prompt, 0, 512, 0);
+                batch.addLogitsForLastToken();
+                long t0 = System.nanoTime();
+                model.forward(batch, logits);
+                double sec = (System.nanoTime() - t0) / 1e9;
+                if (r > 0) best = Math.min(best, sec);
+            }
+            System.out.printf("pp512   %8.1f t/s%n", 512 / best);
+
+            // tg128: decode 128 tokens after a 1-token context
+            int[] one = new int[1];
+            for (int warm = 0; warm < 2; warm++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < 128; i++) {
+                    batch.clear();
+                    one[0] = prompt[i];
+                    batch.addSequence(tables[0], bs, one, 0, 1, i);
+                    batch.addLogitsForLastToken();
+                    model.forward(batch, logits);
+                }
+                double sec = (System.nanoTime() - t0) / 1e9;
+                if (warm == 1) System.out.printf("tg128   %8.1f t/s  (%.1f GB/s of weights)%n", 128 / sec, model.weightBytes() * 128 / sec / 1e9);
+            }
+
+            // batched decode: N sequences, prompt 128 each (prefilled), then 128 decode steps of N tokens
+            int[] toks = new int[seqs];
+            for (String nStr : ns) {
+                int n = Integer.parseInt(nStr);
+                for (int s = 0; s < n; s++) {
+                    batch.clear();
+                    batch.addSequence(tables[s], bs, prompt, s, 128, 0);
+                    batch.addLogitsForLastToken();
+                    model.forward(batch, logits);
+                }
+                int steps = 128;
+                long t0 = System.nanoTime();
+                for (int step = 0; step < steps; step++) {
+                    batch.clear();
+                    for (int s = 0; s < n; s++) {
+                        toks[s] = prompt[(s + step) % 512];
+                        batch.addSequence(tables[s], bs, toks, s, 1, 128 + step);
+                        batch.addLogitsForLastToken();
+                    }
+                    model.forward(batch, logits);
+                }
+                double sec = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("decode N=%-3d %8.1f t/s total  %6.1f t/s per sequence%n", n, n * steps / sec, steps / sec);
+            }
+        }
+    }
+}

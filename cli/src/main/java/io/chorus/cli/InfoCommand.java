@@ -1,0 +1,63 @@
+package io.chorus.cli;
+
+import io.chorus.model.ModelConfig;
+import io.chorus.model.gguf.GgufFile;
+import io.chorus.model.gguf.GgufTensorInfo;
+import io.chorus.tensor.KvCacheDtype;
+import io.chorus.tensor.PagedKvCache;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code chorus info FILE}: what a GGUF model is and what serving it takes. */
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Show a GGUF model's architecture, shape, tensor types and memory needs.")
+final class InfoCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "FILE", description = "GGUF model file")
+    Path file;
+
+    @Override
+    public Integer call() {
+        try (GgufFile f = GgufFile.open(file)) {
+            ModelConfig c = ModelConfig.fromGguf(f);
+            System.out.printf("file           %s (GGUF v%d, %s)%n", file, f.version(), Units.bytes(f.fileSize()));
+            System.out.printf("name           %s%n", c.name());
+            System.out.printf("architecture   %s%n", c.arch().ggufName);
+            System.out.printf("shape          dim %d, %d layers, %d heads / %d KV heads, head dim %d, FFN %d, vocab %d%n",
+                    c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(), c.vocabSize());
+            System.out.printf("context        %d tokens, rope theta %.0f%s, rms eps %g%n", c.contextLength(), c.ropeTheta(),
+                    f.tensor("rope_freqs.weight") != null ? " with frequency factors" : "", c.rmsEps());
+            System.out.printf("output         %s%n", c.tiedOutput() ? "tied to token embeddings" : "separate output.weight");
+            Map<String, long[]> byType = new TreeMap<>();
+            long params = 0, bytes = 0;
+            for (GgufTensorInfo t : f.tensors().values()) {
+                long[] agg = byType.computeIfAbsent(t.typeName(), k -> new long[3]);
+                agg[0]++;
+                agg[1] += t.elements();
+                agg[2] += t.byteSize();
+                params += t.elements();
+                bytes += t.byteSize();
+            }
+            System.out.printf("parameters     %.1f M in %d tensors, %s of weights%n", params / 1e6, f.tensors().size(), Units.bytes(bytes));
+            for (Map.Entry<String, long[]> e : byType.entrySet()) {
+                System.out.printf("  %-12s %4d tensors  %8.1f M params  %s%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e6, Units.bytes(e.getValue()[2]));
+            }
+            String tokenizer = f.getString("tokenizer.ggml.model", "none");
+            String pre = f.getString("tokenizer.ggml.pre", null);
+            System.out.printf("tokenizer      %s%s%n", tokenizer, pre != null ? " (pre-tokenizer " + pre + ")" : "");
+            System.out.printf("chat template  %s%n", f.has("tokenizer.chat_template") ? "present" : "absent (ChatML is used)");
+            long kvF16 = PagedKvCache.bytesPerBlock(c.layers(), 1, c.kvDim(), KvCacheDtype.F16);
+            long kvF32 = PagedKvCache.bytesPerBlock(c.layers(), 1, c.kvDim(), KvCacheDtype.F32);
+            System.out.printf("KV cache       %s per token (f16), %s (f32)%n", Units.bytes(kvF16), Units.bytes(kvF32));
+            System.out.printf("memory         weights %s + one full-context (%d tokens) f16 KV cache %s = %s%n",
+                    Units.bytes(bytes), c.contextLength(), Units.bytes(kvF16 * c.contextLength()), Units.bytes(bytes + kvF16 * c.contextLength()));
+            boolean ok = f.tensors().values().stream().allMatch(t -> t.type() != null && t.type().supported);
+            if (!ok) {
+                System.out.println("warning        some tensor types are not supported by Chorus; serving this file will fail");
+            }
+        }
+        return 0;
+    }
+}

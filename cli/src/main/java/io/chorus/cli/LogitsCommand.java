@@ -1,0 +1,57 @@
+package io.chorus.cli;
+
+import io.chorus.model.Batch;
+import io.chorus.model.Model;
+import io.chorus.tensor.KvCacheDtype;
+import io.chorus.tensor.WorkerPool;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code chorus logits}: teacher-forced logits of a token sequence, for comparison with other implementations. */
+@Command(name = "logits", mixinStandardHelpOptions = true,
+        description = "Write teacher-forced logits as float32 little-endian [positions x vocab].")
+final class LogitsCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "GGUF model file")
+    Path model;
+
+    @Option(names = "--tokens", required = true, split = ",", description = "Token ids, comma-separated")
+    int[] tokens;
+
+    @Option(names = "--out", required = true, description = "Output file")
+    Path out;
+
+    @Option(names = "--threads", description = "Kernel threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--kv-cache-dtype", defaultValue = "f32", description = "f32 or f16 (default ${DEFAULT-VALUE})")
+    String kvDtype;
+
+    @Override
+    public Integer call() throws IOException {
+        try (WorkerPool pool = new WorkerPool(threads != null ? threads : WorkerPool.defaultThreads());
+             Model m = Model.load(model, pool)) {
+            int n = tokens.length, blockSize = 16;
+            int blocks = (n + blockSize - 1) / blockSize;
+            m.allocateKvCache(blocks, blockSize, KvCacheDtype.parse(kvDtype), blocks * blockSize);
+            int[] table = new int[blocks];
+            Arrays.setAll(table, i -> i);
+            Batch batch = new Batch();
+            batch.addSequence(table, blockSize, tokens, 0, n, 0);
+            for (int i = 0; i < n; i++) batch.addLogitsRow(i);
+            float[] logits = new float[n * m.vocabSize()];
+            m.forward(batch, logits);
+            ByteBuffer buf = ByteBuffer.allocate(logits.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asFloatBuffer().put(logits);
+            Files.write(out, buf.array());
+            System.err.printf("wrote %d x %d logits to %s%n", n, m.vocabSize(), out);
+        }
+        return 0;
+    }
+}
