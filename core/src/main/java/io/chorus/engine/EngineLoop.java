@@ -296,7 +296,7 @@ public final class EngineLoop implements EngineClient {
         }
         long finish = reason == null ? 0 : now;
         r.output().offer(new RequestOutput(s.requestId(), s.index(), new int[] {token}, reason, stopToken,
-                s.promptLen(), generated, r.timings(finish), null));
+                s.promptLen(), generated, r.timings(finish), null, null, null));
         if (reason != null) {
             count(reason, 1);
             finishSequence(s);
@@ -321,7 +321,7 @@ public final class EngineLoop implements EngineClient {
             for (int k = 0; k < outputs; k++) {
                 int index = s.isForkParent() ? k : s.index();
                 r.output().offer(new RequestOutput(s.requestId(), index, NO_TOKENS, reason, null,
-                        s.promptLen(), s.numGenerated(), r.timings(now), error));
+                        s.promptLen(), s.numGenerated(), r.timings(now), error, null, null));
             }
             count(reason, outputs);
             finishSequence(s);

@@ -12,10 +12,14 @@ package io.chorus.engine.api;
  * @param generationTokens tokens generated so far by this sequence
  * @param timings          engine-side timings, {@link System#nanoTime()} based
  * @param error            the failure message when finishReason is ERROR, else null
+ * @param logprobs         one entry per new token when the request asked for logprobs, else null
+ * @param promptLogprobs   on the first event of a request that asked for prompt logprobs, one entry
+ *                         per prompt token (the first, which has no prediction, is null); else null
  */
 public record RequestOutput(
         String requestId, int index, int[] newTokenIds, FinishReason finishReason, Integer stopTokenId,
-        int promptTokens, int generationTokens, Timings timings, String error) {
+        int promptTokens, int generationTokens, Timings timings, String error,
+        TokenLogprobs[] logprobs, TokenLogprobs[] promptLogprobs) {
 
     public boolean finished() { return finishReason != null; }
 
