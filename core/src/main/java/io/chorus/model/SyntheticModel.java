@@ -38,10 +38,11 @@ public final class SyntheticModel {
         add(new Shape("smollm2-135m", Architecture.LLAMA, 576, 30, 9, 3, 64, 1536, 49152, 8192, 1e5f, 1e-5f, true, false));
         add(new Shape("qwen3-0.6b", Architecture.QWEN3, 1024, 28, 16, 8, 128, 3072, 151936, 40960, 1e6f, 1e-6f, true, false));
         add(new Shape("demo", Architecture.QWEN2, 256, 4, 8, 2, 32, 768, 2048, 4096, 1e6f, 1e-6f, true, false));
-        add(new Shape("tiny-llama", Architecture.LLAMA, 128, 2, 4, 2, 32, 320, 512, 1024, 1e4f, 1e-5f, false, true));
-        add(new Shape("tiny-qwen2", Architecture.QWEN2, 128, 2, 4, 2, 32, 320, 512, 1024, 1e6f, 1e-6f, true, false));
-        add(new Shape("tiny-qwen3", Architecture.QWEN3, 128, 2, 4, 2, 48, 320, 512, 1024, 1e6f, 1e-6f, false, false));
-        add(new Shape("tiny-phi3", Architecture.PHI3, 128, 2, 4, 4, 32, 320, 512, 1024, 1e4f, 1e-5f, false, false));
+        // Test shapes: rows of 256 so every quant type (K-quants included) applies to every matrix.
+        add(new Shape("tiny-llama", Architecture.LLAMA, 256, 2, 4, 2, 64, 512, 512, 1024, 1e4f, 1e-5f, false, true));
+        add(new Shape("tiny-qwen2", Architecture.QWEN2, 256, 2, 4, 2, 64, 512, 512, 1024, 1e6f, 1e-6f, true, false));
+        add(new Shape("tiny-qwen3", Architecture.QWEN3, 256, 2, 4, 2, 128, 512, 512, 1024, 1e6f, 1e-6f, false, false));
+        add(new Shape("tiny-phi3", Architecture.PHI3, 256, 2, 4, 4, 64, 512, 512, 1024, 1e4f, 1e-5f, false, false));
     }
 
     private static void add(Shape s) {
