@@ -1,0 +1,104 @@
+package io.chorus.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Paged attention against a scalar reference that keeps each sequence's K/V in plain contiguous
+ * arrays: scattered block tables, GQA groups, causal prefill chunks, odd head sizes, f32 and f16.
+ */
+class PagedAttentionTest {
+    private static WorkerPool pool;
+
+    @BeforeAll
+    static void start() {
+        pool = new WorkerPool(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        pool.close();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"4,2,16,F32", "4,2,16,F16", "6,3,8,F32", "8,1,64,F16", "3,3,20,F32", "2,2,128,F16"})
+    void matchesReference(int heads, int kvHeads, int headDim, KvCacheDtype dtype) {
+        SplittableRandom r = new SplittableRandom(heads * 31 + headDim);
+        int blockSize = 4, blocks = 40, kvDim = kvHeads * headDim, qDim = heads * headDim;
+        int[] lens = {1, 5, 13, 9};          // tokens already in each sequence's context after this step
+        int[] newTokens = {1, 5, 3, 1};      // this step's tokens: a fresh prompt, a chunk, decodes
+        int seqs = lens.length;
+        // Scattered, non-overlapping block tables.
+        int[][] tables = new int[seqs][4];
+        int next = blocks - 1;
+        for (int s = 0; s < seqs; s++) for (int b = 0; b < 4; b++) tables[s][b] = next--;
+        // Reference K/V per sequence, position-major.
+        float[][][] k = new float[seqs][][], v = new float[seqs][][];
+        try (PagedKvCache cache = new PagedKvCache(2, blocks, blockSize, kvDim, dtype)) {
+            for (int s = 0; s < seqs; s++) {
+                k[s] = new float[lens[s]][];
+                v[s] = new float[lens[s]][];
+                for (int p = 0; p < lens[s]; p++) {
+                    k[s][p] = KernelsTest.random(r, kvDim, 1);
+                    v[s][p] = KernelsTest.random(r, kvDim, 1);
+                    if (dtype == KvCacheDtype.F16) { roundToHalf(k[s][p]); roundToHalf(v[s][p]); }
+                    int slot = tables[s][p / blockSize] * blockSize + p % blockSize;
+                    cache.write(1, slot, k[s][p], 0, v[s][p], 0);
+                    cache.write(0, slot, new float[kvDim], 0, new float[kvDim], 0); // other layer: zeros
+                }
+            }
+            int T = 0;
+            for (int n : newTokens) T += n;
+            int[] positions = new int[T];
+            int[][] tokTables = new int[T][];
+            int[] tokSeq = new int[T];
+            int t = 0;
+            for (int s = 0; s < seqs; s++) {
+                for (int i = 0; i < newTokens[s]; i++, t++) {
+                    positions[t] = lens[s] - newTokens[s] + i;
+                    tokTables[t] = tables[s];
+                    tokSeq[t] = s;
+                }
+            }
+            int qStride = qDim + 7, qOff = 3; // q inside a wider (fused) row
+            float[] q = KernelsTest.random(r, T * qStride, 1);
+            float[] out = new float[T * qDim];
+            float scale = (float) (1 / Math.sqrt(headDim));
+            PagedAttention attn = new PagedAttention(heads, kvHeads, headDim, scale, 64, pool.threads());
+            attn.run(pool, cache, 1, T, positions, tokTables, q, qStride, qOff, out);
+
+            int group = heads / kvHeads;
+            for (t = 0; t < T; t++) {
+                int s = tokSeq[t], ctx = positions[t] + 1;
+                for (int h = 0; h < heads; h++) {
+                    int g = h / group;
+                    double[] sc = new double[ctx];
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int j = 0; j < ctx; j++) {
+                        double d = 0;
+                        for (int i = 0; i < headDim; i++) d += q[t * qStride + qOff + h * headDim + i] * k[s][j][g * headDim + i];
+                        sc[j] = d * scale;
+                        max = Math.max(max, sc[j]);
+                    }
+                    for (int j = 0; j < ctx; j++) sum += sc[j] = Math.exp(sc[j] - max);
+                    for (int i = 0; i < headDim; i++) {
+                        double o = 0;
+                        for (int j = 0; j < ctx; j++) o += sc[j] / sum * v[s][j][g * headDim + i];
+                        assertThat((double) out[t * qDim + h * headDim + i]).as("token %d head %d dim %d", t, h, i)
+                                .isCloseTo(o, within(2e-5));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void roundToHalf(float[] a) {
+        for (int i = 0; i < a.length; i++) a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
+    }
+}
