@@ -9,7 +9,8 @@ import java.util.concurrent.locks.LockSupport;
  * calling thread takes range 0 itself, so a pool of one thread runs everything inline.
  *
  * <p>Implementation notes: one job runs at a time (callers are the single engine thread or a test).
- * Workers spin briefly and then park between jobs; a job is published through volatile fields and
+ * Workers and the caller spin briefly and then park (the last worker unparks the caller); a job is
+ * published through volatile fields and
  * a generation counter, and completion is counted down in {@code pending}. Nothing is allocated per
  * job, so the per-token hot path stays allocation-free.
  */
@@ -29,6 +30,7 @@ public final class WorkerPool implements AutoCloseable {
     private volatile boolean closed;
     private final AtomicInteger pending = new AtomicInteger();
     private volatile Throwable failure;
+    private volatile Thread caller;
 
     public WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -60,6 +62,7 @@ public final class WorkerPool implements AutoCloseable {
             return;
         }
         failure = null;
+        caller = Thread.currentThread();
         task = t;
         units = n;
         pending.set(threads - 1);
@@ -67,9 +70,12 @@ public final class WorkerPool implements AutoCloseable {
         for (Thread w : workers) LockSupport.unpark(w);
         int first = n / threads + (n % threads > 0 ? 1 : 0);
         t.run(0, 0, first);
+        // Spin briefly (jobs are short), then park: on a busy machine a spinning caller would steal
+        // the core its own workers need. The last worker to finish unparks the caller.
         int spins = 0;
         while (pending.get() != 0) {
-            if (++spins > 1 << 16) Thread.onSpinWait();
+            if (++spins < 20_000) Thread.onSpinWait();
+            else LockSupport.parkNanos(this, 50_000);
         }
         task = null;
         Throwable f = failure;
@@ -100,7 +106,7 @@ public final class WorkerPool implements AutoCloseable {
             } catch (Throwable e) {
                 failure = e;
             } finally {
-                pending.decrementAndGet();
+                if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
             }
         }
     }
