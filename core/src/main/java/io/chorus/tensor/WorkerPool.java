@@ -10,9 +10,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Implementation notes: one job runs at a time (callers are the single engine thread or a test).
  * Workers and the caller spin briefly and then park (the last worker unparks the caller); a job is
- * published through volatile fields and
- * a generation counter, and completion is counted down in {@code pending}. Nothing is allocated per
- * job, so the per-token hot path stays allocation-free.
+ * published through volatile fields and a generation counter, and completion is counted down in
+ * {@code pending}. Nothing is allocated per job, so the per-token hot path stays allocation-free.
  */
 public final class WorkerPool implements AutoCloseable {
 
