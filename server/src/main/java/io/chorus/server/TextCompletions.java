@@ -33,7 +33,9 @@ final class TextCompletions {
         boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
         if (Params.present(body, "suffix")) throw ApiError.badRequest("suffix is not supported", "suffix");
         int[] prompt = prompt(body);
-        String promptText = tok.decode(prompt, true);
+        JsonNode p = body.get("prompt");
+        if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) p = p.get(0);
+        String promptText = p.isTextual() ? p.asText() : tok.decode(prompt, true); // echo returns the prompt as sent
         SamplingParams.Builder b = Params.sampling(body, tok.vocabSize());
         b.maxTokens(Params.maxTokens(Params.integer(body, "max_tokens"), prompt.length, model.maxModelLen(), "max_tokens"));
         Integer bestOf = Params.integer(body, "best_of");
