@@ -90,8 +90,8 @@ final class Generation {
             handle.abort();
             timer.finished("abort");
             throw new ClientGone(e);
-        } catch (InterruptedException e) {
-            handle.abort();
+        } catch (InterruptedException | RuntimeException e) {
+            handle.abort(); // whatever went wrong here, the engine must not go on generating for nobody
             throw e;
         }
     }

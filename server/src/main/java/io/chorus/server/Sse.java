@@ -30,17 +30,29 @@ final class Sse implements AutoCloseable {
         System.arraycopy(PREFIX, 0, frame, 0, PREFIX.length);
         System.arraycopy(json, 0, frame, PREFIX.length, json.length);
         System.arraycopy(END, 0, frame, PREFIX.length + json.length, END.length);
-        out.write(frame);
-        out.flush();
+        write(frame);
     }
 
     void done() throws IOException {
-        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
+        write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Writes and flushes; whatever the connection throws (Helidon wraps broken pipes) becomes an IOException. */
+    private void write(byte[] bytes) throws IOException {
+        try {
+            out.write(bytes);
+            out.flush();
+        } catch (RuntimeException e) {
+            throw new IOException("the client connection is gone: " + e.getMessage(), e);
+        }
     }
 
     @Override
     public void close() throws IOException {
-        out.close();
+        try {
+            out.close();
+        } catch (RuntimeException e) {
+            throw new IOException("the client connection is gone: " + e.getMessage(), e);
+        }
     }
 }
