@@ -39,7 +39,7 @@ final class ChatCompletions {
         SamplingParams.Builder b = Params.sampling(body, tok.vocabSize());
         boolean hasMct = Params.present(body, "max_completion_tokens");
         Integer max = hasMct ? Params.integer(body, "max_completion_tokens") : Params.integer(body, "max_tokens");
-        b.maxTokens(Params.maxTokens(max, promptLen, model.maxModelLen(), hasMct ? "max_completion_tokens" : "max_tokens"));
+        b.maxTokens(Params.maxTokens(max, promptLen, model.maxModelLen(), hasMct ? "max_completion_tokens" : "max_tokens", "messages"));
         boolean logprobs = Params.bool(body, "logprobs", false);
         Integer top = Params.integer(body, "top_logprobs");
         if (top != null && !logprobs) throw ApiError.badRequest("top_logprobs requires logprobs to be true", "top_logprobs");

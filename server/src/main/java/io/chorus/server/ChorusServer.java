@@ -109,7 +109,14 @@ public final class ChorusServer implements AutoCloseable {
         LoadedModel m = model;
         if (m != null) m.engine().close(); // aborts what is left; handlers see ABORT and finish their responses
         long drain = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        while (inflight.get() > 0 && System.nanoTime() < drain) Thread.onSpinWait();
+        while (inflight.get() > 0 && System.nanoTime() < drain) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         state = State.STOPPED;
         if (sampler != null) sampler.interrupt();
         if (web != null) web.stop();

@@ -82,6 +82,12 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /** Wraps an engine that is not over a loaded {@link Model} (tests drive the server with a scripted engine). */
+    static LoadedModel of(String name, Path path, Tokenizer tokenizer, ChatTemplate template, EngineClient engine,
+                          EngineConfig config, KvCacheSizing sizing, ServeOptions options) {
+        return new LoadedModel(name, path, false, null, null, tokenizer, template, engine, config, sizing, options);
+    }
+
     private static ChatTemplate chatTemplate(Path override, String fromModel) {
         String source;
         if (override != null) {
@@ -140,7 +146,7 @@ public final class LoadedModel implements AutoCloseable {
     @Override
     public void close() {
         engine.close();
-        model.close();
-        pool.close();
+        if (model != null) model.close();
+        if (pool != null) pool.close();
     }
 }

@@ -140,10 +140,10 @@ final class Params {
      * The generation budget: {@code requested} when given, else what the context leaves; 400 when the
      * prompt (plus the request) does not fit, naming both numbers.
      */
-    static int maxTokens(Integer requested, int promptLen, int maxModelLen, String field) {
+    static int maxTokens(Integer requested, int promptLen, int maxModelLen, String field, String promptField) {
         if (promptLen >= maxModelLen) {
             throw ApiError.badRequest("This model's maximum context length is " + maxModelLen + " tokens. However, your prompt has "
-                    + promptLen + " tokens, which leaves no room to generate. Please shorten the prompt.", "messages");
+                    + promptLen + " tokens, which leaves no room to generate. Please shorten the prompt.", promptField);
         }
         if (requested == null) return maxModelLen - promptLen;
         if (requested < 1) throw ApiError.badRequest(field + " must be at least 1, got " + requested, field);

@@ -37,7 +37,7 @@ final class TextCompletions {
         if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) p = p.get(0);
         String promptText = p.isTextual() ? p.asText() : tok.decode(prompt, true); // echo returns the prompt as sent
         SamplingParams.Builder b = Params.sampling(body, tok.vocabSize());
-        b.maxTokens(Params.maxTokens(Params.integer(body, "max_tokens"), prompt.length, model.maxModelLen(), "max_tokens"));
+        b.maxTokens(Params.maxTokens(Params.integer(body, "max_tokens"), prompt.length, model.maxModelLen(), "max_tokens", "prompt"));
         Integer bestOf = Params.integer(body, "best_of");
         Integer n = Params.integer(body, "n");
         if (bestOf != null && bestOf != (n != null ? n : 1)) throw ApiError.badRequest("best_of must equal n (beam search is not supported)", "best_of");
