@@ -93,7 +93,7 @@ public final class ChorusServer implements AutoCloseable {
      * Graceful shutdown: new requests get 503, in-flight ones get {@code grace} to finish, the rest are
      * aborted, then the listener and the engine stop.
      */
-    public void shutdown(Duration grace) {
+    public synchronized void shutdown(Duration grace) {
         if (state == State.STOPPED) return;
         state = State.DRAINING;
         long deadline = System.nanoTime() + grace.toNanos();

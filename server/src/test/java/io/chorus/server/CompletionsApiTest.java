@@ -75,6 +75,21 @@ class CompletionsApiTest {
     }
 
     @Test
+    void aListOfPromptsGivesNChoicesPerPromptInOrder() {
+        String a = client.completions().create(params("First prompt", 6).build()).choices().get(0).text();
+        String b = client.completions().create(params("Second prompt", 6).build()).choices().get(0).text();
+        JsonNode r = json(TestServers.post(server, "/v1/completions",
+                "{\"prompt\":[\"First prompt\",\"Second prompt\"],\"n\":2,\"max_tokens\":6,\"temperature\":0,\"ignore_eos\":true}"));
+        JsonNode choices = r.get("choices");
+        assertThat(choices.size()).isEqualTo(4);
+        for (int i = 0; i < 4; i++) {
+            assertThat(choices.get(i).get("index").asInt()).isEqualTo(i);
+            assertThat(choices.get(i).get("text").asText()).isEqualTo(i < 2 ? a : b);
+        }
+        assertThat(r.at("/usage/completion_tokens").asInt()).isEqualTo(24);
+    }
+
+    @Test
     void logprobsInLegacyShape() {
         HttpResponse<String> r = TestServers.post(server, "/v1/completions",
                 "{\"prompt\":\"Hi\",\"max_tokens\":3,\"temperature\":0,\"ignore_eos\":true,\"logprobs\":2}");
