@@ -57,13 +57,23 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--shutdown-grace", defaultValue = "10", description = "Seconds in-flight requests may finish after SIGTERM (default ${DEFAULT-VALUE})")
     int shutdownGrace;
 
+    /** The parsed flags as the server's options. */
+    ServeOptions options() {
+        SchedulingPolicy policy;
+        try {
+            policy = SchedulingPolicy.valueOf(schedulingPolicy.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--scheduling-policy must be fcfs or priority, got '" + schedulingPolicy + "'");
+        }
+        return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen,
+                memoryUtilization, kvCacheMemory != null ? Units.parseBytes(kvCacheMemory) : null, blockSize, prefixCaching,
+                KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, 8L << 20, Duration.ofSeconds(shutdownGrace));
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         Logging.setup();
-        ServeOptions o = new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen,
-                memoryUtilization, kvCacheMemory != null ? Units.parseBytes(kvCacheMemory) : null, blockSize, prefixCaching,
-                KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue,
-                SchedulingPolicy.valueOf(schedulingPolicy.toUpperCase(Locale.ROOT)), 8L << 20, Duration.ofSeconds(shutdownGrace));
+        ServeOptions o = options();
         if (model == null) {
             System.err.println("chorus: no --model given: serving the built-in demo model (" + DemoModel.path() + ").");
             System.err.println("chorus: its weights are random, so it talks nonsense; it is for trying the API.");
