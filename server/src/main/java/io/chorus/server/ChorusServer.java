@@ -42,6 +42,7 @@ public final class ChorusServer implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String VERSION = "0.1.0";
     private static final HeaderName RETRY_AFTER = HeaderNames.create("Retry-After");
+    private static final long STARTED = Instant.now().getEpochSecond();
 
     private enum State { LOADING, READY, DRAINING, STOPPED }
 
@@ -206,8 +207,6 @@ public final class ChorusServer implements AutoCloseable {
                 .put("root", m.path().toString()).putNull("parent").put("max_model_len", m.maxModelLen());
         sendJson(res, 200, root);
     }
-
-    private static final long STARTED = Instant.now().getEpochSecond();
 
     // ---- helpers for the API classes ----
 

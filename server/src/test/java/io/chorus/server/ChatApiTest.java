@@ -82,6 +82,28 @@ class ChatApiTest {
     }
 
     @Test
+    void streamingNTwoGivesEachIndexItsRoleTextAndFinish() {
+        ChatCompletion whole = client.chat().completions().create(params("Two streams", 5).n(2).temperature(0.9).seed(5).build());
+        StringBuilder[] text = {new StringBuilder(), new StringBuilder()};
+        int[] roles = new int[2];
+        String[] finish = new String[2];
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(
+                params("Two streams", 5).n(2).temperature(0.9).seed(5).build())) {
+            s.stream().forEach(ch -> ch.choices().forEach(c -> {
+                int i = (int) c.index();
+                if (c.delta().role().isPresent()) roles[i]++;
+                c.delta().content().ifPresent(text[i]::append);
+                c.finishReason().ifPresent(f -> finish[i] = f.asString());
+            }));
+        }
+        for (int i = 0; i < 2; i++) {
+            assertThat(roles[i]).isEqualTo(1);
+            assertThat(finish[i]).isEqualTo("length");
+            assertThat(text[i].toString()).isEqualTo(whole.choices().get(i).message().content().orElse(""));
+        }
+    }
+
+    @Test
     void stopStringCutsTheTextAndReportsStop() {
         String whole = client.chat().completions().create(params("Stop test", 24).build()).choices().get(0).message().content().orElse("");
         assertThat(whole.length()).isGreaterThan(4);
