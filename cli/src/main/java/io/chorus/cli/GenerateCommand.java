@@ -1,0 +1,77 @@
+package io.chorus.cli;
+
+import io.chorus.engine.api.EngineRequest;
+import io.chorus.engine.api.RequestHandle;
+import io.chorus.engine.api.RequestOutput;
+import io.chorus.engine.api.SamplingParams;
+import io.chorus.server.LoadedModel;
+import io.chorus.server.ServeOptions;
+import io.chorus.tokenizer.StreamingDetokenizer;
+import io.chorus.tokenizer.template.ChatTemplates;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code chorus generate}: one prompt through the engine, text streamed to stdout, speed to stderr. */
+@Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate text for one prompt through the engine.")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "GGUF model file (default: the built-in demo model)")
+    Path model;
+    @Option(names = "--prompt", required = true, description = "Prompt text")
+    String prompt;
+    @Option(names = "--chat", description = "Wrap the prompt as one user message in the model's chat template")
+    boolean chat;
+    @Option(names = "--max-tokens", defaultValue = "128", description = "Most tokens to generate (default ${DEFAULT-VALUE})")
+    int maxTokens;
+    @Option(names = "--temperature", defaultValue = "0", description = "0 for greedy (default ${DEFAULT-VALUE})")
+    double temperature;
+    @Option(names = "--top-p", defaultValue = "1") double topP;
+    @Option(names = "--top-k", defaultValue = "-1") int topK;
+    @Option(names = "--seed", description = "Random seed") Long seed;
+    @Option(names = "--ignore-eos", description = "Keep generating past end-of-sequence tokens") boolean ignoreEos;
+    @Option(names = "--threads", description = "Kernel threads (default: all cores)") Integer threads;
+    @Option(names = "--max-model-len", description = "Most tokens per sequence (default: the model's context)") Integer maxModelLen;
+
+    @Override
+    public Integer call() throws Exception {
+        ServeOptions o = ServeOptions.defaults().withModel(model).withMaxNumSeqs(1).withThreads(threads).withMaxModelLen(maxModelLen);
+        try (LoadedModel m = LoadedModel.load(o)) {
+            String text = prompt;
+            boolean addBos = true;
+            if (chat) {
+                text = m.chatTemplate().render(Map.of("messages", ChatTemplates.flattenTextContent(List.of(Map.of("role", "user", "content", prompt)), "\n"),
+                        "add_generation_prompt", true, "bos_token", m.tokenText(m.tokenizer().bosId()), "eos_token", m.tokenText(m.tokenizer().eosId())));
+                addBos = !text.startsWith(m.tokenText(m.tokenizer().bosId())) || m.tokenizer().bosId() < 0;
+            }
+            int[] ids = m.tokenizer().encode(text, addBos, chat);
+            SamplingParams sp = SamplingParams.builder().temperature(temperature).topP(topP).topK(topK).seed(seed)
+                    .ignoreEos(ignoreEos).maxTokens(Math.max(1, Math.min(maxTokens, m.maxModelLen() - ids.length))).build();
+            RequestHandle h = m.engine().submit(new EngineRequest("generate", ids, sp));
+            StreamingDetokenizer detok = m.tokenizer().streamingDetokenizer(true);
+            PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+            RequestOutput last = null;
+            for (RequestOutput ev; (ev = h.next(Duration.ofMinutes(10))) != null; ) {
+                for (int t : ev.newTokenIds()) out.print(detok.push(t));
+                if (ev.finished()) out.print(detok.flush());
+                last = ev;
+            }
+            out.println();
+            if (last != null) {
+                RequestOutput.Timings t = last.timings();
+                double prefill = (t.firstTokenNanos() - t.arrivalNanos()) / 1e9;
+                double decode = (t.finishNanos() - t.firstTokenNanos()) / 1e9;
+                int gen = last.generationTokens();
+                System.err.printf("prompt: %d tokens in %.3f s (%.1f tok/s); decode: %d tokens in %.3f s (%.1f tok/s); finish: %s%n",
+                        ids.length, prefill, ids.length / Math.max(prefill, 1e-9), gen, decode,
+                        gen > 1 ? (gen - 1) / Math.max(decode, 1e-9) : 0.0, last.finishReason().openAiName());
+            }
+        }
+        return 0;
+    }
+}

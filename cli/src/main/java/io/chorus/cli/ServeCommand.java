@@ -1,0 +1,102 @@
+package io.chorus.cli;
+
+import io.chorus.engine.api.SchedulingPolicy;
+import io.chorus.server.ChorusServer;
+import io.chorus.server.DemoModel;
+import io.chorus.server.LoadedModel;
+import io.chorus.server.ServeOptions;
+import io.chorus.tensor.KvCacheDtype;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code chorus serve}: the OpenAI-compatible server. Wiring only; the server lives in module server. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve a GGUF model over an OpenAI-compatible HTTP API (without --model: the built-in demo model).")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "GGUF model file (default: the built-in demo model, which talks nonsense)")
+    Path model;
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE})")
+    String host;
+    @Option(names = "--port", defaultValue = "8000", description = "Port (default ${DEFAULT-VALUE})")
+    int port;
+    @Option(names = "--served-model-name", description = "Model name clients send (default: the file name)")
+    String servedModelName;
+    @Option(names = "--api-key", description = "Require 'Authorization: Bearer KEY' (or set CHORUS_API_KEY)")
+    String apiKey;
+    @Option(names = "--max-num-seqs", defaultValue = "64", description = "Most sequences running at once (default ${DEFAULT-VALUE})")
+    int maxNumSeqs;
+    @Option(names = "--max-num-batched-tokens", defaultValue = "2048", description = "Most tokens per engine step (default ${DEFAULT-VALUE})")
+    int maxNumBatchedTokens;
+    @Option(names = "--max-model-len", description = "Most tokens per sequence (default: the model's context, capped to the cache)")
+    Integer maxModelLen;
+    @Option(names = {"--memory-utilization", "--gpu-memory-utilization"}, defaultValue = "0.5",
+            description = "Share of memory for weights + KV cache (default ${DEFAULT-VALUE})")
+    double memoryUtilization;
+    @Option(names = "--kv-cache-memory", description = "KV cache size in bytes (overrides --memory-utilization); suffixes K, M, G")
+    String kvCacheMemory;
+    @Option(names = "--block-size", defaultValue = "16", description = "Tokens per KV block (default ${DEFAULT-VALUE})")
+    int blockSize;
+    @Option(names = "--enable-prefix-caching", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Reuse cached prompt prefixes (default on)")
+    boolean prefixCaching;
+    @Option(names = "--kv-cache-dtype", defaultValue = "f16", description = "f16 or f32 (default ${DEFAULT-VALUE})")
+    String kvCacheDtype;
+    @Option(names = "--threads", description = "Kernel threads (default: all cores)")
+    Integer threads;
+    @Option(names = "--chat-template", description = "Jinja chat template file overriding the model's")
+    Path chatTemplate;
+    @Option(names = "--max-queue", description = "Requests allowed to wait beyond --max-num-seqs before 429 (default: no limit)")
+    Integer maxQueue;
+    @Option(names = "--scheduling-policy", defaultValue = "fcfs", description = "fcfs or priority (default ${DEFAULT-VALUE})")
+    String schedulingPolicy;
+    @Option(names = "--shutdown-grace", defaultValue = "10", description = "Seconds in-flight requests may finish after SIGTERM (default ${DEFAULT-VALUE})")
+    int shutdownGrace;
+
+    /** The parsed flags as the server's options. */
+    ServeOptions options() {
+        SchedulingPolicy policy;
+        try {
+            policy = SchedulingPolicy.valueOf(schedulingPolicy.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--scheduling-policy must be fcfs or priority, got '" + schedulingPolicy + "'");
+        }
+        return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen,
+                memoryUtilization, kvCacheMemory != null ? Units.parseBytes(kvCacheMemory) : null, blockSize, prefixCaching,
+                KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, 8L << 20, Duration.ofSeconds(shutdownGrace));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Logging.setup();
+        ServeOptions o = options();
+        if (model == null) {
+            System.err.println("chorus: no --model given: serving the built-in demo model (" + DemoModel.path() + ").");
+            System.err.println("chorus: its weights are random, so it talks nonsense; it is for trying the API.");
+            System.err.println("chorus: to serve a real model: ./chorus serve --model path/to/model.gguf (e.g. a Qwen2.5 or Llama 3 GGUF)");
+        }
+        ChorusServer server = new ChorusServer(o).start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("chorus: shutting down (grace " + shutdownGrace + " s)");
+            server.shutdown(o.shutdownGrace());
+            stopped.countDown();
+        }, "chorus-shutdown"));
+        LoadedModel m;
+        try {
+            m = server.load(() -> LoadedModel.load(o));
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        System.err.println("chorus: " + m.summary().replace("\n", "\nchorus: "));
+        System.err.println("chorus: serving " + m.name() + " at " + server.url() + "/v1 (OpenAI API; also /health, /metrics, /tokenize)"
+                + (o.apiKey() != null || System.getenv("CHORUS_API_KEY") != null ? ", API key required" : ""));
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,41 @@
+package io.chorus.cli;
+
+import io.chorus.model.gguf.GgufFile;
+import io.chorus.server.DemoModel;
+import io.chorus.tokenizer.Tokenizer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code chorus tokenize}: a model's token ids for a text. */
+@Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Print the token ids of a text under a model's vocabulary.")
+final class TokenizeCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "GGUF model file (default: the built-in demo model)")
+    Path model;
+    @Option(names = "--text", required = true, description = "Text to tokenize")
+    String text;
+    @Option(names = "--special", description = "Recognise special-token text such as <|im_start|>")
+    boolean special;
+    @Option(names = "--no-bos", description = "Do not add BOS (or EOS) even where the vocabulary asks for it")
+    boolean noBos;
+    @Option(names = "--pieces", description = "Print one 'id<TAB>piece' line per token instead of the id list")
+    boolean pieces;
+
+    @Override
+    public Integer call() {
+        Path file = model != null ? model : DemoModel.ensure();
+        try (GgufFile f = GgufFile.open(file)) {
+            Tokenizer tok = Tokenizer.fromGguf(f);
+            int[] ids = tok.encode(text, !noBos, special);
+            if (pieces) {
+                for (int id : ids) System.out.println(id + "\t" + tok.tokenPiece(id));
+            } else {
+                System.out.println(Arrays.toString(ids));
+            }
+            System.err.println(ids.length + " tokens");
+        }
+        return 0;
+    }
+}

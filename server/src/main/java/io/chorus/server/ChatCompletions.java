@@ -1,0 +1,165 @@
+package io.chorus.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.chorus.engine.api.InvalidRequestException;
+import io.chorus.engine.api.SamplingParams;
+import io.chorus.engine.api.TokenLogprobs;
+import io.chorus.tokenizer.Tokenizer;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+/** {@code POST /v1/chat/completions}, streaming and not. */
+final class ChatCompletions {
+    private final ChorusServer server;
+    private final LoadedModel model;
+    private final Tokenizer tok;
+    private final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+    private final long created = Instant.now().getEpochSecond();
+
+    ChatCompletions(ChorusServer server, LoadedModel model) {
+        this.server = server;
+        this.model = model;
+        this.tok = model.tokenizer();
+    }
+
+    void handle(JsonNode body, ServerResponse res) throws IOException, InterruptedException {
+        server.checkModel(body, model);
+        boolean stream = Params.bool(body, "stream", false);
+        boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
+        ChatPrompt.Rendered prompt = ChatPrompt.render(model, body);
+        int promptLen = prompt.tokenIds().length;
+        SamplingParams.Builder b = Params.sampling(body, tok.vocabSize());
+        boolean hasMct = Params.present(body, "max_completion_tokens");
+        Integer max = hasMct ? Params.integer(body, "max_completion_tokens") : Params.integer(body, "max_tokens");
+        b.maxTokens(Params.maxTokens(max, promptLen, model.maxModelLen(), hasMct ? "max_completion_tokens" : "max_tokens", "messages"));
+        boolean logprobs = Params.bool(body, "logprobs", false);
+        Integer top = Params.integer(body, "top_logprobs");
+        if (top != null && !logprobs) throw ApiError.badRequest("top_logprobs requires logprobs to be true", "top_logprobs");
+        if (logprobs) b.logprobs(top != null ? top : 0);
+        SamplingParams sp;
+        try {
+            sp = b.build();
+        } catch (InvalidRequestException e) {
+            throw ApiError.badRequest(e.getMessage(), e.param());
+        }
+        Integer priority = Params.integer(body, "priority");
+        try (ChorusServer.Submitted s = server.submit(model, id, prompt.tokenIds(), sp, priority != null ? priority : 0)) {
+            Generation g = new Generation(tok, sp, s.handle, s.timer);
+            try {
+                if (stream) stream(g, sp, res, includeUsage, promptLen, logprobs);
+                else complete(g, sp, res, promptLen, logprobs);
+            } finally {
+                s.timer.complete(promptLen, g.totalTokens());
+            }
+        }
+    }
+
+    private void complete(Generation g, SamplingParams sp, ServerResponse res, int promptLen, boolean logprobs) throws InterruptedException {
+        int n = sp.n();
+        StringBuilder[] texts = new StringBuilder[n];
+        List<List<TokenLogprobs>> lps = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            texts[i] = new StringBuilder();
+            lps.add(new ArrayList<>());
+        }
+        g.run(new Generation.Sink() {
+            @Override
+            public void text(int index, String text, int[] tokenIds, TokenLogprobs[] lp) {
+                texts[index].append(text);
+                if (lp != null) lps.get(index).addAll(Arrays.asList(lp));
+            }
+
+            @Override
+            public void finish(int index, String finishReason) {}
+        });
+        if (g.error() != null) throw ApiError.internal(g.error());
+        ObjectNode root = base("chat.completion");
+        ArrayNode choices = root.putArray("choices");
+        for (int i = 0; i < n; i++) {
+            ObjectNode c = choices.addObject();
+            c.put("index", i);
+            ObjectNode msg = c.putObject("message");
+            msg.put("role", "assistant");
+            msg.put("content", texts[i].toString());
+            msg.putNull("refusal");
+            if (logprobs) c.set("logprobs", LogprobsJson.chat(tok, lps.get(i)));
+            else c.putNull("logprobs");
+            c.put("finish_reason", g.finishReason(i));
+        }
+        root.set("usage", usage(promptLen, g.totalTokens()));
+        ChorusServer.sendJson(res, 200, root);
+    }
+
+    private void stream(Generation g, SamplingParams sp, ServerResponse res, boolean includeUsage, int promptLen, boolean logprobs)
+            throws IOException, InterruptedException {
+        try (Sse sse = new Sse(res)) {
+            for (int i = 0; i < sp.n(); i++) {
+                ObjectNode delta = ChorusServer.JSON.createObjectNode().put("role", "assistant").put("content", "");
+                sse.send(chunk(i, delta, null, null, includeUsage));
+            }
+            g.run(new Generation.Sink() {
+                @Override
+                public void text(int index, String text, int[] tokenIds, TokenLogprobs[] lp) throws IOException {
+                    if (text.isEmpty() && lp == null) return;
+                    ObjectNode delta = ChorusServer.JSON.createObjectNode();
+                    if (!text.isEmpty()) delta.put("content", text);
+                    JsonNode l = logprobs && lp != null ? LogprobsJson.chat(tok, Arrays.asList(lp)) : null;
+                    sse.send(chunk(index, delta, l, null, includeUsage));
+                }
+
+                @Override
+                public void finish(int index, String finishReason) throws IOException {
+                    sse.send(chunk(index, ChorusServer.JSON.createObjectNode(), null, finishReason, includeUsage));
+                }
+            });
+            if (g.error() != null) sse.send(ApiError.internal(g.error()).toJson());
+            if (includeUsage) {
+                ObjectNode last = base("chat.completion.chunk");
+                last.putArray("choices");
+                last.set("usage", usage(promptLen, g.totalTokens()));
+                sse.send(last);
+            }
+            sse.done();
+        } catch (IOException | UncheckedIOException e) {
+            g.abort();
+            throw new Generation.ClientGone(e);
+        }
+    }
+
+    private ObjectNode chunk(int index, ObjectNode delta, JsonNode logprobs, String finishReason, boolean includeUsage) {
+        ObjectNode root = base("chat.completion.chunk");
+        ObjectNode c = root.putArray("choices").addObject();
+        c.put("index", index);
+        c.set("delta", delta);
+        if (logprobs != null) c.set("logprobs", logprobs); else c.putNull("logprobs");
+        c.put("finish_reason", finishReason);
+        if (includeUsage) root.putNull("usage");
+        return root;
+    }
+
+    private ObjectNode base(String object) {
+        ObjectNode root = ChorusServer.JSON.createObjectNode();
+        root.put("id", id);
+        root.put("object", object);
+        root.put("created", created);
+        root.put("model", model.name());
+        root.putNull("system_fingerprint");
+        return root;
+    }
+
+    static ObjectNode usage(int prompt, int completion) {
+        ObjectNode u = ChorusServer.JSON.createObjectNode();
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", completion);
+        u.put("total_tokens", prompt + completion);
+        return u;
+    }
+}

@@ -1,0 +1,154 @@
+package io.chorus.server;
+
+import io.chorus.engine.api.FinishReason;
+import io.chorus.engine.api.RequestHandle;
+import io.chorus.engine.api.RequestOutput;
+import io.chorus.engine.api.SamplingParams;
+import io.chorus.engine.api.TokenLogprobs;
+import io.chorus.tokenizer.StopStringMatcher;
+import io.chorus.tokenizer.StreamingDetokenizer;
+import io.chorus.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Drives one engine request to the end and turns its token events into text per completion index:
+ * incremental detokenization, stop strings (matched on text here; the engine stops on tokens),
+ * finish reasons and token counts. One instance per request, used by the handler's thread.
+ *
+ * <p>A stop string ends its own completion; the request is aborted in the engine once every
+ * completion is over. A sink that fails with an I/O error (the client went away) aborts the request.
+ */
+final class Generation {
+    /** Where the text goes, as it becomes final. */
+    interface Sink {
+        /** New text of one completion (may be empty when only tokens arrived), with the tokens behind it. */
+        void text(int index, String text, int[] tokenIds, TokenLogprobs[] logprobs) throws IOException;
+
+        /** The completion ended; its last text was already delivered. */
+        void finish(int index, String finishReason) throws IOException;
+    }
+
+    /** The client is gone: the request was aborted. */
+    static final class ClientGone extends RuntimeException {
+        ClientGone(Throwable cause) { super(cause.getMessage(), cause, false, false); }
+    }
+
+    private final Tokenizer tokenizer;
+    private final SamplingParams params;
+    private final RequestHandle handle;
+    private final RequestTimer timer;
+    private final Choice[] choices;
+    private int open;
+    private TokenLogprobs[] promptLogprobs;
+    private String error;
+
+    private static final class Choice {
+        final StreamingDetokenizer detok;
+        final StopStringMatcher stops;
+        int tokens;
+        String finishReason;
+
+        Choice(StreamingDetokenizer detok, StopStringMatcher stops) {
+            this.detok = detok;
+            this.stops = stops;
+        }
+    }
+
+    Generation(Tokenizer tokenizer, SamplingParams params, RequestHandle handle, RequestTimer timer) {
+        this.tokenizer = tokenizer;
+        this.params = params;
+        this.handle = handle;
+        this.timer = timer;
+        this.choices = new Choice[params.n()];
+        for (int i = 0; i < choices.length; i++) {
+            choices[i] = new Choice(tokenizer.streamingDetokenizer(params.skipSpecialTokens()),
+                    new StopStringMatcher(params.stop(), params.includeStopStrInOutput()));
+        }
+        this.open = choices.length;
+    }
+
+    /** Runs to the end, feeding {@code sink}. */
+    void run(Sink sink) throws InterruptedException {
+        try {
+            while (open > 0) {
+                RequestOutput out;
+                try {
+                    out = handle.next(Duration.ofSeconds(5));
+                } catch (TimeoutException e) {
+                    continue; // the engine is busy; it always ends a request (finish, abort or error) eventually
+                }
+                if (out == null) break;
+                accept(out, sink);
+            }
+            if (open > 0) { // the stream ended without a finish event for some index: treat as aborted
+                for (int i = 0; i < choices.length; i++) if (choices[i].finishReason == null) finish(i, "abort", sink);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            handle.abort();
+            timer.finished("abort");
+            throw new ClientGone(e);
+        } catch (InterruptedException | RuntimeException e) {
+            handle.abort(); // whatever went wrong here, the engine must not go on generating for nobody
+            throw e;
+        }
+    }
+
+    private void accept(RequestOutput out, Sink sink) throws IOException {
+        if (out.promptLogprobs() != null && promptLogprobs == null) promptLogprobs = out.promptLogprobs();
+        Choice c = choices[out.index()];
+        if (c.finishReason != null) return; // ended by a stop string; the engine has not caught up yet
+        int[] ids = out.newTokenIds();
+        if (ids.length > 0) timer.tokens(ids.length, out.timings());
+        c.tokens += ids.length;
+        StringBuilder text = new StringBuilder();
+        for (int id : ids) text.append(c.detok.push(id));
+        if (out.finished()) text.append(c.detok.flush());
+        StopStringMatcher.Result r = c.stops.push(text.toString());
+        if (r.stopped()) {
+            sink.text(out.index(), r.text(), ids, out.logprobs());
+            finish(out.index(), "stop", sink);
+            if (open == 0 && !out.finished()) handle.abort();
+            return;
+        }
+        String tail = out.finished() ? c.stops.flush() : "";
+        sink.text(out.index(), r.text() + tail, ids, out.logprobs());
+        if (out.finished()) {
+            if (out.finishReason() == FinishReason.ERROR) error = out.error() != null ? out.error() : "engine error";
+            finish(out.index(), out.finishReason().openAiName(), sink);
+        }
+    }
+
+    private void finish(int index, String reason, Sink sink) throws IOException {
+        choices[index].finishReason = reason;
+        open--;
+        if (open == 0) timer.finished(reason);
+        sink.finish(index, reason);
+    }
+
+    /** Aborts the request in the engine (the client went away); a no-op once it finished. */
+    void abort() {
+        if (open > 0) timer.finished("abort");
+        handle.abort();
+    }
+
+    /** Tokens generated by completion {@code index} (up to where it stopped). */
+    int tokens(int index) { return choices[index].tokens; }
+
+    /** Tokens generated by all completions. */
+    int totalTokens() {
+        int sum = 0;
+        for (Choice c : choices) sum += c.tokens;
+        return sum;
+    }
+
+    String finishReason(int index) { return choices[index].finishReason; }
+
+    /** The engine error when a completion failed, else null. */
+    String error() { return error; }
+
+    /** Prompt logprobs when the request asked for them and the engine returned them, else null. */
+    TokenLogprobs[] promptLogprobs() { return promptLogprobs; }
+}
