@@ -132,7 +132,7 @@ public final class LoadedModel implements AutoCloseable {
     public String summary() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("model %s (%s, %s), weights %s, context %d tokens%n", name, path,
-                model.config().arch(), Units.bytes(model.weightBytes()), model.config().contextLength()));
+                model.config().arch().ggufName, Units.bytes(model.weightBytes()), model.config().contextLength()));
         sb.append(String.format("KV cache: %d blocks x %d tokens = %d tokens (%s, %s), budget %s%n", sizing.numBlocks(),
                 sizing.blockSize(), sizing.tokens(), Units.bytes(sizing.bytes()), options.kvCacheDtype().name().toLowerCase(),
                 Units.bytes(sizing.budgetBytes())));
