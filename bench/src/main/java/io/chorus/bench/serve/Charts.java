@@ -53,7 +53,21 @@ public final class Charts {
         chart.getStyler().setLegendVisible(true);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setXAxisDecimalPattern("0");
-        int maxX = 1, minX = Integer.MAX_VALUE;
+        int minX = Integer.MAX_VALUE, maxX = 1;
+        for (BenchResult res : results) {
+            for (LevelResult l : res.levels()) {
+                minX = Math.min(minX, Math.max(1, l.plotConcurrency()));
+                maxX = Math.max(maxX, l.plotConcurrency());
+            }
+        }
+        // Sweeps double the concurrency each step: plot log2(c) so the points are evenly spaced, and
+        // label the ticks with the concurrency itself (xchart's own log axis labels only decades).
+        boolean log = minX != Integer.MAX_VALUE && maxX / minX >= 8;
+        if (log) {
+            chart.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-6 && v >= 0
+                    ? Long.toString(Math.round(Math.pow(2, Math.rint(v)))) : "");
+            chart.setXAxisTitle("concurrent requests (log scale)");
+        }
         for (BenchResult res : results) {
             List<LevelResult> levels = new ArrayList<>(res.levels());
             levels.removeIf(l -> l.completed() == 0 || Double.isNaN(y.applyAsDouble(l)));
@@ -61,15 +75,12 @@ public final class Charts {
             if (levels.isEmpty()) continue;
             double[] xs = new double[levels.size()], ys = new double[levels.size()];
             for (int i = 0; i < levels.size(); i++) {
-                xs[i] = levels.get(i).plotConcurrency();
+                int c = Math.max(1, levels.get(i).plotConcurrency());
+                xs[i] = log ? Math.log(c) / Math.log(2) : c;
                 ys[i] = y.applyAsDouble(levels.get(i));
-                maxX = Math.max(maxX, (int) xs[i]);
-                minX = Math.min(minX, Math.max(1, (int) xs[i]));
             }
             chart.addSeries(uniqueName(chart, res.displayLabel()), xs, ys).setMarker(SeriesMarkers.CIRCLE);
         }
-        // Sweeps double the concurrency each step; a log axis spaces them evenly.
-        if (minX != Integer.MAX_VALUE && minX >= 1 && maxX / minX >= 8) chart.getStyler().setXAxisLogarithmic(true);
         return chart;
     }
 
