@@ -1,9 +1,6 @@
 package io.chorus.tensor;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** BF16 weights: little-endian bfloat16 (the top 16 bits of a float32), row-major. */
 public final class BF16Matrix extends TiledMatrix {
@@ -16,15 +13,8 @@ public final class BF16Matrix extends TiledMatrix {
 
     @Override
     public void dequantizeRow(int r, float[] dst, int off) {
+        // A plain counted loop over the segment; C2 vectorises it (as for F16).
         long base = r * rowBytes;
-        int c = 0;
-        int ub = cols & ~15;
-        for (; c < ub; c += 16) {
-            // 16 shorts -> 16 ints (sign extension is shifted out) -> << 16 -> float bits
-            ShortVector s = ShortVector.fromMemorySegment(ShortVector.SPECIES_256, data, base + 2L * c, LE);
-            IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
-            i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off + c);
-        }
-        for (; c < cols; c++) dst[off + c] = Float.intBitsToFloat(data.get(LE_SHORT, base + 2L * c) << 16);
+        for (int c = 0; c < cols; c++) dst[off + c] = Float.intBitsToFloat(data.get(LE_SHORT, base + 2L * c) << 16);
     }
 }

@@ -41,6 +41,46 @@ public final class Q4_KMatrix extends TiledMatrix {
         return sc | (m << 8);
     }
 
+    /**
+     * Fused single-token kernel. Per sub-block the dot is d*sc * (q . x) - dmin*m * sum(x), so
+     * weights are never scaled one by one. One row per pass and the vector work in a small
+     * {@link #chunk} method: C2 must inline all of it into the loop (a vector that crosses a call
+     * that is not inlined is boxed), and larger bodies exceed its inlining limits.
+     */
+    @Override
+    protected boolean matvec(float[] x, float[] out, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            long b = r * rowBytes;
+            FloatVector acc = FloatVector.zero(FloatTiles.F);
+            for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
+                float d = half(b), dmin = half(b + 2);
+                for (int k = 0; k < 4; k++) {
+                    int sm0 = scaleMin(data, b + 4, 2 * k), sm1 = scaleMin(data, b + 4, 2 * k + 1);
+                    acc = chunk(b + 16 + 32 * k, x, c + 64 * k, d * (sm0 & 0xFF), d * (sm1 & 0xFF),
+                            dmin * (sm0 >> 8), dmin * (sm1 >> 8), acc);
+                }
+            }
+            out[r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+        return true;
+    }
+
+    /** One chunk of 64 values: low nibbles of qs[0..32) with (dl, ml), high nibbles with (dh, mh). */
+    private FloatVector chunk(long qs, float[] x, int xo, float dl, float dh, float ml, float mh, FloatVector acc) {
+        ByteVector q0 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs, LE);
+        ByteVector q1 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs + 16, LE);
+        FloatVector xa0 = FloatVector.fromArray(FloatTiles.F, x, xo), xa1 = FloatVector.fromArray(FloatTiles.F, x, xo + 16);
+        FloatVector xb0 = FloatVector.fromArray(FloatTiles.F, x, xo + 32), xb1 = FloatVector.fromArray(FloatTiles.F, x, xo + 48);
+        FloatVector lo = Bytes.toFloats(q1.and((byte) 0x0F)).fma(xa1, Bytes.toFloats(q0.and((byte) 0x0F)).mul(xa0));
+        FloatVector hi = Bytes.toFloats(Bytes.shr(q1, 4)).fma(xb1, Bytes.toFloats(Bytes.shr(q0, 4)).mul(xb0));
+        // Scalar-operand Vector API calls, not helpers: late helper calls in a big body are not
+        // inlined by C2 (node budget) and their vector results then get boxed. The sum is a tree
+        // with one add on the loop-carried acc, so the FP latency chain stays short.
+        FloatVector q = lo.mul(dl).add(hi.mul(dh));
+        FloatVector m = xa0.add(xa1).mul(ml).add(xb0.add(xb1).mul(mh));
+        return acc.add(q.sub(m));
+    }
+
     @Override
     public void dequantizeRow(int r, float[] dst, int off) {
         long b = r * rowBytes;
@@ -54,10 +94,8 @@ public final class Q4_KMatrix extends TiledMatrix {
                 int y = off + c + 64 * chunk;
                 for (int h = 0; h < 2; h++) {
                     ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs + 32 * chunk + 16 * h, LE);
-                    FloatVector lo = (FloatVector) q.lanewise(VectorOperators.AND, (byte) 0x0F)
-                            .convertShape(VectorOperators.B2F, FloatTiles.F, 0);
-                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convertShape(VectorOperators.B2F, FloatTiles.F, 0);
+                    FloatVector lo = Bytes.toFloats(q.and((byte) 0x0F));
+                    FloatVector hi = Bytes.toFloats(Bytes.shr(q, 4));
                     lo.mul(d0).sub(m0).intoArray(dst, y + 16 * h);
                     hi.mul(d1).sub(m1).intoArray(dst, y + 32 + 16 * h);
                 }

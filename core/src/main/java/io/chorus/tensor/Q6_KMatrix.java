@@ -26,6 +26,47 @@ public final class Q6_KMatrix extends TiledMatrix {
     @Override
     public GgmlType type() { return GgmlType.Q6_K; }
 
+    /**
+     * Fused single-token kernel, one row per pass (see {@link Q4_KMatrix#matvec} on why the
+     * bodies stay small): each run of 16 values is dotted with x and scaled by d * sc.
+     */
+    @Override
+    protected boolean matvec(float[] x, float[] out, int r0, int r1) {
+        for (int r = r0; r < r1; r++) {
+            long b = r * rowBytes;
+            FloatVector acc = FloatVector.zero(FloatTiles.F);
+            for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
+                float d = half(b + 208);
+                for (int i = 0; i < 4; i++) { // i = 2h + g: half h, lanes l in [16g, 16g + 16)
+                    int h = i >> 1, g = i & 1;
+                    long sc = b + 192 + 8 * h + g;
+                    acc = group(b + 64 * h + 16 * g, b + 128 + 32 * h + 16 * g, x, c + 128 * h + 16 * g,
+                            d * data.get(ValueLayout.JAVA_BYTE, sc), d * data.get(ValueLayout.JAVA_BYTE, sc + 2),
+                            d * data.get(ValueLayout.JAVA_BYTE, sc + 4), d * data.get(ValueLayout.JAVA_BYTE, sc + 6), acc);
+                }
+            }
+            out[r] = acc.reduceLanes(VectorOperators.ADD);
+        }
+        return true;
+    }
+
+    /** 16 lanes l of one half: values y[l], y[l+32], y[l+64], y[l+96] with their four scales. */
+    private FloatVector group(long ql, long qh, float[] x, int y, float s1, float s2, float s3, float s4, FloatVector acc) {
+        ByteVector lq0 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, ql, LE);
+        ByteVector lq1 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, ql + 32, LE);
+        ByteVector hq = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qh, LE);
+        ByteVector q1 = lq0.and((byte) 0xF).or(Bytes.shl(hq.and((byte) 3), 4)).sub((byte) 32);
+        ByteVector q2 = lq1.and((byte) 0xF).or(Bytes.shl(hq.and((byte) 0x0C), 2)).sub((byte) 32);
+        ByteVector q3 = Bytes.shr(lq0, 4).or(hq.and((byte) 0x30)).sub((byte) 32);
+        ByteVector q4 = Bytes.shr(lq1, 4).or(Bytes.shr(hq, 2).and((byte) 0x30)).sub((byte) 32);
+        // a tree of products with one add on the loop-carried acc (short FP latency chain)
+        FloatVector u = Bytes.toFloats(q1).mul(s1).mul(FloatVector.fromArray(FloatTiles.F, x, y));
+        u = Bytes.toFloats(q2).mul(s2).fma(FloatVector.fromArray(FloatTiles.F, x, y + 32), u);
+        FloatVector v = Bytes.toFloats(q3).mul(s3).mul(FloatVector.fromArray(FloatTiles.F, x, y + 64));
+        v = Bytes.toFloats(q4).mul(s4).fma(FloatVector.fromArray(FloatTiles.F, x, y + 96), v);
+        return acc.add(u.add(v));
+    }
+
     @Override
     public void dequantizeRow(int r, float[] dst, int off) {
         long b = r * rowBytes;
@@ -38,14 +79,10 @@ public final class Q6_KMatrix extends TiledMatrix {
                     ByteVector lq0 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, ql + 16 * g, LE);
                     ByteVector lq1 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, ql + 32 + 16 * g, LE);
                     ByteVector hq = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qh + 16 * g, LE);
-                    ByteVector q1 = lq0.lanewise(VectorOperators.AND, (byte) 0xF)
-                            .or(hq.lanewise(VectorOperators.AND, (byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q2 = lq1.lanewise(VectorOperators.AND, (byte) 0xF)
-                            .or(hq.lanewise(VectorOperators.LSHR, 2).lanewise(VectorOperators.AND, (byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q3 = lq0.lanewise(VectorOperators.LSHR, 4)
-                            .or(hq.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.AND, (byte) 3).lanewise(VectorOperators.LSHL, 4));
-                    ByteVector q4 = lq1.lanewise(VectorOperators.LSHR, 4)
-                            .or(hq.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                    ByteVector q1 = lq0.and((byte) 0xF).or(Bytes.shl(hq.and((byte) 3), 4));
+                    ByteVector q2 = lq1.and((byte) 0xF).or(Bytes.shl(hq.and((byte) 0x0C), 2));
+                    ByteVector q3 = Bytes.shr(lq0, 4).or(hq.and((byte) 0x30));
+                    ByteVector q4 = Bytes.shr(lq1, 4).or(Bytes.shr(hq, 2).and((byte) 0x30));
                     store(q1, d * data.get(ValueLayout.JAVA_BYTE, sc + g), dst, y + 16 * g);
                     store(q2, d * data.get(ValueLayout.JAVA_BYTE, sc + g + 2), dst, y + 32 + 16 * g);
                     store(q3, d * data.get(ValueLayout.JAVA_BYTE, sc + g + 4), dst, y + 64 + 16 * g);
@@ -56,6 +93,6 @@ public final class Q6_KMatrix extends TiledMatrix {
     }
 
     private static void store(ByteVector q, float scale, float[] dst, int at) {
-        ((FloatVector) q.sub((byte) 32).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(scale).intoArray(dst, at);
+        Bytes.toFloats(q.sub((byte) 32)).mul(scale).intoArray(dst, at);
     }
 }
