@@ -19,11 +19,6 @@ final class FloatTiles {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     static final int L = F.length();
 
-    /** s in every lane. */
-    static FloatVector bc(float s) {
-        return FloatVector.broadcast(F, s);
-    }
-
     /** 4 weight rows (w + wOff + i*cols) x 4 tokens (x + (t0+j)*cols). */
     static void k4x4(float[] w, int wOff, int cols, float[] x, int t0, float[] out, int outStride, int r,
                      int c0, int c1, boolean add) {

@@ -71,7 +71,7 @@ public final class Q4_0Matrix extends TiledMatrix {
             float d = half(b);
             ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, b + 2, LE);
             ByteVector lo = q.lanewise(VectorOperators.AND, (byte) 0x0F).sub((byte) 8);
-            ByteVector hi = Bytes.shr(q, 4).sub((byte) 8);
+            ByteVector hi = q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).sub((byte) 8);
             ((FloatVector) lo.convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(d).intoArray(dst, off + c);
             ((FloatVector) hi.convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(d).intoArray(dst, off + c + 16);
         }

@@ -54,10 +54,11 @@ public final class Q4_KMatrix extends TiledMatrix {
             FloatVector acc = FloatVector.zero(FloatTiles.F);
             for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
                 float d = half(b), dmin = half(b + 2);
+                int s0 = data.get(LE_INT, b + 4), s1 = data.get(LE_INT, b + 8), s2 = data.get(LE_INT, b + 12);
                 for (int k = 0; k < 4; k++) {
-                    int sm0 = scaleMin(data, b + 4, 2 * k), sm1 = scaleMin(data, b + 4, 2 * k + 1);
-                    acc = chunk(b + 16 + 32 * k, x, c + 64 * k, d * (sm0 & 0xFF), d * (sm1 & 0xFF),
-                            dmin * (sm0 >> 8), dmin * (sm1 >> 8), acc);
+                    int p = scalePair(s0, s1, s2, k);
+                    acc = chunk(b + 16 + 32 * k, x, c + 64 * k, d * (p & 0xFF), d * (p >>> 16 & 0xFF),
+                            dmin * (p >>> 8 & 0xFF), dmin * (p >>> 24), acc);
                 }
             }
             out[r] = acc.reduceLanes(VectorOperators.ADD);
@@ -71,14 +72,34 @@ public final class Q4_KMatrix extends TiledMatrix {
         ByteVector q1 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs + 16, LE);
         FloatVector xa0 = FloatVector.fromArray(FloatTiles.F, x, xo), xa1 = FloatVector.fromArray(FloatTiles.F, x, xo + 16);
         FloatVector xb0 = FloatVector.fromArray(FloatTiles.F, x, xo + 32), xb1 = FloatVector.fromArray(FloatTiles.F, x, xo + 48);
-        FloatVector lo = Bytes.toFloats(q1.and((byte) 0x0F)).fma(xa1, Bytes.toFloats(q0.and((byte) 0x0F)).mul(xa0));
-        FloatVector hi = Bytes.toFloats(Bytes.shr(q1, 4)).fma(xb1, Bytes.toFloats(Bytes.shr(q0, 4)).mul(xb0));
+        FloatVector lo = ((FloatVector) q1.and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).fma(xa1, ((FloatVector) q0.and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(xa0));
+        FloatVector hi = ((FloatVector) q1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).fma(xb1, ((FloatVector) q0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(xb0));
         // Scalar-operand Vector API calls, not helpers: late helper calls in a big body are not
         // inlined by C2 (node budget) and their vector results then get boxed. The sum is a tree
         // with one add on the loop-carried acc, so the FP latency chain stays short.
         FloatVector q = lo.mul(dl).add(hi.mul(dh));
         FloatVector m = xa0.add(xa1).mul(ml).add(xb0.add(xb1).mul(mh));
         return acc.add(q.sub(m));
+    }
+
+    /**
+     * Scales and mins of sub-blocks 2k and 2k+1 as bytes sc0 | m0 << 8 | sc1 << 16 | m1 << 24,
+     * from the 12 scale bytes read as three little-endian ints s0, s1, s2 (bytes 0-3, 4-7, 8-11);
+     * cheaper in the single-token kernel than {@link #scaleMin}'s byte-by-byte reads.
+     */
+    static int scalePair(int s0, int s1, int s2, int k) {
+        if (k < 2) {
+            int sh = 16 * k;
+            int sc = (s0 >>> sh) & 0x3F3F, m = (s1 >>> sh) & 0x3F3F;
+            return (sc & 0xFF) | (m & 0xFF) << 8 | (sc >>> 8) << 16 | (m >>> 8) << 24;
+        }
+        int sh = 16 * (k - 2);
+        int lo = s2 >>> sh, hs = s0 >>> sh, hm = s1 >>> sh;
+        int sc0 = (lo & 0xF) | ((hs >> 6) & 3) << 4;
+        int m0 = ((lo >> 4) & 0xF) | ((hm >> 6) & 3) << 4;
+        int sc1 = ((lo >> 8) & 0xF) | ((hs >> 14) & 3) << 4;
+        int m1 = ((lo >> 12) & 0xF) | ((hm >> 14) & 3) << 4;
+        return sc0 | m0 << 8 | sc1 << 16 | m1 << 24;
     }
 
     @Override
@@ -94,8 +115,8 @@ public final class Q4_KMatrix extends TiledMatrix {
                 int y = off + c + 64 * chunk;
                 for (int h = 0; h < 2; h++) {
                     ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs + 32 * chunk + 16 * h, LE);
-                    FloatVector lo = Bytes.toFloats(q.and((byte) 0x0F));
-                    FloatVector hi = Bytes.toFloats(Bytes.shr(q, 4));
+                    FloatVector lo = ((FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0));
+                    FloatVector hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0));
                     lo.mul(d0).sub(m0).intoArray(dst, y + 16 * h);
                     hi.mul(d1).sub(m1).intoArray(dst, y + 32 + 16 * h);
                 }

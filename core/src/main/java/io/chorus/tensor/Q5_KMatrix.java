@@ -30,10 +30,11 @@ public final class Q5_KMatrix extends TiledMatrix {
             FloatVector acc = FloatVector.zero(FloatTiles.F);
             for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
                 float d = half(b), dmin = half(b + 2);
+                int s0 = data.get(LE_INT, b + 4), s1 = data.get(LE_INT, b + 8), s2 = data.get(LE_INT, b + 12);
                 for (int k = 0; k < 4; k++) {
-                    int sm0 = Q4_KMatrix.scaleMin(data, b + 4, 2 * k), sm1 = Q4_KMatrix.scaleMin(data, b + 4, 2 * k + 1);
-                    acc = chunk(b + 48 + 32 * k, b + 16, k, x, c + 64 * k, d * (sm0 & 0xFF), d * (sm1 & 0xFF),
-                            dmin * (sm0 >> 8), dmin * (sm1 >> 8), acc);
+                    int p = Q4_KMatrix.scalePair(s0, s1, s2, k);
+                    acc = chunk(b + 48 + 32 * k, b + 16, k, x, c + 64 * k, d * (p & 0xFF), d * (p >>> 16 & 0xFF),
+                            dmin * (p >>> 8 & 0xFF), dmin * (p >>> 24), acc);
                 }
             }
             out[r] = acc.reduceLanes(VectorOperators.ADD);
@@ -51,12 +52,12 @@ public final class Q5_KMatrix extends TiledMatrix {
         byte bitLo = (byte) (1 << (2 * k)), bitHi = (byte) (2 << (2 * k));
         ByteVector l0 = q0.and((byte) 0x0F).add((byte) 16, h0.and(bitLo).compare(VectorOperators.NE, (byte) 0));
         ByteVector l1 = q1.and((byte) 0x0F).add((byte) 16, h1.and(bitLo).compare(VectorOperators.NE, (byte) 0));
-        ByteVector u0 = Bytes.shr(q0, 4).add((byte) 16, h0.and(bitHi).compare(VectorOperators.NE, (byte) 0));
-        ByteVector u1 = Bytes.shr(q1, 4).add((byte) 16, h1.and(bitHi).compare(VectorOperators.NE, (byte) 0));
+        ByteVector u0 = q0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).add((byte) 16, h0.and(bitHi).compare(VectorOperators.NE, (byte) 0));
+        ByteVector u1 = q1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).add((byte) 16, h1.and(bitHi).compare(VectorOperators.NE, (byte) 0));
         FloatVector xa0 = FloatVector.fromArray(FloatTiles.F, x, xo), xa1 = FloatVector.fromArray(FloatTiles.F, x, xo + 16);
         FloatVector xb0 = FloatVector.fromArray(FloatTiles.F, x, xo + 32), xb1 = FloatVector.fromArray(FloatTiles.F, x, xo + 48);
-        FloatVector lo = Bytes.toFloats(l1).fma(xa1, Bytes.toFloats(l0).mul(xa0));
-        FloatVector hi = Bytes.toFloats(u1).fma(xb1, Bytes.toFloats(u0).mul(xb0));
+        FloatVector lo = ((FloatVector) l1.convertShape(VectorOperators.B2F, FloatTiles.F, 0)).fma(xa1, ((FloatVector) l0.convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(xa0));
+        FloatVector hi = ((FloatVector) u1.convertShape(VectorOperators.B2F, FloatTiles.F, 0)).fma(xb1, ((FloatVector) u0.convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(xb0));
         // Scalar-operand Vector API calls, not helpers: late helper calls in a big body are not
         // inlined by C2 (node budget) and their vector results then get boxed. The sum is a tree
         // with one add on the loop-carried acc, so the FP latency chain stays short.
@@ -82,8 +83,8 @@ public final class Q5_KMatrix extends TiledMatrix {
                     // +16 where qh has bit 2c (low nibbles) or bit 2c+1 (high nibbles): a masked add
                     VectorMask<Byte> m5lo = hb.and((byte) (1 << (2 * chunk))).compare(VectorOperators.NE, (byte) 0);
                     VectorMask<Byte> m5hi = hb.and((byte) (2 << (2 * chunk))).compare(VectorOperators.NE, (byte) 0);
-                    FloatVector lo = Bytes.toFloats(q.and((byte) 0x0F).add((byte) 16, m5lo));
-                    FloatVector hi = Bytes.toFloats(Bytes.shr(q, 4).add((byte) 16, m5hi));
+                    FloatVector lo = ((FloatVector) q.and((byte) 0x0F).add((byte) 16, m5lo).convertShape(VectorOperators.B2F, FloatTiles.F, 0));
+                    FloatVector hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).add((byte) 16, m5hi).convertShape(VectorOperators.B2F, FloatTiles.F, 0));
                     lo.mul(d0).sub(m0).intoArray(dst, y + 16 * h);
                     hi.mul(d1).sub(m1).intoArray(dst, y + 32 + 16 * h);
                 }

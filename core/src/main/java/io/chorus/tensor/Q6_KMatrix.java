@@ -50,20 +50,34 @@ public final class Q6_KMatrix extends TiledMatrix {
         return true;
     }
 
-    /** 16 lanes l of one half: values y[l], y[l+32], y[l+64], y[l+96] with their four scales. */
+    /**
+     * 16 lanes l of one half: values y[l], y[l+32], y[l+64], y[l+96] with their four scales.
+     * Only Vector API calls here (no helper methods): C2 stops inlining ordinary methods once a
+     * compilation is large, and a vector returned by a call that is not inlined is boxed.
+     * Byte shifts run in 16-bit lanes (AVX-512 has none for bytes) and are masked afterwards.
+     */
     private FloatVector group(long ql, long qh, float[] x, int y, float s1, float s2, float s3, float s4, FloatVector acc) {
         ByteVector lq0 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, ql, LE);
         ByteVector lq1 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, ql + 32, LE);
         ByteVector hq = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qh, LE);
-        ByteVector q1 = lq0.and((byte) 0xF).or(Bytes.shl(hq.and((byte) 3), 4)).sub((byte) 32);
-        ByteVector q2 = lq1.and((byte) 0xF).or(Bytes.shl(hq.and((byte) 0x0C), 2)).sub((byte) 32);
-        ByteVector q3 = Bytes.shr(lq0, 4).or(hq.and((byte) 0x30)).sub((byte) 32);
-        ByteVector q4 = Bytes.shr(lq1, 4).or(Bytes.shr(hq, 2).and((byte) 0x30)).sub((byte) 32);
+        ByteVector hq4 = hq.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();  // bits 0..1 -> 4..5
+        ByteVector hq2 = hq.reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes();  // bits 2..3 -> 4..5
+        ByteVector hqr = hq.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();  // bits 6..7 -> 4..5
+        ByteVector lo0 = lq0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
+        ByteVector lo1 = lq1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
+        ByteVector q1 = lq0.and((byte) 0x0F).or(hq4.and((byte) 0x30)).sub((byte) 32);
+        ByteVector q2 = lq1.and((byte) 0x0F).or(hq2.and((byte) 0x30)).sub((byte) 32);
+        ByteVector q3 = lo0.and((byte) 0x0F).or(hq.and((byte) 0x30)).sub((byte) 32);
+        ByteVector q4 = lo1.and((byte) 0x0F).or(hqr.and((byte) 0x30)).sub((byte) 32);
+        FloatVector f1 = (FloatVector) q1.convertShape(VectorOperators.B2F, FloatTiles.F, 0);
+        FloatVector f2 = (FloatVector) q2.convertShape(VectorOperators.B2F, FloatTiles.F, 0);
+        FloatVector f3 = (FloatVector) q3.convertShape(VectorOperators.B2F, FloatTiles.F, 0);
+        FloatVector f4 = (FloatVector) q4.convertShape(VectorOperators.B2F, FloatTiles.F, 0);
         // a tree of products with one add on the loop-carried acc (short FP latency chain)
-        FloatVector u = Bytes.toFloats(q1).mul(s1).mul(FloatVector.fromArray(FloatTiles.F, x, y));
-        u = Bytes.toFloats(q2).mul(s2).fma(FloatVector.fromArray(FloatTiles.F, x, y + 32), u);
-        FloatVector v = Bytes.toFloats(q3).mul(s3).mul(FloatVector.fromArray(FloatTiles.F, x, y + 64));
-        v = Bytes.toFloats(q4).mul(s4).fma(FloatVector.fromArray(FloatTiles.F, x, y + 96), v);
+        FloatVector u = f1.mul(s1).mul(FloatVector.fromArray(FloatTiles.F, x, y));
+        u = f2.mul(s2).fma(FloatVector.fromArray(FloatTiles.F, x, y + 32), u);
+        FloatVector v = f3.mul(s3).mul(FloatVector.fromArray(FloatTiles.F, x, y + 64));
+        v = f4.mul(s4).fma(FloatVector.fromArray(FloatTiles.F, x, y + 96), v);
         return acc.add(u.add(v));
     }
 
@@ -79,20 +93,16 @@ public final class Q6_KMatrix extends TiledMatrix {
                     ByteVector lq0 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, ql + 16 * g, LE);
                     ByteVector lq1 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, ql + 32 + 16 * g, LE);
                     ByteVector hq = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qh + 16 * g, LE);
-                    ByteVector q1 = lq0.and((byte) 0xF).or(Bytes.shl(hq.and((byte) 3), 4));
-                    ByteVector q2 = lq1.and((byte) 0xF).or(Bytes.shl(hq.and((byte) 0x0C), 2));
-                    ByteVector q3 = Bytes.shr(lq0, 4).or(hq.and((byte) 0x30));
-                    ByteVector q4 = Bytes.shr(lq1, 4).or(Bytes.shr(hq, 2).and((byte) 0x30));
-                    store(q1, d * data.get(ValueLayout.JAVA_BYTE, sc + g), dst, y + 16 * g);
-                    store(q2, d * data.get(ValueLayout.JAVA_BYTE, sc + g + 2), dst, y + 32 + 16 * g);
-                    store(q3, d * data.get(ValueLayout.JAVA_BYTE, sc + g + 4), dst, y + 64 + 16 * g);
-                    store(q4, d * data.get(ValueLayout.JAVA_BYTE, sc + g + 6), dst, y + 96 + 16 * g);
+                    ByteVector q1 = lq0.and((byte) 0xF).or(hq.and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes().and((byte) 0xF0));
+                    ByteVector q2 = lq1.and((byte) 0xF).or(hq.and((byte) 0x0C).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes().and((byte) 0xFC));
+                    ByteVector q3 = lq0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hq.and((byte) 0x30));
+                    ByteVector q4 = lq1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).or(hq.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and((byte) 0x3F).and((byte) 0x30));
+                    ((FloatVector) q1.sub((byte) 32).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(d * data.get(ValueLayout.JAVA_BYTE, sc + g)).intoArray(dst, y + 16 * g);
+                    ((FloatVector) q2.sub((byte) 32).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(d * data.get(ValueLayout.JAVA_BYTE, sc + g + 2)).intoArray(dst, y + 32 + 16 * g);
+                    ((FloatVector) q3.sub((byte) 32).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(d * data.get(ValueLayout.JAVA_BYTE, sc + g + 4)).intoArray(dst, y + 64 + 16 * g);
+                    ((FloatVector) q4.sub((byte) 32).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(d * data.get(ValueLayout.JAVA_BYTE, sc + g + 6)).intoArray(dst, y + 96 + 16 * g);
                 }
             }
         }
-    }
-
-    private static void store(ByteVector q, float scale, float[] dst, int at) {
-        Bytes.toFloats(q.sub((byte) 32)).mul(scale).intoArray(dst, at);
     }
 }
