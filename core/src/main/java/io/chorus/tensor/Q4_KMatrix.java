@@ -8,7 +8,9 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Q4_K weights. Super-block of 256 values in 144 bytes:
  * {@code half d; half dmin; u8 scales[12]; u8 qs[128]}.
- * Eight sub-blocks of 32 have a 6-bit scale sc and min m packed in scales (see {@link #scaleMin}).
+ * Eight sub-blocks j of 32 have a 6-bit scale sc and min m packed in scales: for j < 4
+ * sc = scales[j] & 63, m = scales[j+4] & 63; else sc = scales[j+4] & 0xF | (scales[j-4] >> 6) << 4
+ * and m = scales[j+4] >> 4 | (scales[j] >> 6) << 4 (see {@link #scalePair}).
  * Values come in 4 chunks of 64: chunk c uses qs[32c .. 32c+32); its low nibbles are sub-block 2c,
  * high nibbles sub-block 2c+1; y = d * sc * q - dmin * m.
  */
@@ -22,31 +24,6 @@ public final class Q4_KMatrix extends TiledMatrix {
     @Override
     public GgmlType type() { return GgmlType.Q4_K; }
 
-    /**
-     * The 6-bit scale (low 8 bits of the result) and min (bits 8..15) of sub-block j from the 12
-     * packed scale bytes at offset s. Shared with Q5_K.
-     */
-    static int scaleMin(MemorySegment data, long s, int j) {
-        int sc, m;
-        if (j < 4) {
-            sc = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j) & 63;
-            m = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j + 4) & 63;
-        } else {
-            int a = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j + 4) & 0xFF;
-            int lo = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j - 4) & 0xFF;
-            int hi = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + j) & 0xFF;
-            sc = (a & 0xF) | ((lo >> 6) << 4);
-            m = (a >> 4) | ((hi >> 6) << 4);
-        }
-        return sc | (m << 8);
-    }
-
-    /**
-     * Fused single-token kernel. Per sub-block the dot is d*sc * (q . x) - dmin*m * sum(x), so
-     * weights are never scaled one by one. One row per pass and the vector work in a small
-     * {@link #chunk} method: C2 must inline all of it into the loop (a vector that crosses a call
-     * that is not inlined is boxed), and larger bodies exceed its inlining limits.
-     */
     @Override
     protected boolean matvec(float[] x, float[] out, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
@@ -84,8 +61,8 @@ public final class Q4_KMatrix extends TiledMatrix {
 
     /**
      * Scales and mins of sub-blocks 2k and 2k+1 as bytes sc0 | m0 << 8 | sc1 << 16 | m1 << 24,
-     * from the 12 scale bytes read as three little-endian ints s0, s1, s2 (bytes 0-3, 4-7, 8-11);
-     * cheaper in the single-token kernel than {@link #scaleMin}'s byte-by-byte reads.
+     * from the 12 scale bytes read as three little-endian ints s0, s1, s2 (bytes 0-3, 4-7, 8-11):
+     * three loads per block instead of byte-by-byte reads.
      */
     static int scalePair(int s0, int s1, int s2, int k) {
         if (k < 2) {
@@ -108,10 +85,11 @@ public final class Q4_KMatrix extends TiledMatrix {
         for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
             float d = half(b), dmin = half(b + 2);
             long qs = b + 16;
+            int s0 = data.get(LE_INT, b + 4), s1 = data.get(LE_INT, b + 8), s2 = data.get(LE_INT, b + 12);
             for (int chunk = 0; chunk < 4; chunk++) {
-                int sm0 = scaleMin(data, b + 4, 2 * chunk), sm1 = scaleMin(data, b + 4, 2 * chunk + 1);
-                float d0 = d * (sm0 & 0xFF), m0 = dmin * (sm0 >> 8);
-                float d1 = d * (sm1 & 0xFF), m1 = dmin * (sm1 >> 8);
+                int p = scalePair(s0, s1, s2, chunk);
+                float d0 = d * (p & 0xFF), m0 = dmin * (p >>> 8 & 0xFF);
+                float d1 = d * (p >>> 16 & 0xFF), m1 = dmin * (p >>> 24);
                 int y = off + c + 64 * chunk;
                 for (int h = 0; h < 2; h++) {
                     ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs + 32 * chunk + 16 * h, LE);

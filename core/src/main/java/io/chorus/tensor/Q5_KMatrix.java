@@ -72,10 +72,11 @@ public final class Q5_KMatrix extends TiledMatrix {
         for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
             float d = half(b), dmin = half(b + 2);
             long qh = b + 16, qs = b + 48;
+            int s0 = data.get(LE_INT, b + 4), s1 = data.get(LE_INT, b + 8), s2 = data.get(LE_INT, b + 12);
             for (int chunk = 0; chunk < 4; chunk++) {
-                int sm0 = Q4_KMatrix.scaleMin(data, b + 4, 2 * chunk), sm1 = Q4_KMatrix.scaleMin(data, b + 4, 2 * chunk + 1);
-                float d0 = d * (sm0 & 0xFF), m0 = dmin * (sm0 >> 8);
-                float d1 = d * (sm1 & 0xFF), m1 = dmin * (sm1 >> 8);
+                int p = Q4_KMatrix.scalePair(s0, s1, s2, chunk);
+                float d0 = d * (p & 0xFF), m0 = dmin * (p >>> 8 & 0xFF);
+                float d1 = d * (p >>> 16 & 0xFF), m1 = dmin * (p >>> 24);
                 int y = off + c + 64 * chunk;
                 for (int h = 0; h < 2; h++) {
                     ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs + 32 * chunk + 16 * h, LE);
