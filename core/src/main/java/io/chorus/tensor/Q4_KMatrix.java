@@ -28,7 +28,7 @@ public final class Q4_KMatrix extends TiledMatrix {
     protected boolean matvec(float[] x, float[] out, int r0, int r1) {
         for (int r = r0; r < r1; r++) {
             long b = r * rowBytes;
-            FloatVector acc = FloatVector.zero(FloatTiles.F);
+            FloatVector acc = FloatVector.zero(F);
             for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
                 float d = half(b), dmin = half(b + 2);
                 int s0 = data.get(LE_INT, b + 4), s1 = data.get(LE_INT, b + 8), s2 = data.get(LE_INT, b + 12);
@@ -45,12 +45,19 @@ public final class Q4_KMatrix extends TiledMatrix {
 
     /** One chunk of 64 values: low nibbles of qs[0..32) with (dl, ml), high nibbles with (dh, mh). */
     private FloatVector chunk(long qs, float[] x, int xo, float dl, float dh, float ml, float mh, FloatVector acc) {
-        ByteVector q0 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs, LE);
-        ByteVector q1 = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs + 16, LE);
-        FloatVector xa0 = FloatVector.fromArray(FloatTiles.F, x, xo), xa1 = FloatVector.fromArray(FloatTiles.F, x, xo + 16);
-        FloatVector xb0 = FloatVector.fromArray(FloatTiles.F, x, xo + 32), xb1 = FloatVector.fromArray(FloatTiles.F, x, xo + 48);
-        FloatVector lo = ((FloatVector) q1.and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).fma(xa1, ((FloatVector) q0.and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(xa0));
-        FloatVector hi = ((FloatVector) q1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).fma(xb1, ((FloatVector) q0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0)).mul(xb0));
+        ByteVector q0 = ByteVector.fromMemorySegment(B16, data, qs, LE);
+        ByteVector q1 = ByteVector.fromMemorySegment(B16, data, qs + 16, LE);
+        // high nibbles: shift in 16-bit lanes, then mask
+        ByteVector u0 = q0.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+        ByteVector u1 = q1.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+        FloatVector l0 = (FloatVector) q0.and((byte) 0x0F).convertShape(B2F, F, 0);
+        FloatVector l1 = (FloatVector) q1.and((byte) 0x0F).convertShape(B2F, F, 0);
+        FloatVector h0 = (FloatVector) u0.convertShape(B2F, F, 0);
+        FloatVector h1 = (FloatVector) u1.convertShape(B2F, F, 0);
+        FloatVector xa0 = FloatVector.fromArray(F, x, xo), xa1 = FloatVector.fromArray(F, x, xo + 16);
+        FloatVector xb0 = FloatVector.fromArray(F, x, xo + 32), xb1 = FloatVector.fromArray(F, x, xo + 48);
+        FloatVector lo = l1.fma(xa1, l0.mul(xa0));
+        FloatVector hi = h1.fma(xb1, h0.mul(xb0));
         // Scalar-operand Vector API calls, not helpers: late helper calls in a big body are not
         // inlined by C2 (node budget) and their vector results then get boxed. The sum is a tree
         // with one add on the loop-carried acc, so the FP latency chain stays short.
@@ -92,9 +99,10 @@ public final class Q4_KMatrix extends TiledMatrix {
                 float d1 = d * (p >>> 16 & 0xFF), m1 = dmin * (p >>> 24);
                 int y = off + c + 64 * chunk;
                 for (int h = 0; h < 2; h++) {
-                    ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, qs + 32 * chunk + 16 * h, LE);
-                    FloatVector lo = ((FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0));
-                    FloatVector hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).convertShape(VectorOperators.B2F, FloatTiles.F, 0));
+                    ByteVector q = ByteVector.fromMemorySegment(B16, data, qs + 32 * chunk + 16 * h, LE);
+                    ByteVector u = q.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                    FloatVector lo = (FloatVector) q.and((byte) 0x0F).convertShape(B2F, F, 0);
+                    FloatVector hi = (FloatVector) u.convertShape(B2F, F, 0);
                     lo.mul(d0).sub(m0).intoArray(dst, y + 16 * h);
                     hi.mul(d1).sub(m1).intoArray(dst, y + 32 + 16 * h);
                 }

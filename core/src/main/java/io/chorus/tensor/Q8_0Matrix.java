@@ -27,10 +27,10 @@ public final class Q8_0Matrix extends TiledMatrix {
         int r = r0;
         for (; r + 4 <= r1; r += 4) {
             long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-            FloatVector a0 = FloatVector.zero(FloatTiles.F), a1 = a0, a2 = a0, a3 = a0;
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int c = 0; c < cols; c += BLOCK, b0 += BYTES, b1 += BYTES, b2 += BYTES, b3 += BYTES) {
-                FloatVector x0 = FloatVector.fromArray(FloatTiles.F, x, c);
-                FloatVector x1 = FloatVector.fromArray(FloatTiles.F, x, c + 16);
+                FloatVector x0 = FloatVector.fromArray(F, x, c);
+                FloatVector x1 = FloatVector.fromArray(F, x, c + 16);
                 a0 = block(b0, x0, x1, a0);
                 a1 = block(b1, x0, x1, a1);
                 a2 = block(b2, x0, x1, a2);
@@ -43,9 +43,9 @@ public final class Q8_0Matrix extends TiledMatrix {
         }
         for (; r < r1; r++) {
             long b = r * rowBytes;
-            FloatVector a = FloatVector.zero(FloatTiles.F);
+            FloatVector a = FloatVector.zero(F);
             for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
-                a = block(b, FloatVector.fromArray(FloatTiles.F, x, c), FloatVector.fromArray(FloatTiles.F, x, c + 16), a);
+                a = block(b, FloatVector.fromArray(F, x, c), FloatVector.fromArray(F, x, c + 16), a);
             }
             out[r] = a.reduceLanes(VectorOperators.ADD);
         }
@@ -54,11 +54,11 @@ public final class Q8_0Matrix extends TiledMatrix {
 
     /** acc + d * (q[0:16] . x0 + q[16:32] . x1) for the block at byte offset b. */
     private FloatVector block(long b, FloatVector x0, FloatVector x1, FloatVector acc) {
-        FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, b + 2, LE)
-                .convertShape(VectorOperators.B2F, FloatTiles.F, 0);
-        FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, b + 18, LE)
-                .convertShape(VectorOperators.B2F, FloatTiles.F, 0);
-        return w1.fma(x1, w0.mul(x0)).fma(FloatVector.broadcast(FloatTiles.F, half(b)), acc);
+        FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B16, data, b + 2, LE)
+                .convertShape(B2F, F, 0);
+        FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B16, data, b + 18, LE)
+                .convertShape(B2F, F, 0);
+        return w1.fma(x1, w0.mul(x0)).fma(FloatVector.broadcast(F, half(b)), acc);
     }
 
     @Override
@@ -67,8 +67,8 @@ public final class Q8_0Matrix extends TiledMatrix {
         for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
             float d = half(b);
             for (int h = 0; h < 2; h++) {
-                ByteVector q = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, b + 2 + 16 * h, LE);
-                FloatVector f = (FloatVector) q.convertShape(VectorOperators.B2F, FloatTiles.F, 0);
+                ByteVector q = ByteVector.fromMemorySegment(B16, data, b + 2 + 16 * h, LE);
+                FloatVector f = (FloatVector) q.convertShape(B2F, F, 0);
                 f.mul(d).intoArray(dst, off + c + 16 * h);
             }
         }

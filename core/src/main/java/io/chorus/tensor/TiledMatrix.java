@@ -3,6 +3,9 @@ package io.chorus.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Shared batched product for all weight types: a tile of 4 weight rows is decoded ONCE into a
@@ -31,6 +34,13 @@ abstract class TiledMatrix extends WeightMatrix {
     static final ValueLayout.OfInt LE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** 16 bytes: one load of quantized weights, widened to 16 floats. */
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    static final VectorSpecies<Float> F = FloatTiles.F;
+    static final VectorOperators.Conversion<Byte, Float> B2F = VectorOperators.B2F;
+    static final VectorOperators.Binary AND = VectorOperators.AND;
+    static final VectorOperators.Binary LSHR = VectorOperators.LSHR;
+    static final VectorOperators.Binary LSHL = VectorOperators.LSHL;
 
     /** Decoded rows per tile. */
     static final int ROWS = 4;

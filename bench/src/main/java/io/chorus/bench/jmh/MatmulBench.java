@@ -33,7 +33,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code gflop}: 1e9 floating-point operations per second = ops/s * 2 * rows * cols * T / 1e9
  *       (one multiply and one add per weight per token; the figure for batched decode).
  * </ul>
- * Run e.g. {@code scripts/jmh MatmulBench -p type=Q8_0 -p T=1 -f 1 -wi 2 -i 3 -w 1 -r 1}.
+ * Run e.g. {@code scripts/jmh MatmulBench -p type=Q8_0 -p T=1 -f 1 -wi 3 -i 3 -w 1 -r 1}. Any
+ * {@code -p shape=RxC} works, e.g. 32768x4096 (142 MB of Q8_0) to stream weights from DRAM
+ * rather than L3. The K-quants need cols % 256 == 0, so they fail on 4864x896 by design.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -52,6 +54,10 @@ public class MatmulBench {
     /** rows x cols: Qwen2.5-0.5B FFN up/gate (4864x896) and down (896x4864), and a large matrix. */
     @Param({"4864x896", "896x4864", "8192x2048"})
     public String shape;
+
+    /** Kernel threads; 1 gives steadier figures on a loaded machine. */
+    @Param({"2"})
+    public int threads;
 
     private Arena arena;
     private WorkerPool pool;
@@ -83,7 +89,7 @@ public class MatmulBench {
         x = new float[T * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         out = new float[T * rows];
-        pool = new WorkerPool(2);
+        pool = new WorkerPool(threads);
         bytesPerOp = (double) rowBytes * rows;
         flopPerOp = 2.0 * rows * cols * T;
     }
