@@ -18,12 +18,11 @@ public final class BF16Matrix extends TiledMatrix {
     public void dequantizeRow(int r, float[] dst, int off) {
         long base = r * rowBytes;
         int c = 0;
-        int ub = cols & ~15;
-        for (; c < ub; c += 16) {
-            // 16 shorts -> 16 ints (sign extension is shifted out) -> << 16 -> float bits
-            ShortVector s = ShortVector.fromMemorySegment(ShortVector.SPECIES_256, data, base + 2L * c, LE);
-            IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
-            i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off + c);
+        for (; c + 16 <= cols; c += 16) {
+            // 16 bf16 -> 16 ints (the sign extension is shifted out) -> << 16 = the float bits
+            ShortVector h = ShortVector.fromMemorySegment(ShortVector.SPECIES_256, data, base + 2L * c, LE);
+            ((IntVector) h.convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, off + c);
         }
         for (; c < cols; c++) dst[off + c] = Float.intBitsToFloat(data.get(LE_SHORT, base + 2L * c) << 16);
     }
