@@ -143,13 +143,14 @@ public final class Scheduler {
         while (preempted.isEmpty() && budget > 0 && !waiting.isEmpty()) {
             Sequence s = waiting.peek();
             if (runningSlots + s.seqSlots() > config.maxNumSeqs()) break;
-            CacheHit hit = kv.findCachedPrefix(s.tokenArray(), s.numTokens());
+            // Prompt logprobs need logits for every prompt position, so a cache hit would lose some.
+            CacheHit hit = s.needsPromptLogprobs() ? CacheHit.NONE : kv.findCachedPrefix(s.tokenArray(), s.numTokens());
             int start = hit.numTokens();
             int numNew = Math.min(s.numTokens() - start, budget);
             if (!kv.canAllocate(s.blockTable(), hit, start, start + numNew)) break;
             kv.allocate(s.blockTable(), hit, start, start + numNew, copies);
             waiting.poll();
-            prefixCacheQueries += s.numTokens();
+            if (!s.needsPromptLogprobs()) prefixCacheQueries += s.numTokens();
             prefixCacheHits += start;
             s.setNumComputed(start);
             s.setStatus(Sequence.Status.RUNNING);

@@ -1,0 +1,93 @@
+package io.chorus.engine.runner;
+
+import io.chorus.engine.api.TokenLogprobs;
+
+/**
+ * Log-probabilities for the API's {@code logprobs} and prompt logprobs: the log-softmax of the model's
+ * raw logits (vLLM's default "raw_logprobs" mode), that is before penalties, bias, masks, temperature
+ * and the top-k/top-p/min-p filters, so a value describes the model, not the sampling settings. NaN
+ * logits count as -inf. The rank is vLLM's: how many tokens have a logprob at least the chosen one's
+ * (1 for the best). Alternatives are best first, ties by lower id.
+ *
+ * <p>Implementation notes: the top-n selection uses a small scratch heap owned here and reused; only
+ * the returned {@link TokenLogprobs} is allocated. One instance per runner; engine loop thread only.
+ */
+public final class LogprobsComputer {
+    private long[] heap = new long[io.chorus.engine.api.SamplingParams.MAX_LOGPROBS]; // max-heap of TopKTopPFilter.key: worst kept on top
+
+    /** The logprobs of {@code token} and the {@code topN} best alternatives in {@code logits[offset, offset + vocab)}. */
+    public TokenLogprobs compute(float[] logits, int offset, int vocab, int token, int topN) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) {
+            float x = logits[offset + v];
+            if (x > max) max = x;
+        }
+        double sum = 0;
+        if (max > Float.NEGATIVE_INFINITY && max < Float.POSITIVE_INFINITY) {
+            for (int v = 0; v < vocab; v++) {
+                float x = logits[offset + v];
+                if (x == x) sum += Math.exp(x - max);
+            }
+        }
+        double logZ = max + Math.log(sum); // log-sum-exp
+        float chosen = valueOf(logits[offset + token]);
+        int rank = 0;
+        for (int v = 0; v < vocab; v++) if (valueOf(logits[offset + v]) >= chosen) rank++;
+
+        int n = top(logits, offset, vocab, topN);
+        int[] ids = new int[n];
+        float[] lps = new float[n];
+        for (int i = n - 1; i >= 0; i--) { // pop worst first
+            long k = heap[0];
+            heap[0] = heap[i];
+            siftDown(i);
+            ids[i] = (int) k;
+            lps[i] = (float) (valueOf(logits[offset + ids[i]]) - logZ);
+        }
+        return new TokenLogprobs(token, (float) (chosen - logZ), rank, ids, lps);
+    }
+
+    private static float valueOf(float x) {
+        return x == x ? x : Float.NEGATIVE_INFINITY;
+    }
+
+    /** Fills the heap with the keys of the best {@code topN} tokens; returns how many. */
+    private int top(float[] logits, int offset, int vocab, int topN) {
+        if (heap.length < topN) heap = new long[topN];
+        int size = 0;
+        for (int v = 0; v < vocab && topN > 0; v++) {
+            long k = TopKTopPFilter.key(valueOf(logits[offset + v]), v);
+            if (size < topN) {
+                heap[size] = k;
+                siftUp(size++);
+            } else if (k < heap[0]) {
+                heap[0] = k;
+                siftDown(size);
+            }
+        }
+        return size;
+    }
+
+    // Max-heap on the key (the largest key is the worst token), so the root is the one to evict.
+    private void siftUp(int i) {
+        long x = heap[i];
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (heap[parent] >= x) break;
+            heap[i] = heap[parent];
+            i = parent;
+        }
+        heap[i] = x;
+    }
+
+    private void siftDown(int size) {
+        long x = heap[0];
+        int i = 0;
+        for (int child; (child = 2 * i + 1) < size; i = child) {
+            if (child + 1 < size && heap[child + 1] > heap[child]) child++;
+            if (heap[child] <= x) break;
+            heap[i] = heap[child];
+        }
+        heap[i] = x;
+    }
+}
