@@ -17,22 +17,11 @@ public final class LogprobsComputer {
 
     /** The logprobs of {@code token} and the {@code topN} best alternatives in {@code logits[offset, offset + vocab)}. */
     public TokenLogprobs compute(float[] logits, int offset, int vocab, int token, int topN) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) {
-            float x = logits[offset + v];
-            if (x > max) max = x;
-        }
-        double sum = 0;
-        if (max > Float.NEGATIVE_INFINITY && max < Float.POSITIVE_INFINITY) {
-            for (int v = 0; v < vocab; v++) {
-                float x = logits[offset + v];
-                if (x == x) sum += Math.exp(x - max);
-            }
-        }
+        float max = RowKernels.max(logits, offset, vocab);
+        double sum = max > Float.NEGATIVE_INFINITY && max < Float.POSITIVE_INFINITY ? RowKernels.expSum(logits, offset, vocab, max) : 0;
         double logZ = max + Math.log(sum); // log-sum-exp
         float chosen = valueOf(logits[offset + token]);
-        int rank = 0;
-        for (int v = 0; v < vocab; v++) if (valueOf(logits[offset + v]) >= chosen) rank++;
+        int rank = RowKernels.countAtLeast(logits, offset, vocab, chosen);
 
         int n = top(logits, offset, vocab, topN);
         int[] ids = new int[n];
@@ -55,15 +44,21 @@ public final class LogprobsComputer {
     private int top(float[] logits, int offset, int vocab, int topN) {
         if (heap.length < topN) heap = new long[topN];
         int size = 0;
+        float worst = Float.NEGATIVE_INFINITY; // once the heap is full, only tokens at least this good can enter
         for (int v = 0; v < vocab && topN > 0; v++) {
-            long k = TopKTopPFilter.key(valueOf(logits[offset + v]), v);
+            float x = valueOf(logits[offset + v]);
+            if (size == topN && x < worst) continue;
+            long k = TopKTopPFilter.key(x, v);
             if (size < topN) {
                 heap[size] = k;
                 siftUp(size++);
             } else if (k < heap[0]) {
                 heap[0] = k;
                 siftDown(size);
+            } else {
+                continue;
             }
+            if (size == topN) worst = valueOf(logits[offset + (int) heap[0]]);
         }
         return size;
     }

@@ -41,22 +41,13 @@ public final class TopKTopPFilter {
         if (minP > 0) low = (float) (max + temperature * Math.log(minP));
         if (topK > 0 && topK < vocab) low = Math.max(low, kthLargest(logits, offset, vocab, topK));
         double invT = 1.0 / temperature;
-        boolean nucleus = topP < 1;
-        if (nucleus) Arrays.fill(mass, 0);
-        double total = 0;
+        double total = RowKernels.expWeights(logits, offset, vocab, max, (float) invT, low, w);
+        if (topP >= 1) return total;
+        Arrays.fill(mass, 0);
         for (int v = 0; v < vocab; v++) {
-            float x = logits[offset + v];
-            if (x >= low) { // false for NaN
-                double d = (max - x) * invT;
-                float wt = (float) Math.exp(-d);
-                w[v] = wt;
-                total += wt;
-                if (nucleus) mass[bucket(d)] += wt;
-            } else {
-                w[v] = 0;
-            }
+            if (w[v] != 0) mass[bucket((max - logits[offset + v]) * invT)] += w[v];
         }
-        return nucleus ? nucleus(logits, offset, vocab, max, invT, low, topP * total, w) : total;
+        return nucleus(logits, offset, vocab, max, invT, topP * total, w);
     }
 
     private static int bucket(double d) {
@@ -64,7 +55,7 @@ public final class TopKTopPFilter {
     }
 
     /** Zeroes the weights outside the nucleus of mass {@code target}; returns the kept sum. */
-    private double nucleus(float[] logits, int offset, int vocab, float max, double invT, float low, double target, float[] w) {
+    private double nucleus(float[] logits, int offset, int vocab, float max, double invT, double target, float[] w) {
         double before = 0;
         int crossing = -1;
         for (int b = 0; b < BUCKETS; b++) {
@@ -74,12 +65,12 @@ public final class TopKTopPFilter {
             }
             before += mass[b];
         }
-        if (crossing < 0) return sum(w, vocab); // rounding left the target out of reach: keep everything
+        if (crossing < 0) return RowKernels.sum(w, 0, vocab); // rounding left the target out of reach: keep everything
 
         int n = 0;
         for (int v = 0; v < vocab; v++) {
             float x = logits[offset + v];
-            if (x >= low && bucket((max - x) * invT) == crossing) {
+            if (w[v] != 0 && bucket((max - x) * invT) == crossing) {
                 if (n == candidates.length) candidates = Arrays.copyOf(candidates, n * 2);
                 candidates[n++] = key(x, v);
             }
@@ -105,12 +96,6 @@ public final class TopKTopPFilter {
         int bits = Float.floatToRawIntBits(x);
         int ordered = bits ^ ((bits >> 31) & 0x7fffffff); // ascending with x as a signed int
         return ((long) ~ordered << 32) | id;
-    }
-
-    private static double sum(float[] w, int vocab) {
-        double s = 0;
-        for (int v = 0; v < vocab; v++) s += w[v];
-        return s;
     }
 
     /** The k-th largest non-NaN logit (-inf if there are fewer than k), by a size-k min-heap. */
