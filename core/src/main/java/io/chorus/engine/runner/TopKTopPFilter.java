@@ -1,6 +1,10 @@
 package io.chorus.engine.runner;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Turns one row of processed logits into the unnormalised sampling weights of vLLM's filters:
@@ -23,6 +27,7 @@ import java.util.Arrays;
  * per sampler; engine loop thread only.
  */
 public final class TopKTopPFilter {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int BUCKETS = 1024;
     private static final double BUCKETS_PER_NAT = 32; // buckets cover 32 nats below the top token; the last takes the rest
 
@@ -43,19 +48,20 @@ public final class TopKTopPFilter {
         double invT = 1.0 / temperature;
         double total = RowKernels.expWeights(logits, offset, vocab, max, (float) invT, low, w);
         if (topP >= 1) return total;
+        float scale = (float) (invT * BUCKETS_PER_NAT); // bucket = (max - x) * scale, truncated, in float everywhere
         Arrays.fill(mass, 0);
         for (int v = 0; v < vocab; v++) {
-            if (w[v] != 0) mass[bucket((max - logits[offset + v]) * invT)] += w[v];
+            if (w[v] != 0) mass[bucket((max - logits[offset + v]) * scale)] += w[v];
         }
-        return nucleus(logits, offset, vocab, max, invT, topP * total, w);
+        return nucleus(logits, offset, vocab, max, scale, topP * total, w);
     }
 
-    private static int bucket(double d) {
-        return (int) Math.min(BUCKETS - 1, d * BUCKETS_PER_NAT);
+    private static int bucket(float scaledDistance) {
+        return (int) Math.min(BUCKETS - 1, scaledDistance);
     }
 
     /** Zeroes the weights outside the nucleus of mass {@code target}; returns the kept sum. */
-    private double nucleus(float[] logits, int offset, int vocab, float max, double invT, double target, float[] w) {
+    private double nucleus(float[] logits, int offset, int vocab, float max, float scale, double target, float[] w) {
         double before = 0;
         int crossing = -1;
         for (int b = 0; b < BUCKETS; b++) {
@@ -67,14 +73,7 @@ public final class TopKTopPFilter {
         }
         if (crossing < 0) return RowKernels.sum(w, 0, vocab); // rounding left the target out of reach: keep everything
 
-        int n = 0;
-        for (int v = 0; v < vocab; v++) {
-            float x = logits[offset + v];
-            if (w[v] != 0 && bucket((max - x) * invT) == crossing) {
-                if (n == candidates.length) candidates = Arrays.copyOf(candidates, n * 2);
-                candidates[n++] = key(x, v);
-            }
-        }
+        int n = collectBucket(logits, offset, vocab, max, scale, crossing, w);
         Arrays.sort(candidates, 0, n); // best first: larger logit, then lower id
         long cutoff = candidates[0];
         double acc = before;
@@ -82,11 +81,59 @@ public final class TopKTopPFilter {
             cutoff = candidates[i];
             acc += w[(int) cutoff];
         }
+        return keepUpTo(logits, offset, vocab, w, cutoff);
+    }
+
+    /** Puts the keys of the kept tokens in bucket {@code b} into {@code candidates}; returns how many. */
+    private int collectBucket(float[] logits, int offset, int vocab, float max, float scale, int b, float[] w) {
+        // In float, (int) d == b exactly when b <= d < b + 1 (the last bucket: d >= b), so a vector
+        // compare finds the bucket's tokens and only those lanes are visited one by one.
+        float lo = b, hi = b == BUCKETS - 1 ? Float.POSITIVE_INFINITY : b + 1;
+        FloatVector vmax = FloatVector.broadcast(F, max), vscale = FloatVector.broadcast(F, scale);
+        FloatVector vlo = FloatVector.broadcast(F, lo), vhi = FloatVector.broadcast(F, hi);
+        int n = 0, v = 0;
+        for (int bound = F.loopBound(vocab); v < bound; v += F.length()) {
+            FloatVector d = vmax.sub(FloatVector.fromArray(F, logits, offset + v)).mul(vscale);
+            VectorMask<Float> in = d.compare(VectorOperators.GE, vlo).and(d.compare(VectorOperators.LT, vhi));
+            if (!in.anyTrue()) continue;
+            for (int l = 0; l < F.length(); l++) if (in.laneIsSet(l)) n = addCandidate(logits, offset, v + l, max, scale, b, w, n);
+        }
+        for (; v < vocab; v++) n = addCandidate(logits, offset, v, max, scale, b, w, n);
+        return n;
+    }
+
+    private int addCandidate(float[] logits, int offset, int v, float max, float scale, int b, float[] w, int n) {
+        float x = logits[offset + v];
+        if (w[v] == 0 || bucket((max - x) * scale) != b) return n;
+        if (n == candidates.length) candidates = Arrays.copyOf(candidates, n * 2);
+        candidates[n] = key(x, v);
+        return n + 1;
+    }
+
+    /** Zeroes every weight whose key is above {@code cutoff} (worse than it); returns the kept sum. */
+    private static double keepUpTo(float[] logits, int offset, int vocab, float[] w, long cutoff) {
+        int c = (int) cutoff;
+        float xc = logits[offset + c];
+        FloatVector vxc = FloatVector.broadcast(F, xc), zero = FloatVector.zero(F);
         double kept = 0;
-        for (int v = 0; v < vocab; v++) {
-            if (w[v] == 0) continue;
-            if (key(logits[offset + v], v) > cutoff) w[v] = 0;
-            else kept += w[v];
+        int v = 0;
+        for (int bound = F.loopBound(vocab); v < bound; v += F.length()) {
+            VectorMask<Float> keep = FloatVector.fromArray(F, logits, offset + v).compare(VectorOperators.GE, vxc);
+            FloatVector k = zero.blend(FloatVector.fromArray(F, w, v), keep);
+            k.intoArray(w, v);
+            kept += k.reduceLanes(VectorOperators.ADD);
+        }
+        for (; v < vocab; v++) {
+            if (logits[offset + v] >= xc) kept += w[v];
+            else w[v] = 0;
+        }
+        // Ties with the cutoff logit after it in id order are worse than it: drop them too.
+        for (int t = c + 1; t < vocab; ) {
+            int i = RowKernels.firstIndexOf(logits, offset + t, vocab - t, xc);
+            if (i < 0) break;
+            kept -= w[t + i];
+            w[t + i] = 0;
+            t += i + 1;
         }
         return kept;
     }
@@ -98,22 +145,34 @@ public final class TopKTopPFilter {
         return ((long) ~ordered << 32) | id;
     }
 
-    /** The k-th largest non-NaN logit (-inf if there are fewer than k), by a size-k min-heap. */
+    /**
+     * The k-th largest non-NaN logit (-inf if there are fewer than k), by a size-k min-heap. Once the
+     * heap is full a vector compare skips the (vast majority of) lanes below its minimum.
+     */
     float kthLargest(float[] logits, int offset, int vocab, int k) {
         if (heap.length < k) heap = new float[Math.max(k, heap.length * 2)];
-        int size = 0;
-        for (int v = 0; v < vocab; v++) {
+        int size = 0, v = 0;
+        for (; v < vocab && size < k; v++) {
             float x = logits[offset + v];
             if (x != x) continue;
-            if (size < k) {
-                heap[size] = x;
-                siftUp(size++);
-            } else if (x > heap[0]) {
-                heap[0] = x;
-                siftDown(k);
-            }
+            heap[size] = x;
+            siftUp(size++);
         }
-        return size < k ? Float.NEGATIVE_INFINITY : heap[0];
+        if (size < k) return Float.NEGATIVE_INFINITY;
+        for (int bound = v + F.loopBound(vocab - v); v < bound; v += F.length()) {
+            VectorMask<Float> above = FloatVector.fromArray(F, logits, offset + v).compare(VectorOperators.GT, heap[0]);
+            if (!above.anyTrue()) continue;
+            for (int l = 0; l < F.length(); l++) if (above.laneIsSet(l)) offer(logits[offset + v + l], k);
+        }
+        for (; v < vocab; v++) offer(logits[offset + v], k);
+        return heap[0];
+    }
+
+    private void offer(float x, int k) {
+        if (x > heap[0]) { // false for NaN
+            heap[0] = x;
+            siftDown(k);
+        }
     }
 
     private void siftUp(int i) {

@@ -41,7 +41,7 @@ class TopKTopPFilterTest {
             assertThat(w[v] > 0).as("token %d kept", v).isEqualTo(keep[v]);
             sum += w[v];
         }
-        assertThat(total).isCloseTo(sum, org.assertj.core.data.Offset.offset(1e-9 * sum));
+        assertThat(total).isCloseTo(sum, org.assertj.core.data.Offset.offset(1e-6 * sum)); // float lane sums
     }
 
     /** Kept tokens by a full sort of the vocabulary (best first, ties by lower id). */
