@@ -1,6 +1,10 @@
 package io.chorus.engine.runner;
 
 import io.chorus.engine.api.TokenLogprobs;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Log-probabilities for the API's {@code logprobs} and prompt logprobs: the log-softmax of the model's
@@ -13,6 +17,7 @@ import io.chorus.engine.api.TokenLogprobs;
  * the returned {@link TokenLogprobs} is allocated. One instance per runner; engine loop thread only.
  */
 public final class LogprobsComputer {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private long[] heap = new long[io.chorus.engine.api.SamplingParams.MAX_LOGPROBS]; // max-heap of TopKTopPFilter.key: worst kept on top
 
     /** The logprobs of {@code token} and the {@code topN} best alternatives in {@code logits[offset, offset + vocab)}. */
@@ -40,27 +45,34 @@ public final class LogprobsComputer {
         return x == x ? x : Float.NEGATIVE_INFINITY;
     }
 
-    /** Fills the heap with the keys of the best {@code topN} tokens; returns how many. */
+    /**
+     * Fills the heap with the keys of the best {@code topN} tokens; returns how many. Once the heap is
+     * full, a vector compare skips the lanes below its worst value, which is nearly all of them.
+     */
     private int top(float[] logits, int offset, int vocab, int topN) {
+        if (topN == 0) return 0;
         if (heap.length < topN) heap = new long[topN];
-        int size = 0;
-        float worst = Float.NEGATIVE_INFINITY; // once the heap is full, only tokens at least this good can enter
-        for (int v = 0; v < vocab && topN > 0; v++) {
-            float x = valueOf(logits[offset + v]);
-            if (size == topN && x < worst) continue;
-            long k = TopKTopPFilter.key(x, v);
-            if (size < topN) {
-                heap[size] = k;
-                siftUp(size++);
-            } else if (k < heap[0]) {
-                heap[0] = k;
-                siftDown(size);
-            } else {
-                continue;
-            }
-            if (size == topN) worst = valueOf(logits[offset + (int) heap[0]]);
+        int size = 0, v = 0;
+        for (; v < vocab && size < topN; v++) {
+            heap[size] = TopKTopPFilter.key(valueOf(logits[offset + v]), v);
+            siftUp(size++);
         }
+        for (int bound = v + F.loopBound(vocab - v); v < bound; v += F.length()) {
+            float worst = valueOf(logits[offset + (int) heap[0]]);
+            VectorMask<Float> candidates = FloatVector.fromArray(F, logits, offset + v).compare(VectorOperators.GE, worst);
+            if (!candidates.anyTrue()) continue;
+            for (int l = 0; l < F.length(); l++) if (candidates.laneIsSet(l)) offer(logits, offset, v + l, topN);
+        }
+        for (; v < vocab; v++) offer(logits, offset, v, topN);
         return size;
+    }
+
+    private void offer(float[] logits, int offset, int v, int size) {
+        long k = TopKTopPFilter.key(valueOf(logits[offset + v]), v);
+        if (k < heap[0]) {
+            heap[0] = k;
+            siftDown(size);
+        }
     }
 
     // Max-heap on the key (the largest key is the worst token), so the root is the one to evict.
