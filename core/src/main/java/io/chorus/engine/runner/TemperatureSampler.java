@@ -4,7 +4,7 @@ import io.chorus.engine.api.SamplingParams;
 
 /**
  * Samples the next token from one row of processed logits (see {@link LogitsProcessor}): temperature
- * 0 is greedy (lowest id wins ties); otherwise softmax(logits / T) restricted by min_p, top_k and
+ * 0 (or below 1e-5, as vLLM) is greedy (lowest id wins ties); otherwise softmax(logits / T) restricted by min_p, top_k and
  * top_p ({@link TopKTopPFilter}), drawn with the sequence's own generator (exactly one
  * {@code nextDouble()} per token, so a seeded sequence's draws do not depend on the batch).
  *
@@ -17,6 +17,8 @@ import io.chorus.engine.api.SamplingParams;
  */
 public final class TemperatureSampler implements Sampler {
     private static final int CHUNK = 1024;
+    /** As vLLM: a temperature this small is greedy (1/T would overflow the float weights). */
+    static final double GREEDY_BELOW = 1e-5;
 
     private final TopKTopPFilter filter = new TopKTopPFilter();
     private float[] weights = new float[0];
@@ -26,7 +28,7 @@ public final class TemperatureSampler implements Sampler {
     public int sample(float[] logits, int offset, int vocab, SamplingState state) {
         SamplingParams p = state.params();
         int argmax = GreedySampler.argmax(logits, offset, vocab);
-        if (p.temperature() == 0) return argmax;
+        if (p.temperature() < GREEDY_BELOW) return argmax;
         float max = logits[offset + argmax];
         if (!(max > Float.NEGATIVE_INFINITY) || max == Float.POSITIVE_INFINITY) return argmax; // nothing to draw from, or one certain token
         if (weights.length < vocab) {

@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>min_p: keep {@code p >= minP * pMax}, i.e. {@code x >= max + T ln(minP)} (no softmax needed).
  *   <li>top_k: keep {@code x >= } the k-th largest logit (ties with it are kept, as in vLLM), found by
- *       partial selection with a size-k min-heap: one pass, no sort.
+ *       partial selection with a size-k min-heap: one pass, no sort (a vector compare skips the
+ *       lanes below the heap's minimum, nearly all of them once it is full).
  *   <li>top_p: over what min_p and top_k kept, keep the most likely tokens while the mass before them
  *       is below {@code p} (so at least one). Ties in the logit are ordered by lower token id first.
  *       Instead of sorting the vocabulary, one pass builds a histogram of mass over fine buckets of
