@@ -160,6 +160,27 @@ class SamplingEngineTest {
                 Harness.reference(prompt, SamplingParams.greedy(4), 0, 0, VOCAB, List.of())[3]);
     }
 
+    @Test
+    void promptLogprobsAreComputedInBoundedChunks() {
+        int[] prompt = new SplittableRandom(5).ints(200, 0, VOCAB).toArray();
+        Harness h = new Harness(VOCAB, BS, 64, Harness.config(8, 256, 256, true));
+        SamplingParams sp = SamplingParams.builder().temperature(0).maxTokens(2).promptLogprobs(0).build();
+        h.submit(new EngineRequest("a", prompt, sp));
+        h.submit(new EngineRequest("b", prompt.clone(), sp));
+        h.submit(new EngineRequest("plain", prompt.clone(), SamplingParams.greedy(2)));
+        h.runToCompletion();
+        int cap = io.chorus.engine.sched.Scheduler.PROMPT_LOGPROBS_ROWS_PER_STEP;
+        // First step: "a" is capped; "b" cannot start and nothing overtakes it (FCFS).
+        assertThat(h.model.batchTokens.get(0)).isEqualTo(cap);
+        assertThat(h.model.logitsRows()).as("each prompt row once, plus the sampled rows").isEqualTo(2 * 199 + 3 * 2);
+        for (String id : List.of("a", "b")) {
+            TokenLogprobs[] plp = h.outputs.get(id).get(0).promptLogprobs();
+            assertThat(plp).hasSize(200);
+            for (int j = 1; j < 200; j++) assertThat(plp[j].tokenId()).isEqualTo(prompt[j]);
+            assertThat(h.tokens(id, 0)).containsExactly(h.tokens("plain", 0));
+        }
+    }
+
     static double[] logSoftmax(float[] logits) {
         double max = Double.NEGATIVE_INFINITY;
         for (float x : logits) max = Math.max(max, x);
