@@ -104,4 +104,17 @@ final class RowKernels {
         for (; i < to; i++) s += w[i];
         return s;
     }
+
+    /** The sum, in double, of the values of {@code w[0, n)} that are {@code >= t}. */
+    static double sumAtLeast(float[] w, int n, float t) {
+        FloatVector vt = FloatVector.broadcast(F, t), zero = FloatVector.zero(F);
+        double s = 0;
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, w, i);
+            s += zero.blend(v, v.compare(VectorOperators.GE, vt)).reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) if (w[i] >= t) s += w[i];
+        return s;
+    }
 }

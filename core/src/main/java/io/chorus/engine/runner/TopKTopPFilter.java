@@ -50,19 +50,37 @@ public final class TopKTopPFilter {
         double total = RowKernels.expWeights(logits, offset, vocab, max, (float) invT, low, w);
         if (topP >= 1) return total;
         float scale = (float) (invT * BUCKETS_PER_NAT); // bucket = (max - x) * scale, truncated, in float everywhere
-        Arrays.fill(mass, 0);
-        for (int v = 0; v < vocab; v++) {
-            if (w[v] != 0) mass[bucket((max - logits[offset + v]) * scale)] += w[v];
+        double target = topP * total;
+        // Usually the nucleus ends within a few nats of the top: if the tokens with weight >= e^-d
+        // already hold the target mass (with a margin for float sums), the histogram may skip the
+        // rest. Tokens below the floor come after every token above it in the order, so the buckets
+        // before the crossing stay exact and the walk ends before reaching them.
+        float floor = 0;
+        for (int d = 4; d <= 16; d *= 2) {
+            float t = (float) Math.exp(-d);
+            if (RowKernels.sumAtLeast(w, vocab, t) >= target * (1 + 1e-4)) {
+                floor = t;
+                break;
+            }
         }
-        return nucleus(logits, offset, vocab, max, scale, topP * total, w);
+        double kept = nucleus(logits, offset, vocab, max, scale, target, w, floor);
+        return kept >= 0 ? kept : nucleus(logits, offset, vocab, max, scale, target, w, 0);
     }
 
     private static int bucket(float scaledDistance) {
         return (int) Math.min(BUCKETS - 1, scaledDistance);
     }
 
-    /** Zeroes the weights outside the nucleus of mass {@code target}; returns the kept sum. */
-    private double nucleus(float[] logits, int offset, int vocab, float max, float scale, double target, float[] w) {
+    /**
+     * Zeroes the weights outside the nucleus of mass {@code target}, counting only weights at least
+     * {@code floor} in the histogram; returns the kept sum, or -1 if that left the target out of reach.
+     */
+    private double nucleus(float[] logits, int offset, int vocab, float max, float scale, double target, float[] w, float floor) {
+        Arrays.fill(mass, 0);
+        for (int v = 0; v < vocab; v++) {
+            float wv = w[v];
+            if (wv > 0 && wv >= floor) mass[bucket((max - logits[offset + v]) * scale)] += wv;
+        }
         double before = 0;
         int crossing = -1;
         for (int b = 0; b < BUCKETS; b++) {
@@ -72,7 +90,7 @@ public final class TopKTopPFilter {
             }
             before += mass[b];
         }
-        if (crossing < 0) return RowKernels.sum(w, 0, vocab); // rounding left the target out of reach: keep everything
+        if (crossing < 0) return floor > 0 ? -1 : RowKernels.sum(w, 0, vocab); // out of reach by rounding: keep everything
 
         int n = collectBucket(logits, offset, vocab, max, scale, crossing, w);
         Arrays.sort(candidates, 0, n); // best first: larger logit, then lower id
