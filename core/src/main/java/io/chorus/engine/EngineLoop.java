@@ -9,6 +9,7 @@ import io.chorus.engine.api.InvalidRequestException;
 import io.chorus.engine.api.RequestHandle;
 import io.chorus.engine.api.RequestOutput;
 import io.chorus.engine.api.SamplingParams;
+import io.chorus.engine.api.TokenLogprobs;
 import io.chorus.engine.kv.BlockPool;
 import io.chorus.engine.kv.KvCacheManager;
 import io.chorus.engine.request.OutputQueue;
@@ -52,6 +53,9 @@ import java.util.logging.Logger;
  *   <li>Between steps: every request in {@code requests} has at least one live sequence, each of
  *       them waiting or running in the scheduler; a finished sequence holds no block. So when
  *       {@code requests} is empty every block is free.
+ *   <li>Logprobs travel with the token they describe: the runner keeps the last step's per-sequence
+ *       logprobs until the next step, and a request's prompt logprobs go out once, on its first
+ *       token's output.
  *   <li>A failing forward pass fails the requests in that step's batch (ERROR output, blocks freed);
  *       the loop goes on. An unexpected failure anywhere else in a step fails every live request.
  * </ul>
@@ -254,7 +258,7 @@ public final class EngineLoop implements EngineClient {
             if (s.isForkParent()) {
                 if (s.numComputed() == s.numTokens()) fork(s);
             } else if (sampled[i] >= 0) {
-                appendAndCheck(s, sampled[i], now);
+                appendAndCheck(s, sampled[i], runner.logprobs(i), now);
             }
         }
     }
@@ -274,7 +278,7 @@ public final class EngineLoop implements EngineClient {
         r.live().addAll(children);
     }
 
-    private void appendAndCheck(Sequence s, int token, long now) {
+    private void appendAndCheck(Sequence s, int token, TokenLogprobs logprobs, long now) {
         RequestState r = s.request();
         SamplingParams sp = r.request().sampling();
         s.appendToken(token);
@@ -296,7 +300,8 @@ public final class EngineLoop implements EngineClient {
         }
         long finish = reason == null ? 0 : now;
         r.output().offer(new RequestOutput(s.requestId(), s.index(), new int[] {token}, reason, stopToken,
-                s.promptLen(), generated, r.timings(finish), null, null, null));
+                s.promptLen(), generated, r.timings(finish), null,
+                logprobs == null ? null : new TokenLogprobs[] {logprobs}, r.takePromptLogprobs()));
         if (reason != null) {
             count(reason, 1);
             finishSequence(s);

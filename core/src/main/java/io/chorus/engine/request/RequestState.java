@@ -2,6 +2,7 @@ package io.chorus.engine.request;
 
 import io.chorus.engine.api.EngineRequest;
 import io.chorus.engine.api.RequestOutput;
+import io.chorus.engine.api.TokenLogprobs;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,6 +11,8 @@ import java.util.List;
  * Implementation notes: the engine loop thread owns everything here except {@link #output()}, which
  * is the thread-safe bridge to the consumer. {@code live} holds the sequences not yet finished
  * (waiting or running); the request is over when it is empty and all n completions reported.
+ * Prompt logprobs (when asked) are filled row by row as prefill chunks compute them, shared by a
+ * fork parent and its children, and handed out once, with the request's first token.
  */
 public final class RequestState {
     private final EngineRequest request;
@@ -18,6 +21,8 @@ public final class RequestState {
     private final OutputQueue output;
     private final List<Sequence> live = new ArrayList<>();
     private long firstTokenNanos;
+    private TokenLogprobs[] promptLogprobs; // [promptLen], entry 0 null; null when not asked
+    private boolean promptLogprobsDelivered;
 
     public RequestState(EngineRequest request, long arrivalOrder, long arrivalNanos, OutputQueue output) {
         this.request = request;
@@ -39,6 +44,29 @@ public final class RequestState {
     }
 
     public OutputQueue output() { return output; }
+
+    /** Whether prefill still has to compute prompt logprobs (asked for and not yet delivered). */
+    public boolean needsPromptLogprobs() {
+        return request.sampling().promptLogprobs() != null && !promptLogprobsDelivered;
+    }
+
+    /** Records the logprobs of prompt token {@code index} (at least 1). */
+    public void setPromptLogprobs(int index, TokenLogprobs lp) {
+        if (promptLogprobs == null) promptLogprobs = new TokenLogprobs[request.promptTokenIds().length];
+        promptLogprobs[index] = lp;
+    }
+
+    /**
+     * The prompt logprobs, once: the first call after they were asked for returns them (entry 0 null),
+     * every later call null.
+     */
+    public TokenLogprobs[] takePromptLogprobs() {
+        if (!needsPromptLogprobs()) return null;
+        promptLogprobsDelivered = true;
+        TokenLogprobs[] out = promptLogprobs != null ? promptLogprobs : new TokenLogprobs[request.promptTokenIds().length];
+        promptLogprobs = null;
+        return out;
+    }
 
     /** Sequences not yet finished. */
     public List<Sequence> live() { return live; }

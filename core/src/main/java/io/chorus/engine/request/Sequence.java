@@ -85,6 +85,12 @@ public final class Sequence {
 
     public SamplingState sampling() { return sampling; }
 
+    /**
+     * Whether this sequence's prefill must produce prompt logprobs. Such a sequence skips the prefix
+     * cache: cached positions are never computed, so their logits (and logprobs) would be missing.
+     */
+    public boolean needsPromptLogprobs() { return request.needsPromptLogprobs(); }
+
     public Status status() { return status; }
 
     public boolean isForkParent() { return forkInto > 1; }

@@ -8,6 +8,12 @@ public final class GreedySampler implements Sampler {
     }
 
     public static int argmax(float[] logits, int offset, int vocab) {
+        float max = RowKernels.max(logits, offset, vocab); // vectorised: two cheap passes beat one branchy one
+        if (max > Float.NEGATIVE_INFINITY) return RowKernels.firstIndexOf(logits, offset, vocab, max);
+        return scalarArgmax(logits, offset, vocab); // all -inf or NaN
+    }
+
+    private static int scalarArgmax(float[] logits, int offset, int vocab) {
         int best = 0;
         float bestValue = Float.NEGATIVE_INFINITY;
         boolean found = false;

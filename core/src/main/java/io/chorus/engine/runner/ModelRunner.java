@@ -1,5 +1,6 @@
 package io.chorus.engine.runner;
 
+import io.chorus.engine.api.TokenLogprobs;
 import io.chorus.engine.kv.BlockCopy;
 import io.chorus.engine.request.Sequence;
 import io.chorus.engine.sched.ScheduledSeq;
@@ -11,27 +12,36 @@ import java.util.List;
 
 /**
  * Runs one step's plan: block copies, one flat {@link Batch}, one forward pass, and a sample for every
- * sequence that reached the end of its known tokens. Logits are requested only for those rows.
+ * sequence that reached the end of its known tokens. Logits are requested only for those rows, plus
+ * the prompt rows of a request that asked for prompt logprobs.
  *
- * <p>Implementation notes: the batch, logits buffer and copy arrays are reused step after step and
- * grow only when a step is larger than any before, so nothing is allocated per token. The runner
- * reads sequences but changes nothing but their random generators; the engine loop applies the
- * result. Engine loop thread only.
+ * <p>Per sampled row: the sequence's token counts are brought up to date, the raw row is copied if
+ * logprobs were asked (they describe the raw distribution), the {@link LogitsProcessor} applies masks,
+ * bias and penalties, and the sampler picks the token.
+ *
+ * <p>Implementation notes: the batch, logits buffer, raw-row copy, copy arrays and the logprobs of
+ * the last step are reused step after step and grow only when a step is larger than any before, so
+ * nothing is allocated per token beyond the logprobs results asked for. The runner reads sequences
+ * and changes only their sampling state (random generator, token counts) and their request's prompt
+ * logprobs; the engine loop applies the rest. Engine loop thread only.
  */
 public final class ModelRunner {
     private final ForwardPass model;
     private final Sampler sampler;
-    private final int[] eosTokenIds;
+    private final LogitsProcessor processor;
+    private final LogprobsComputer logprobs = new LogprobsComputer();
     private final int vocab;
     private final Batch batch = new Batch();
     private float[] logits = new float[0]; // [numLogits][vocab]
+    private float[] rawRow = new float[0]; // [vocab] the row before processing, when logprobs are asked
+    private TokenLogprobs[] sampledLogprobs = new TokenLogprobs[16]; // [seqs of the last step]
     private int[] copySrc = new int[8];
     private int[] copyDst = new int[8];
 
     public ModelRunner(ForwardPass model, Sampler sampler, List<Integer> eosTokenIds) {
         this.model = model;
         this.sampler = sampler;
-        this.eosTokenIds = eosTokenIds.stream().mapToInt(Integer::intValue).toArray();
+        this.processor = new LogitsProcessor(eosTokenIds.stream().mapToInt(Integer::intValue).toArray());
         this.vocab = model.vocabSize();
     }
 
@@ -59,11 +69,15 @@ public final class ModelRunner {
         List<ScheduledSeq> seqs = plan.seqs();
         int[] sampled = new int[seqs.size()];
         Arrays.fill(sampled, -1);
+        if (sampledLogprobs.length < seqs.size()) sampledLogprobs = new TokenLogprobs[Math.max(seqs.size(), sampledLogprobs.length * 2)];
+        Arrays.fill(sampledLogprobs, null);
         if (seqs.isEmpty()) return sampled;
         batch.clear();
         int blockSize = model.blockSize();
         for (ScheduledSeq w : seqs) {
-            batch.addSequence(w.blockTable(), blockSize, w.seq().tokenArray(), w.startPos(), w.numTokens(), w.startPos());
+            int s = batch.addSequence(w.blockTable(), blockSize, w.seq().tokenArray(), w.startPos(), w.numTokens(), w.startPos());
+            int promptRows = promptRows(w);
+            for (int k = 0; k < promptRows; k++) batch.addLogitsRow(batch.seqStart(s) + k);
             if (w.sample()) batch.addLogitsForLastToken();
         }
         int need = batch.numLogits() * vocab;
@@ -73,23 +87,43 @@ public final class ModelRunner {
         int row = 0;
         for (int i = 0; i < seqs.size(); i++) {
             ScheduledSeq w = seqs.get(i);
-            if (!w.sample()) continue;
-            int offset = row++ * vocab;
             Sequence s = w.seq();
-            SamplingState state = s.sampling();
-            if (s.numGenerated() < state.params().minTokens()) maskStops(offset, state);
-            sampled[i] = sampler.sample(logits, offset, vocab, state);
+            int promptRows = promptRows(w);
+            for (int k = 0; k < promptRows; k++) {
+                int predicted = w.startPos() + k + 1; // the row at position p predicts prompt token p + 1
+                s.request().setPromptLogprobs(predicted, logprobs.compute(logits, row++ * vocab, vocab,
+                        s.token(predicted), s.request().request().sampling().promptLogprobs()));
+            }
+            if (!w.sample()) continue;
+            sampled[i] = sample(s, row++ * vocab, i);
         }
         return sampled;
     }
 
-    /** Before min_tokens: EOS (unless ignored) and stop tokens cannot be sampled. */
-    private void maskStops(int offset, SamplingState state) {
-        if (!state.params().ignoreEos()) {
-            for (int id : eosTokenIds) if (id >= 0 && id < vocab) logits[offset + id] = Float.NEGATIVE_INFINITY;
+    /**
+     * The logprobs of the token sampled for sequence {@code i} of the last {@link #execute} plan, or
+     * null when it did not sample or did not ask for logprobs.
+     */
+    public TokenLogprobs logprobs(int i) { return sampledLogprobs[i]; }
+
+    /** Rows of this work whose logits give prompt logprobs: positions up to promptLen - 2, if asked. */
+    private static int promptRows(ScheduledSeq w) {
+        Sequence s = w.seq();
+        if (!s.needsPromptLogprobs()) return 0;
+        return Math.max(0, Math.min(w.endPos(), s.promptLen() - 1) - w.startPos());
+    }
+
+    private int sample(Sequence s, int offset, int i) {
+        SamplingState state = s.sampling();
+        state.observe(s.tokenArray(), s.promptLen(), s.numTokens());
+        Integer topN = state.params().logprobs();
+        if (topN != null) {
+            if (rawRow.length < vocab) rawRow = new float[vocab];
+            System.arraycopy(logits, offset, rawRow, 0, vocab);
         }
-        for (int id : state.params().stopTokenIds()) {
-            if (id >= 0 && id < vocab) logits[offset + id] = Float.NEGATIVE_INFINITY;
-        }
+        processor.apply(logits, offset, vocab, state, s.numGenerated());
+        int token = sampler.sample(logits, offset, vocab, state);
+        if (topN != null) sampledLogprobs[i] = logprobs.compute(rawRow, 0, vocab, token, topN);
+        return token;
     }
 }

@@ -31,11 +31,18 @@ import java.util.Map;
  *       earlier in this step, that work is withdrawn.
  *   <li>{@code running} is in admission order and holds exactly the sequences with blocks;
  *       {@code runningSlots} is the sum of their {@link Sequence#seqSlots()}, at most maxNumSeqs.
+ *   <li>Prompt logprobs need a logits row (a vocabulary of floats) per prompt token, so sequences
+ *       that want them compute at most {@link #PROMPT_LOGPROBS_ROWS_PER_STEP} tokens per step
+ *       between them, which bounds the logits buffer; and they skip the prefix cache, whose
+ *       positions would have no logits.
  *   <li>Engine loop thread only, except {@link #checkAdmissible}, a pure function of the
  *       immutable configuration that any thread may call.
  * </ul>
  */
 public final class Scheduler {
+    /** Most tokens per step, over all sequences computing prompt logprobs (128 rows x 152k vocab = 78 MB of logits). */
+    public static final int PROMPT_LOGPROBS_ROWS_PER_STEP = 128;
+
     private final EngineConfig config;
     private final KvCacheManager kv;
     private final WaitingQueue waiting;
@@ -104,6 +111,7 @@ public final class Scheduler {
 
     public SchedulerOutput schedule() {
         int budget = config.maxNumBatchedTokens();
+        int promptRows = PROMPT_LOGPROBS_ROWS_PER_STEP;
         Map<Sequence, ScheduledSeq> planned = new IdentityHashMap<>();
         List<ScheduledSeq> order = new ArrayList<>();
         List<BlockCopy> copies = new ArrayList<>();
@@ -118,6 +126,10 @@ public final class Scheduler {
                 int remaining = s.numTokens() - s.numComputed();
                 if (remaining <= 0 || (remaining == 1) != decodes) continue;
                 int numNew = Math.min(remaining, budget);
+                if (s.needsPromptLogprobs()) {
+                    if (promptRows == 0) continue;
+                    numNew = Math.min(numNew, promptRows);
+                }
                 int start = s.numComputed();
                 while (!kv.canAllocate(s.blockTable(), CacheHit.NONE, start, start + numNew)) {
                     Sequence victim = pickVictim();
@@ -132,6 +144,7 @@ public final class Scheduler {
                 }
                 if (s.status() != Sequence.Status.RUNNING) continue;
                 kv.allocate(s.blockTable(), CacheHit.NONE, start, start + numNew, copies);
+                if (s.needsPromptLogprobs()) promptRows -= numNew;
                 ScheduledSeq work = plan(s, start, numNew);
                 planned.put(s, work);
                 order.add(work);
@@ -143,14 +156,20 @@ public final class Scheduler {
         while (preempted.isEmpty() && budget > 0 && !waiting.isEmpty()) {
             Sequence s = waiting.peek();
             if (runningSlots + s.seqSlots() > config.maxNumSeqs()) break;
-            CacheHit hit = kv.findCachedPrefix(s.tokenArray(), s.numTokens());
+            // Prompt logprobs need logits for every prompt position, so a cache hit would lose some.
+            CacheHit hit = s.needsPromptLogprobs() ? CacheHit.NONE : kv.findCachedPrefix(s.tokenArray(), s.numTokens());
             int start = hit.numTokens();
             int numNew = Math.min(s.numTokens() - start, budget);
+            if (s.needsPromptLogprobs()) {
+                if (promptRows == 0) break;
+                numNew = Math.min(numNew, promptRows);
+            }
             if (!kv.canAllocate(s.blockTable(), hit, start, start + numNew)) break;
             kv.allocate(s.blockTable(), hit, start, start + numNew, copies);
             waiting.poll();
-            prefixCacheQueries += s.numTokens();
+            if (!s.needsPromptLogprobs()) prefixCacheQueries += s.numTokens();
             prefixCacheHits += start;
+            if (s.needsPromptLogprobs()) promptRows -= numNew;
             s.setNumComputed(start);
             s.setStatus(Sequence.Status.RUNNING);
             running.add(s);

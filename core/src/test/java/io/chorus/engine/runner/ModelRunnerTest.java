@@ -85,4 +85,32 @@ class ModelRunnerTest {
         plan = new SchedulerOutput(List.of(new ScheduledSeq(ignoring, 0, 1, new int[] {0}, true)), List.of(), List.of(), 1);
         assertThat(runner.execute(plan)).containsExactly(11);
     }
+
+    @Test
+    void asksLogitsForEveryPromptRowWhenPromptLogprobsAreWantedAndFillsTheRequest() {
+        Recorder model = new Recorder();
+        ModelRunner runner = new ModelRunner(model, new GreedySampler(), List.of());
+        SamplingParams sp = SamplingParams.builder().temperature(0).maxTokens(3).promptLogprobs(2).logprobs(1).build();
+        Sequence s = seq("p", new int[] {1, 2, 3, 4, 5, 6}, sp);
+        runner.execute(new SchedulerOutput(List.of(new ScheduledSeq(s, 0, 4, new int[] {0, 1}, false)), List.of(), List.of(), 4));
+        int[] sampled = runner.execute(new SchedulerOutput(List.of(new ScheduledSeq(s, 4, 2, new int[] {0, 1}, true)), List.of(), List.of(), 2));
+        // Chunk one: positions 0..3 predict prompt tokens 1..4; chunk two: position 4 predicts token 5, position 5 is sampled.
+        assertThat(model.events).containsExactly(
+                "forward 1@0/0 2@1/1 3@2/2 4@3/3 logits 0 1 2 3",
+                "forward 5@4/4 6@5/5 logits 0 1");
+        assertThat(sampled).containsExactly(11); // the second logits row of that step
+        assertThat(runner.logprobs(0).tokenId()).isEqualTo(11);
+        assertThat(runner.logprobs(0).rank()).isEqualTo(1);
+        var prompt = s.request().takePromptLogprobs();
+        assertThat(prompt).hasSize(6);
+        assertThat(prompt[0]).isNull();
+        for (int j = 1; j < 6; j++) {
+            assertThat(prompt[j].tokenId()).isEqualTo(j + 1);
+            assertThat(prompt[j].topIds()).hasSize(2);
+        }
+        assertThat(prompt[1].topIds()[0]).isEqualTo(10); // first row of the first step
+        assertThat(prompt[5].topIds()[0]).isEqualTo(10); // first row of the second step
+        assertThat(s.request().takePromptLogprobs()).isNull();
+        assertThat(s.needsPromptLogprobs()).isFalse();
+    }
 }

@@ -23,6 +23,17 @@ class SamplerTest {
     }
 
     @Test
+    void aTinyTemperatureIsGreedyAndAHugeOneIsUniform() {
+        TemperatureSampler t = new TemperatureSampler();
+        SamplingState tiny = SamplingState.seeded(SamplingParams.random(1e-9, 1L, 5), 1, 0);
+        for (int i = 0; i < 100; i++) assertThat(t.sample(new float[] {1, 5, 5.0001f, 2}, 0, 4, tiny)).isEqualTo(2);
+        SamplingState huge = SamplingState.seeded(SamplingParams.random(1e30, 1L, 5), 1, 0);
+        int[] counts = new int[4];
+        for (int i = 0; i < 4000; i++) counts[t.sample(new float[] {1, 50, -50, 2}, 0, 4, huge)]++;
+        for (int c : counts) assertThat(c).isBetween(800, 1200);
+    }
+
+    @Test
     void seededSamplingIsReproducibleAndFollowsTheSoftmax() {
         float[] logits = {0, (float) Math.log(2), (float) Math.log(4), Float.NEGATIVE_INFINITY, Float.NaN};
         TemperatureSampler t = new TemperatureSampler();
