@@ -116,6 +116,25 @@ class GgufFileTest {
     }
 
     @Test
+    void filesOver2GiBAreMappedWithoutCopying() throws IOException {
+        // A sparse file: the 2.5 GiB tensor is never written, so this costs no disk space or time.
+        Path p = dir.resolve("big.gguf");
+        long rows = 655_360, cols = 1024; // 2.5 GiB of F32
+        new GgufWriter().putString("general.architecture", "llama")
+                .addTensor("big", GgmlType.F32, new long[] {cols, rows}, seg -> seg.set(ValueLayout.JAVA_FLOAT_UNALIGNED, seg.byteSize() - 4, 42f))
+                .addTensor("after", GgmlType.F32, new long[] {4}, seg -> seg.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 0, 7f))
+                .write(p);
+        try (GgufFile f = GgufFile.open(p)) {
+            assertThat(f.fileSize()).isGreaterThan(1L << 31);
+            GgufTensorInfo big = f.tensor("big");
+            assertThat(big.byteSize()).isEqualTo(rows * cols * 4);
+            assertThat(big.data().get(ValueLayout.JAVA_FLOAT_UNALIGNED, big.byteSize() - 4)).isEqualTo(42f);
+            assertThat(f.tensor("after").offset()).isGreaterThan(1L << 31);
+            assertThat(f.tensor("after").data().get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0)).isEqualTo(7f);
+        }
+    }
+
+    @Test
     void readsReferenceModel() {
         Path p = Fixtures.require("models/qwen2-q8_0.gguf");
         try (GgufFile f = GgufFile.open(p)) {
