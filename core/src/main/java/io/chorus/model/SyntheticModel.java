@@ -144,7 +144,8 @@ public final class SyntheticModel {
 
     private static void matrix(GgufWriter w, Mix mix, Shape s, String name, int layer, int rows, int cols, float std, long[] seed) {
         GgmlType type = mix.typeOf(name, layer, s.layers(), name.equals("token_embd.weight") || name.equals("output.weight"));
-        if (cols % type.blockSize != 0) type = GgmlType.F16; // a row too short for the block type stays F16
+        // Rows that K-quant blocks cannot tile (Qwen2.5-0.5B's 896) fall back to Q8_0, as llama-quantize does for Q6_K.
+        if (cols % type.blockSize != 0) type = cols % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F16;
         GgmlType t = type;
         long rowSeed = seed[0]++;
         float a = (float) (std * Math.sqrt(3)); // uniform on [-a, a] has this std
