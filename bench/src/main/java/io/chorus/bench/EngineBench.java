@@ -46,15 +46,16 @@ public final class EngineBench {
                         SchedulingPolicy.FCFS, List.of());
                 try (EngineClient engine = EngineClient.start(cfg, model)) {
                     run(engine, n, 1, promptLen, 8, model.vocabSize()); // warm-up
+                    EngineStats before = engine.stats();
                     Result r = run(engine, n, n, promptLen, genLen, model.vocabSize());
                     EngineStats s = engine.stats();
                     System.out.printf("N=%-3d decode %8.1f t/s total  %6.1f t/s per request  | end-to-end %8.1f t/s  (%.1f s)%n",
                             n, r.decodeTps, r.decodeTps / n, r.totalTps, r.seconds);
-                    if (s.lastForwardNanos() > 0) {
-                        System.out.printf("       last step: %d seqs, schedule %.3f ms, forward %.1f ms (overhead %.2f%%)%n",
-                                s.lastStepSeqs(), s.lastScheduleNanos() / 1e6, s.lastForwardNanos() / 1e6,
-                                100.0 * s.lastScheduleNanos() / (s.lastScheduleNanos() + s.lastForwardNanos()));
-                    }
+                    long sched = s.totalScheduleNanos() - before.totalScheduleNanos();
+                    long fwd = s.totalForwardNanos() - before.totalForwardNanos();
+                    long steps = s.steps() - before.steps();
+                    System.out.printf("       %d steps, engine overhead (everything but batch+forward+sampling) %.2f%% of step time, %.3f ms/step%n",
+                            steps, 100.0 * sched / Math.max(1, sched + fwd), sched / 1e6 / Math.max(1, steps));
                 }
             }
         }

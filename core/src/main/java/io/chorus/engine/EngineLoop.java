@@ -356,14 +356,21 @@ public final class EngineLoop implements EngineClient {
         }
     }
 
+    private long totalScheduleNanos, totalForwardNanos; // over steps that ran a batch
+
     private void publishStats(int tokens, int seqs, long scheduleNanos, long forwardNanos) {
         EngineStats last = stats;
         boolean ran = seqs > 0;
+        if (ran) {
+            totalScheduleNanos += scheduleNanos;
+            totalForwardNanos += forwardNanos;
+        }
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), scheduler.kv().pool().usage(),
                 scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), promptTokens, generationTokens,
                 finishedStop, finishedLength, finishedAbort, finishedError, scheduler.preemptions(), steps,
                 ran ? tokens : last.lastStepTokens(), ran ? seqs : last.lastStepSeqs(),
-                ran ? scheduleNanos : last.lastScheduleNanos(), ran ? forwardNanos : last.lastForwardNanos());
+                ran ? scheduleNanos : last.lastScheduleNanos(), ran ? forwardNanos : last.lastForwardNanos(),
+                totalScheduleNanos, totalForwardNanos);
     }
 
     /** For tests driving {@link #step()}: the scheduler (and through it the KV cache). */

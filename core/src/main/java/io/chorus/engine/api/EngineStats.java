@@ -20,6 +20,8 @@ package io.chorus.engine.api;
  * @param lastStepSeqs          sequences in the last step's batch
  * @param lastScheduleNanos     last step: scheduling and applying results (engine overhead)
  * @param lastForwardNanos      last step: building the batch, forward pass and sampling
+ * @param totalScheduleNanos    all steps that ran a batch: engine overhead (scheduling, applying results)
+ * @param totalForwardNanos     all steps that ran a batch: batch building, forward pass and sampling
  */
 public record EngineStats(
         int running, int waiting, double kvUsage,
@@ -27,7 +29,8 @@ public record EngineStats(
         long promptTokens, long generationTokens,
         long finishedStop, long finishedLength, long finishedAbort, long finishedError,
         long preemptions, long steps,
-        int lastStepTokens, int lastStepSeqs, long lastScheduleNanos, long lastForwardNanos) {
+        int lastStepTokens, int lastStepSeqs, long lastScheduleNanos, long lastForwardNanos,
+        long totalScheduleNanos, long totalForwardNanos) {
 
-    public static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
