@@ -53,9 +53,12 @@ public final class EngineBench {
                             n, r.decodeTps, r.decodeTps / n, r.totalTps, r.seconds);
                     long sched = s.totalScheduleNanos() - before.totalScheduleNanos();
                     long fwd = s.totalForwardNanos() - before.totalForwardNanos();
+                    long inModel = s.totalModelNanos() - before.totalModelNanos();
                     long steps = s.steps() - before.steps();
-                    System.out.printf("       %d steps, engine overhead (everything but batch+forward+sampling) %.2f%% of step time, %.3f ms/step%n",
-                            steps, 100.0 * sched / Math.max(1, sched + fwd), sched / 1e6 / Math.max(1, steps));
+                    long step = sched + fwd;
+                    System.out.printf("       %d steps of %.1f ms: outside the forward pass %.2f%% (scheduling %.2f%%, batch building + sampling %.2f%%)%n",
+                            steps, step / 1e6 / Math.max(1, steps), 100.0 * (step - inModel) / Math.max(1, step),
+                            100.0 * sched / Math.max(1, step), 100.0 * (fwd - inModel) / Math.max(1, step));
                 }
             }
         }

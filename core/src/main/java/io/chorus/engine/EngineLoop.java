@@ -356,7 +356,7 @@ public final class EngineLoop implements EngineClient {
         }
     }
 
-    private long totalScheduleNanos, totalForwardNanos; // over steps that ran a batch
+    private long totalScheduleNanos, totalForwardNanos, totalModelNanos; // over steps that ran a batch
 
     private void publishStats(int tokens, int seqs, long scheduleNanos, long forwardNanos) {
         EngineStats last = stats;
@@ -364,13 +364,14 @@ public final class EngineLoop implements EngineClient {
         if (ran) {
             totalScheduleNanos += scheduleNanos;
             totalForwardNanos += forwardNanos;
+            totalModelNanos += forwardNanos > 0 ? runner.lastModelNanos() : 0;
         }
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), scheduler.kv().pool().usage(),
                 scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), promptTokens, generationTokens,
                 finishedStop, finishedLength, finishedAbort, finishedError, scheduler.preemptions(), steps,
                 ran ? tokens : last.lastStepTokens(), ran ? seqs : last.lastStepSeqs(),
                 ran ? scheduleNanos : last.lastScheduleNanos(), ran ? forwardNanos : last.lastForwardNanos(),
-                totalScheduleNanos, totalForwardNanos);
+                totalScheduleNanos, totalForwardNanos, totalModelNanos);
     }
 
     /** For tests driving {@link #step()}: the scheduler (and through it the KV cache). */

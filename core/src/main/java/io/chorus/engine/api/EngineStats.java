@@ -22,6 +22,7 @@ package io.chorus.engine.api;
  * @param lastForwardNanos      last step: building the batch, forward pass and sampling
  * @param totalScheduleNanos    all steps that ran a batch: engine overhead (scheduling, applying results)
  * @param totalForwardNanos     all steps that ran a batch: batch building, forward pass and sampling
+ * @param totalModelNanos       of that, the time inside the model's forward pass alone
  */
 public record EngineStats(
         int running, int waiting, double kvUsage,
@@ -30,7 +31,13 @@ public record EngineStats(
         long finishedStop, long finishedLength, long finishedAbort, long finishedError,
         long preemptions, long steps,
         int lastStepTokens, int lastStepSeqs, long lastScheduleNanos, long lastForwardNanos,
-        long totalScheduleNanos, long totalForwardNanos) {
+        long totalScheduleNanos, long totalForwardNanos, long totalModelNanos) {
 
-    public static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    /** Share of step time spent outside the model's forward pass (scheduling, batch building, sampling). */
+    public double overheadShare() {
+        long step = totalScheduleNanos + totalForwardNanos;
+        return step == 0 ? 0 : (double) (step - totalModelNanos) / step;
+    }
+
+    public static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

@@ -47,6 +47,11 @@ public final class ModelRunner {
 
     public ForwardPass model() { return model; }
 
+    private long lastModelNanos;
+
+    /** Time the last {@link #execute} spent inside the model's forward pass alone. */
+    public long lastModelNanos() { return lastModelNanos; }
+
     /**
      * Runs {@code plan} and returns, for each of its sequences in order, the sampled token or -1 when
      * it does not sample this step. Throws whatever the model throws.
@@ -82,7 +87,9 @@ public final class ModelRunner {
         }
         int need = batch.numLogits() * vocab;
         if (logits.length < need) logits = new float[need];
+        long t0 = System.nanoTime();
         model.forward(batch, logits);
+        lastModelNanos = System.nanoTime() - t0;
 
         int row = 0;
         for (int i = 0; i < seqs.size(); i++) {
