@@ -33,11 +33,5 @@ public record EngineStats(
         int lastStepTokens, int lastStepSeqs, long lastScheduleNanos, long lastForwardNanos,
         long totalScheduleNanos, long totalForwardNanos, long totalModelNanos) {
 
-    /** Share of step time spent outside the model's forward pass (scheduling, batch building, sampling). */
-    public double overheadShare() {
-        long step = totalScheduleNanos + totalForwardNanos;
-        return step == 0 ? 0 : (double) (step - totalModelNanos) / step;
-    }
-
     public static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
