@@ -24,7 +24,12 @@ import java.util.SplittableRandom;
  * engine's client API. Reports total decode throughput (tokens generated after the last request's
  * first token, over that time), end-to-end throughput, and the engine's scheduling overhead share.
  *
- * <p>Usage: scripts/bench-engine MODEL.gguf [threads] [N list] [max-num-seqs or 0 = N]
+ * <p>With the N list {@code prefix} it measures prefix caching instead: 16 requests share a
+ * 1,000-token system prompt followed by 24 tokens of their own; the first is submitted alone and,
+ * once it has its first token, the other 15 together. It reports the mean time to first token
+ * with prefix caching on and off.
+ *
+ * <p>Usage: scripts/bench-engine MODEL.gguf [threads] [N list | prefix] [max-num-seqs or 0 = N]
  */
 public final class EngineBench {
     public static void main(String[] args) throws Exception {
@@ -35,10 +40,23 @@ public final class EngineBench {
         int fixedSeqs = args.length > 3 ? Integer.parseInt(args[3]) : 0;
         int promptLen = 128, genLen = 128;
         try (WorkerPool pool = new WorkerPool(threads); Model model = Model.load(file, pool)) {
+            int bs = 16;
+            if (ns[0].equals("prefix")) {
+                model.allocateKvCache(2048, bs, KvCacheDtype.F16, 2048);
+                System.out.printf("model %s, %d threads: 16 requests sharing a 1000-token prefix%n", file.getFileName(), threads);
+                for (boolean caching : new boolean[] {true, false}) {
+                    EngineConfig cfg = new EngineConfig(16, 2048, 2048, caching, SchedulingPolicy.FCFS, List.of());
+                    try (EngineClient engine = EngineClient.start(cfg, model)) {
+                        prefixRun(engine, model.vocabSize(), 99); // warm-up with another prefix
+                        double ttft = prefixRun(engine, model.vocabSize(), 7);
+                        System.out.printf("prefix caching %-3s  mean time to first token %8.1f ms%n", caching ? "on" : "off", ttft);
+                    }
+                }
+                return;
+            }
             int maxN = 0;
             for (String n : ns) maxN = Math.max(maxN, Integer.parseInt(n));
-            int bs = 16, blocks = maxN * ((promptLen + genLen) / bs + 1) + 16;
-            model.allocateKvCache(blocks, bs, KvCacheDtype.F16, promptLen + genLen + bs);
+            model.allocateKvCache(maxN * ((promptLen + genLen) / bs + 1) + 16, bs, KvCacheDtype.F16, promptLen + genLen + bs);
             System.out.printf("model %s, %d threads, max-num-seqs %s%n", file.getFileName(), threads, fixedSeqs > 0 ? fixedSeqs : "N");
             for (String nStr : ns) {
                 int n = Integer.parseInt(nStr);
@@ -65,6 +83,46 @@ public final class EngineBench {
     }
 
     private static final java.util.concurrent.atomic.AtomicLong NEXT_ID = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Mean TTFT (ms) of 16 requests sharing a 1000-token prefix: one first, then 15 together. */
+    static double prefixRun(EngineClient engine, int vocab, long seed) throws Exception {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int[] prefix = new int[1000];
+        for (int i = 0; i < prefix.length; i++) prefix[i] = 10 + rnd.nextInt(Math.min(20000, vocab - 10));
+        double total = 0;
+        List<RequestHandle> rest = new ArrayList<>();
+        List<Long> starts = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            int[] prompt = java.util.Arrays.copyOf(prefix, 1024);
+            for (int j = 1000; j < 1024; j++) prompt[j] = 10 + rnd.nextInt(Math.min(20000, vocab - 10));
+            long t0 = System.nanoTime();
+            RequestHandle h = engine.submit(new EngineRequest("p" + NEXT_ID.incrementAndGet(), prompt,
+                    SamplingParams.greedy(4).withIgnoreEos(true)));
+            if (i == 0) {
+                total += firstTokenNanos(h) - t0; // the first request computes the prefix for everyone
+                drain(h);
+            } else {
+                rest.add(h);
+                starts.add(t0);
+            }
+        }
+        for (int i = 0; i < rest.size(); i++) {
+            total += firstTokenNanos(rest.get(i)) - starts.get(i);
+            drain(rest.get(i));
+        }
+        return total / 16 / 1e6;
+    }
+
+    private static long firstTokenNanos(RequestHandle h) throws Exception {
+        for (RequestOutput o; (o = h.next(Duration.ofMinutes(10))) != null; ) {
+            if (o.newTokenIds().length > 0 || o.finished()) return System.nanoTime();
+        }
+        throw new IllegalStateException("request ended without output");
+    }
+
+    private static void drain(RequestHandle h) throws Exception {
+        for (RequestOutput o; (o = h.next(Duration.ofMinutes(10))) != null; ) if (o.finished()) return;
+    }
 
     record Result(double decodeTps, double totalTps, double seconds) {}
 
