@@ -68,7 +68,12 @@ public final class WorkerPool implements AutoCloseable {
         generation++;
         for (Thread w : workers) LockSupport.unpark(w);
         int first = n / threads + (n % threads > 0 ? 1 : 0);
-        t.run(0, 0, first);
+        Throwable own = null;
+        try {
+            t.run(0, 0, first);
+        } catch (Throwable e) {
+            own = e; // still wait for the workers: they must not run on into the next job's buffers
+        }
         // Spin briefly (jobs are short), then park: on a busy machine a spinning caller would steal
         // the core its own workers need. The last worker to finish unparks the caller.
         int spins = 0;
@@ -77,7 +82,7 @@ public final class WorkerPool implements AutoCloseable {
             else LockSupport.parkNanos(this, 50_000);
         }
         task = null;
-        Throwable f = failure;
+        Throwable f = own != null ? own : failure;
         if (f != null) {
             if (f instanceof RuntimeException re) throw re;
             if (f instanceof Error e) throw e;
