@@ -66,7 +66,7 @@ public final class EngineLoop implements EngineClient {
 
     private sealed interface Command permits Submit, Abort {}
     private record Submit(EngineRequest request, OutputQueue output, long arrivalNanos) implements Command {}
-    private record Abort(String requestId) implements Command {}
+    private record Abort(String requestId, int index) implements Command {} // index -1: every completion
 
     private final EngineConfig config;
     private final int vocab;
@@ -116,7 +116,7 @@ public final class EngineLoop implements EngineClient {
         if (!liveIds.add(request.requestId())) {
             throw new InvalidRequestException("request id " + request.requestId() + " is already in use");
         }
-        OutputQueue out = new OutputQueue(request.requestId(), sp.n(), this::abort);
+        OutputQueue out = new OutputQueue(request.requestId(), sp.n(), (id, index) -> commands.add(new Abort(id, index)));
         Submit command = new Submit(request, out, System.nanoTime());
         commands.add(command);
         if (closed && commands.remove(command)) { // lost a race with close(): nobody would serve it
@@ -128,7 +128,7 @@ public final class EngineLoop implements EngineClient {
 
     @Override
     public void abort(String requestId) {
-        commands.add(new Abort(requestId));
+        commands.add(new Abort(requestId, -1));
     }
 
     @Override
@@ -217,7 +217,15 @@ public final class EngineLoop implements EngineClient {
             case Submit s -> admit(s);
             case Abort a -> {
                 RequestState r = requests.get(a.requestId());
-                if (r != null) finishRequest(r, FinishReason.ABORT, null);
+                if (r == null) return;
+                if (a.index() < 0) {
+                    finishRequest(r, FinishReason.ABORT, null);
+                } else {
+                    // One completion of n: its children exist once it has produced anything to stop on.
+                    for (Sequence s : List.copyOf(r.live())) {
+                        if (!s.isForkParent() && s.index() == a.index()) finishSequence(s, FinishReason.ABORT, null);
+                    }
+                }
             }
         }
     }
@@ -320,21 +328,28 @@ public final class EngineLoop implements EngineClient {
 
     /** Ends every live sequence of {@code r} with {@code reason} (ABORT or ERROR), one final event per completion. */
     private void finishRequest(RequestState r, FinishReason reason, String error) {
-        long now = System.nanoTime();
-        for (Sequence s : List.copyOf(r.live())) {
-            int outputs = s.isForkParent() ? s.forkInto() : 1;
-            for (int k = 0; k < outputs; k++) {
-                int index = s.isForkParent() ? k : s.index();
-                r.output().offer(new RequestOutput(s.requestId(), index, NO_TOKENS, reason, null,
-                        s.promptLen(), s.numGenerated(), r.timings(now), error, null, null));
-            }
-            count(reason, outputs);
-            finishSequence(s);
-        }
+        for (Sequence s : List.copyOf(r.live())) finishSequence(s, reason, error);
     }
 
+    /** Ends one live sequence (a fork parent: every completion it stands for) with a final event each. */
+    private void finishSequence(Sequence s, FinishReason reason, String error) {
+        RequestState r = s.request();
+        long now = System.nanoTime();
+        int outputs = s.isForkParent() ? s.forkInto() : 1;
+        for (int k = 0; k < outputs; k++) {
+            int index = s.isForkParent() ? k : s.index();
+            r.output().offer(new RequestOutput(s.requestId(), index, NO_TOKENS, reason, null,
+                    s.promptLen(), s.numGenerated(), r.timings(now), error, null, null));
+        }
+        count(reason, outputs);
+        finishSequence(s);
+    }
+
+    /** What a client is told when the engine fails on its request; the exception itself is only logged. */
+    static final String ENGINE_ERROR = "the engine failed while running this request; see the server log";
+
     private void failPlan(SchedulerOutput plan, Throwable e) {
-        String message = "engine error: " + e;
+        String message = ENGINE_ERROR;
         Set<RequestState> affected = new LinkedHashSet<>();
         for (ScheduledSeq w : plan.seqs()) affected.add(w.seq().request());
         for (RequestState r : affected) {
@@ -343,7 +358,7 @@ public final class EngineLoop implements EngineClient {
     }
 
     private void failAll(Throwable e) {
-        String message = "engine error: " + e;
+        String message = ENGINE_ERROR;
         for (RequestState r : List.copyOf(requests.values())) finishRequest(r, FinishReason.ERROR, message);
     }
 

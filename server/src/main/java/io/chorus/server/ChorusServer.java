@@ -181,8 +181,8 @@ public final class ChorusServer implements AutoCloseable {
                 // the client went away mid-response; the request was aborted and nothing can be sent
             } catch (Exception e) {
                 LOG.log(Level.WARNING, "request " + req.path().path() + " failed", e);
-                sendError(res, ApiError.internal("internal error: " + e.getClass().getSimpleName()
-                        + (e.getMessage() != null ? ": " + e.getMessage() : "")));
+                // Details stay in the log: a client must never see internals (paths, stack traces).
+                sendError(res, ApiError.internal("internal server error; see the server log"));
             }
         };
     }
@@ -204,7 +204,7 @@ public final class ChorusServer implements AutoCloseable {
         ObjectNode root = JSON.createObjectNode().put("object", "list");
         ArrayNode data = root.putArray("data");
         data.addObject().put("id", m.name()).put("object", "model").put("created", STARTED).put("owned_by", "chorus")
-                .put("root", m.path().toString()).putNull("parent").put("max_model_len", m.maxModelLen());
+                .put("root", m.name()).putNull("parent").put("max_model_len", m.maxModelLen());
         sendJson(res, 200, root);
     }
 

@@ -88,7 +88,7 @@ final class Generation {
             }
         } catch (IOException | UncheckedIOException e) {
             handle.abort();
-            timer.finished("abort");
+            if (open > 0) timer.finished("abort"); // a write failing after the last finish changes nothing
             throw new ClientGone(e);
         } catch (InterruptedException | RuntimeException e) {
             handle.abort(); // whatever went wrong here, the engine must not go on generating for nobody
@@ -110,7 +110,11 @@ final class Generation {
         if (r.stopped()) {
             sink.text(out.index(), r.text(), ids, out.logprobs());
             finish(out.index(), "stop", sink);
-            if (open == 0 && !out.finished()) handle.abort();
+            if (!out.finished()) {
+                // Free this completion's blocks now; the others (n > 1) go on.
+                if (open == 0) handle.abort();
+                else handle.abort(out.index());
+            }
             return;
         }
         String tail = out.finished() ? c.stops.flush() : "";
@@ -126,6 +130,14 @@ final class Generation {
         open--;
         if (open == 0) timer.finished(reason);
         sink.finish(index, reason);
+    }
+
+    /**
+     * Asks the engine to abort the request, from any thread: this generation's own thread then sees
+     * the abort events and finishes its bookkeeping itself.
+     */
+    void abortFromAnotherThread() {
+        handle.abort();
     }
 
     /** Aborts the request in the engine (the client went away); a no-op once it finished. */

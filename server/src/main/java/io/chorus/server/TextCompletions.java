@@ -245,7 +245,7 @@ final class TextCompletions {
                 try {
                     f.get();
                 } catch (ExecutionException e) {
-                    for (Run r : runs) r.generation.abort();
+                    for (Run r : runs) r.generation.abortFromAnotherThread();
                     if (e.getCause() instanceof RuntimeException re) throw re;
                     throw new IllegalStateException(e.getCause());
                 }

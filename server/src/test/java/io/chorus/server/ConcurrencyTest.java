@@ -102,5 +102,6 @@ class ConcurrencyTest {
             if (s.running() == 0 && s.waiting() == 0 && s.kvUsage() == 0) return;
             Thread.sleep(5);
         }
+        throw new AssertionError("engine not idle after 10 s: " + server.model().engine().stats());
     }
 }

@@ -90,6 +90,7 @@ class LogprobsApiTest {
                     return q.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 }
                 public void abort() {}
+                public void abort(int index) {}
             };
         }
 

@@ -24,4 +24,10 @@ public interface RequestHandle {
 
     /** Asks the engine to abort this request; its blocks are freed at the next step. */
     void abort();
+
+    /**
+     * Asks the engine to abort only completion {@code index} of an n > 1 request (a stop string
+     * ended it while the others go on); its blocks are freed at the next step.
+     */
+    void abort(int index);
 }

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 
 /**
  * The output stream of one request: the engine loop offers events, one consumer takes them.
@@ -14,13 +13,19 @@ import java.util.function.Consumer;
  * is touched by the consumer thread only. The stream ends after {@code n} finished events.
  */
 public final class OutputQueue implements RequestHandle {
+    /** Where aborts go: the engine loop's command queue. {@code index} is -1 for the whole request. */
+    @FunctionalInterface
+    public interface Aborter {
+        void abort(String requestId, int index);
+    }
+
     private final String requestId;
     private final int n;
-    private final Consumer<String> aborter;
+    private final Aborter aborter;
     private final LinkedBlockingQueue<RequestOutput> queue = new LinkedBlockingQueue<>();
     private int finishedSeen;
 
-    public OutputQueue(String requestId, int n, Consumer<String> aborter) {
+    public OutputQueue(String requestId, int n, Aborter aborter) {
         this.requestId = requestId;
         this.n = n;
         this.aborter = aborter;
@@ -45,6 +50,12 @@ public final class OutputQueue implements RequestHandle {
 
     @Override
     public void abort() {
-        aborter.accept(requestId);
+        aborter.abort(requestId, -1);
+    }
+
+    @Override
+    public void abort(int index) {
+        if (index < 0 || index >= n) throw new IllegalArgumentException("no completion " + index + " in a request of " + n);
+        aborter.abort(requestId, index);
     }
 }

@@ -43,7 +43,7 @@ class ModelRunnerTest {
     }
 
     private static Sequence seq(String id, int[] prompt, SamplingParams sp) {
-        RequestState r = new RequestState(new EngineRequest(id, prompt, sp), 0, 0, new OutputQueue(id, 1, x -> {}));
+        RequestState r = new RequestState(new EngineRequest(id, prompt, sp), 0, 0, new OutputQueue(id, 1, (x, i) -> {}));
         return new Sequence(r, 0, SamplingState.seeded(sp, 0, 0), 1);
     }
 

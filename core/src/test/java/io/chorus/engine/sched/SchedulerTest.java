@@ -40,7 +40,7 @@ class SchedulerTest {
     private Sequence submit(String id, int[] prompt, int priority, int n) {
         SamplingParams sp = SamplingParams.greedy(100).withN(n);
         EngineRequest req = new EngineRequest(id, prompt, sp, priority, null);
-        RequestState r = new RequestState(req, arrivals++, 0, new OutputQueue(id, n, x -> {}));
+        RequestState r = new RequestState(req, arrivals++, 0, new OutputQueue(id, n, (x, i) -> {}));
         Sequence s = new Sequence(r, 0, SamplingState.seeded(sp, 0, 0), n);
         scheduler.add(s);
         return s;
