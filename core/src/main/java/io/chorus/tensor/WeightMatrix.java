@@ -88,6 +88,10 @@ public abstract class WeightMatrix {
     public final void matmul(WorkerPool pool, float[] x, int T, float[] out) {
         // Split in chunks of 16 rows so K-quant and tile kernels always see whole row tiles.
         int chunks = (rows + 15) / 16;
+        if (NativeKernels.supports(type())) {
+            pool.run(chunks, (w, from, to) -> NativeKernels.matmul(this, x, T, out, rows, from * 16, Math.min(rows, to * 16)));
+            return;
+        }
         pool.run(chunks, (w, from, to) -> matmul(x, T, out, rows, from * 16, Math.min(rows, to * 16)));
     }
 }

@@ -1,0 +1,341 @@
+/*
+ * Chorus native matmul kernels, called from Java through FFM (io.chorus.tensor.NativeKernels).
+ *
+ * out[t * outStride + r] = sum_c W[r][c] * x[t * cols + c]  for r in [r0, r1), t in [0, T)
+ *
+ * W is stored in its GGUF block layout (one row = rowBytes bytes); x and out are float32.
+ * Activations are never quantised: weights are decoded to float and multiplied in float32.
+ *
+ * One code path serves every T. A tile of up to 4 weight rows is decoded, KC columns at a time,
+ * into a small float buffer that stays in L1; a register-tiled FMA micro-kernel then multiplies
+ * it with up to NT tokens at once. Every (row, token) pair owns one VL-lane accumulator that runs
+ * over the columns in order (spilled to a small buffer between column chunks, never reduced early)
+ * and is summed across lanes in a fixed order at the end. So each output is computed by exactly
+ * the same sequence of float operations whatever T is, or however tokens are grouped into tiles:
+ * batching cannot change a result by a single bit.
+ *
+ * The same source builds for AVX-512 (VL = 16, 4 rows x 6 tokens = 24 accumulators of the 32
+ * registers) and AVX2 (VL = 8, 4 rows x 2 tokens within 16 registers). Built with
+ * -ffp-contract=off so decoding is plain multiplies and adds; the FMAs are explicit.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __AVX512F__
+#define VL 16
+#define NT 6
+typedef float vf __attribute__((vector_size(64)));
+static inline vf vfma(vf a, vf b, vf c) { return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c); }
+#define VARIANT "avx512"
+#else
+#define VL 8
+#define NT 2
+typedef float vf __attribute__((vector_size(32)));
+static inline vf vfma(vf a, vf b, vf c) { return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c); }
+#define VARIANT "avx2"
+#endif
+
+#define ROWS 4     /* weight rows decoded per tile */
+#define KC 512     /* columns per chunk: a multiple of every block size (256) and of VL */
+#define TB 64      /* tokens per pass over a row tile; bounds the accumulator buffer */
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* 16-wide helper types for decoding (GCC splits them into two halves on AVX2). */
+typedef float f16x __attribute__((vector_size(64)));
+typedef int8_t i8x16 __attribute__((vector_size(16)));
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+typedef int32_t i32x16 __attribute__((vector_size(64)));
+typedef uint16_t u16x16 __attribute__((vector_size(32)));
+typedef uint32_t u32x16 __attribute__((vector_size(64)));
+
+INLINE float half_to_float(const uint8_t* p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+INLINE u8x16 load_u8x16(const uint8_t* p) { u8x16 v; memcpy(&v, p, 16); return v; }
+INLINE i8x16 load_i8x16(const uint8_t* p) { i8x16 v; memcpy(&v, p, 16); return v; }
+INLINE void store16(float* dst, f16x v) { memcpy(dst, &v, 64); }
+INLINE f16x u8_to_f(u8x16 q) { return __builtin_convertvector(__builtin_convertvector(q, i32x16), f16x); }
+INLINE f16x i8_to_f(i8x16 q) { return __builtin_convertvector(__builtin_convertvector(q, i32x16), f16x); }
+
+INLINE vf vload(const float* p) { vf v; memcpy(&v, p, sizeof v); return v; }
+INLINE void vstore(float* p, vf v) { memcpy(p, &v, sizeof v); }
+/* n < VL floats, zero-filled: column tails of the plain float types. */
+INLINE vf vload_tail(const float* p, int n) {
+    float t[VL] = {0};
+    for (int i = 0; i < n; i++) t[i] = p[i];
+    return vload(t);
+}
+/* Lane sum in a fixed pairwise order. */
+INLINE float hsum(vf v) {
+    float t[VL];
+    memcpy(t, &v, sizeof t);
+#pragma GCC unroll 8
+    for (int w = VL / 2; w >= 1; w /= 2) {
+#pragma GCC unroll 16
+        for (int i = 0; i < w; i++) t[i] += t[i + w];
+    }
+    return t[0];
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Decoders: columns [c0, c0 + n) of one row into dst (c0 and n multiples of the block size).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef void (*decode_fn)(const uint8_t* row, int c0, int n, float* dst);
+
+/* Q8_0: half d; int8 qs[32]; y = d * q (exact in float). */
+static void dec_q8_0(const uint8_t* row, int c0, int n, float* dst) {
+    const uint8_t* b = row + (int64_t)(c0 / 32) * 34;
+    for (int j = 0; j < n; j += 32, b += 34) {
+        float d = half_to_float(b);
+        store16(dst + j, i8_to_f(load_i8x16(b + 2)) * d);
+        store16(dst + j + 16, i8_to_f(load_i8x16(b + 18)) * d);
+    }
+}
+
+/* Q4_0: half d; u8 qs[16]; y[j] = (lo(qs[j]) - 8) d, y[j + 16] = (hi(qs[j]) - 8) d. */
+static void dec_q4_0(const uint8_t* row, int c0, int n, float* dst) {
+    const uint8_t* b = row + (int64_t)(c0 / 32) * 18;
+    for (int j = 0; j < n; j += 32, b += 18) {
+        float d = half_to_float(b);
+        u8x16 q = load_u8x16(b + 2);
+        store16(dst + j, (u8_to_f(q & 15) - 8.0f) * d);
+        store16(dst + j + 16, (u8_to_f(q >> 4) - 8.0f) * d);
+    }
+}
+
+/* 6-bit scale and min of sub-block j from the 12 packed bytes s (Q4_K, Q5_K). */
+INLINE void scale_min(const uint8_t* s, int j, int* sc, int* m) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *m = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+        *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+/* Q4_K: half d, dmin; u8 scales[12]; u8 qs[128]; chunk c of 64 values: low nibbles of
+ * qs[32c..32c+32) are sub-block 2c, high nibbles 2c+1; y = d sc q - dmin m. */
+static void dec_q4_k(const uint8_t* row, int c0, int n, float* dst) {
+    const uint8_t* b = row + (int64_t)(c0 / 256) * 144;
+    for (int j = 0; j < n; j += 256, b += 144) {
+        float d = half_to_float(b), dmin = half_to_float(b + 2);
+        const uint8_t* qs = b + 16;
+        for (int c = 0; c < 4; c++) {
+            int sc0, m0, sc1, m1;
+            scale_min(b + 4, 2 * c, &sc0, &m0);
+            scale_min(b + 4, 2 * c + 1, &sc1, &m1);
+            float d0 = d * sc0, mm0 = dmin * m0, d1 = d * sc1, mm1 = dmin * m1;
+            float* y = dst + j + 64 * c;
+            for (int h = 0; h < 2; h++) {
+                u8x16 q = load_u8x16(qs + 32 * c + 16 * h);
+                store16(y + 16 * h, u8_to_f(q & 15) * d0 - mm0);
+                store16(y + 32 + 16 * h, u8_to_f(q >> 4) * d1 - mm1);
+            }
+        }
+    }
+}
+
+/* Q5_K: half d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]; as Q4_K plus a fifth bit from qh
+ * (bit 2c for the low nibbles of chunk c, bit 2c+1 for the high ones). */
+static void dec_q5_k(const uint8_t* row, int c0, int n, float* dst) {
+    const uint8_t* b = row + (int64_t)(c0 / 256) * 176;
+    for (int j = 0; j < n; j += 256, b += 176) {
+        float d = half_to_float(b), dmin = half_to_float(b + 2);
+        const uint8_t* qh = b + 16;
+        const uint8_t* qs = b + 48;
+        for (int c = 0; c < 4; c++) {
+            int sc0, m0, sc1, m1;
+            scale_min(b + 4, 2 * c, &sc0, &m0);
+            scale_min(b + 4, 2 * c + 1, &sc1, &m1);
+            float d0 = d * sc0, mm0 = dmin * m0, d1 = d * sc1, mm1 = dmin * m1;
+            float* y = dst + j + 64 * c;
+            for (int h = 0; h < 2; h++) {
+                u8x16 q = load_u8x16(qs + 32 * c + 16 * h);
+                u8x16 hb = load_u8x16(qh + 16 * h);
+                u8x16 lo = (q & 15) | (((hb >> (2 * c)) & 1) << 4);
+                u8x16 hi = (q >> 4) | (((hb >> (2 * c + 1)) & 1) << 4);
+                store16(y + 16 * h, u8_to_f(lo) * d0 - mm0);
+                store16(y + 32 + 16 * h, u8_to_f(hi) * d1 - mm1);
+            }
+        }
+    }
+}
+
+/* Q6_K: u8 ql[128]; u8 qh[64]; int8 scales[16]; half d. Every run of 16 values shares
+ * scales[position / 16]; y = d * sc * (q6 - 32). */
+static void dec_q6_k(const uint8_t* row, int c0, int n, float* dst) {
+    const uint8_t* b = row + (int64_t)(c0 / 256) * 210;
+    for (int j = 0; j < n; j += 256, b += 210) {
+        float d = half_to_float(b + 208);
+        for (int h = 0; h < 2; h++) {
+            const uint8_t* ql = b + 64 * h;
+            const uint8_t* qh = b + 128 + 32 * h;
+            const int8_t* sc = (const int8_t*)(b + 192 + 8 * h);
+            float* y = dst + j + 128 * h;
+            for (int g = 0; g < 2; g++) {
+                u8x16 l0 = load_u8x16(ql + 16 * g), l1 = load_u8x16(ql + 32 + 16 * g);
+                u8x16 hq = load_u8x16(qh + 16 * g);
+                u8x16 q1 = (l0 & 15) | ((hq & 3) << 4);
+                u8x16 q2 = (l1 & 15) | (((hq >> 2) & 3) << 4);
+                u8x16 q3 = (l0 >> 4) | (((hq >> 4) & 3) << 4);
+                u8x16 q4 = (l1 >> 4) | ((hq >> 6) << 4);
+                store16(y + 16 * g, (u8_to_f(q1) - 32.0f) * (d * sc[g]));
+                store16(y + 32 + 16 * g, (u8_to_f(q2) - 32.0f) * (d * sc[g + 2]));
+                store16(y + 64 + 16 * g, (u8_to_f(q3) - 32.0f) * (d * sc[g + 4]));
+                store16(y + 96 + 16 * g, (u8_to_f(q4) - 32.0f) * (d * sc[g + 6]));
+            }
+        }
+    }
+}
+
+/* F16: IEEE half, any column count. */
+static void dec_f16(const uint8_t* row, int c0, int n, float* dst) {
+    const uint8_t* p = row + 2 * (int64_t)c0;
+    int j = 0;
+#ifdef __AVX512F__
+    for (; j + 16 <= n; j += 16) _mm512_storeu_ps(dst + j, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(p + 2 * j))));
+#endif
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dst + j, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(p + 2 * j))));
+    for (; j < n; j++) dst[j] = half_to_float(p + 2 * j);
+}
+
+/* BF16: the top half of a float32. */
+static void dec_bf16(const uint8_t* row, int c0, int n, float* dst) {
+    const uint8_t* p = row + 2 * (int64_t)c0;
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        u16x16 h;
+        memcpy(&h, p + 2 * j, 32);
+        u32x16 bits = __builtin_convertvector(h, u32x16) << 16;
+        memcpy(dst + j, &bits, 64);
+    }
+    for (; j < n; j++) {
+        uint32_t bits = (uint32_t)(p[2 * j] | p[2 * j + 1] << 8) << 16;
+        memcpy(dst + j, &bits, 4);
+    }
+}
+
+static void dec_f32(const uint8_t* row, int c0, int n, float* dst) {
+    memcpy(dst, row + 4 * (int64_t)c0, 4 * (size_t)n);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Micro-kernel: R decoded rows (wb, stride KC) x K tokens (xp, stride xs), columns [0, n).
+ * Accumulators live in registers; between column chunks they are kept in acc (row stride TB * VL,
+ * token stride VL). On the first chunk they start at zero, on the last they are summed into out.
+ * ------------------------------------------------------------------------------------------- */
+INLINE void micro(int R, int K, const float* wb, const float* xp, int64_t xs, int n,
+                  float* acc, int first, int last, float* out, int64_t outStride) {
+    vf a[ROWS][NT];
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) {
+#pragma GCC unroll 6
+        for (int t = 0; t < K; t++) a[i][t] = first ? (vf){0} : vload(acc + ((int64_t)i * TB + t) * VL);
+    }
+    int c = 0;
+    for (; c + VL <= n; c += VL) {
+        vf w[ROWS];
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) w[i] = vload(wb + i * KC + c);
+#pragma GCC unroll 6
+        for (int t = 0; t < K; t++) {
+            vf xv = vload(xp + t * xs + c);
+#pragma GCC unroll 4
+            for (int i = 0; i < R; i++) a[i][t] = vfma(w[i], xv, a[i][t]);
+        }
+    }
+    if (c < n) { /* column tail of the plain float types */
+        vf w[ROWS];
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) w[i] = vload_tail(wb + i * KC + c, n - c);
+#pragma GCC unroll 6
+        for (int t = 0; t < K; t++) {
+            vf xv = vload_tail(xp + t * xs + c, n - c);
+#pragma GCC unroll 4
+            for (int i = 0; i < R; i++) a[i][t] = vfma(w[i], xv, a[i][t]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) {
+#pragma GCC unroll 6
+        for (int t = 0; t < K; t++) {
+            if (last) out[t * outStride + i] = hsum(a[i][t]);
+            else vstore(acc + ((int64_t)i * TB + t) * VL, a[i][t]);
+        }
+    }
+}
+
+#define MICRO_R(R)                                                                                \
+    static void micro_##R(int K, const float* wb, const float* xp, int64_t xs, int n, float* acc, \
+                          int first, int last, float* out, int64_t os) {                          \
+        switch (K) {                                                                              \
+        case 1: micro(R, 1, wb, xp, xs, n, acc, first, last, out, os); break;                     \
+        case 2: micro(R, 2, wb, xp, xs, n, acc, first, last, out, os); break;                     \
+        case 3: if (NT >= 3) micro(R, NT >= 3 ? 3 : 1, wb, xp, xs, n, acc, first, last, out, os); break; \
+        case 4: if (NT >= 4) micro(R, NT >= 4 ? 4 : 1, wb, xp, xs, n, acc, first, last, out, os); break; \
+        case 5: if (NT >= 5) micro(R, NT >= 5 ? 5 : 1, wb, xp, xs, n, acc, first, last, out, os); break; \
+        default: micro(R, NT, wb, xp, xs, n, acc, first, last, out, os); break;                   \
+        }                                                                                         \
+    }
+MICRO_R(1)
+MICRO_R(2)
+MICRO_R(3)
+MICRO_R(4)
+
+typedef void (*micro_fn)(int, const float*, const float*, int64_t, int, float*, int, int, float*, int64_t);
+static const micro_fn MICRO[ROWS + 1] = {0, micro_1, micro_2, micro_3, micro_4};
+
+/* The driver shared by all types. */
+static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T,
+                   float* out, int outStride, int r0, int r1) {
+    float wb[ROWS * KC] __attribute__((aligned(64)));
+    float acc[ROWS * TB * VL] __attribute__((aligned(64)));
+    for (int tb = 0; tb < T; tb += TB) {
+        int nt = T - tb < TB ? T - tb : TB;
+        for (int r = r0; r < r1; r += ROWS) {
+            int R = r1 - r < ROWS ? r1 - r : ROWS;
+            micro_fn mk = MICRO[R];
+            for (int c0 = 0; c0 < cols; c0 += KC) {
+                int n = cols - c0 < KC ? cols - c0 : KC;
+                for (int i = 0; i < R; i++) {
+                    const uint8_t* row = w + (int64_t)(r + i) * rowBytes;
+                    dec(row, c0, n, wb + i * KC);
+                    /* Pull the next chunk of this row towards the cache while we compute. */
+                    __builtin_prefetch(row + (int64_t)rowBytes * (c0 + n) / cols, 0, 0);
+                }
+                int first = c0 == 0, last = c0 + n >= cols;
+                for (int t = 0; t < nt; t += NT) {
+                    int K = nt - t < NT ? nt - t : NT;
+                    mk(K, wb, x + (int64_t)(tb + t) * cols + c0, cols, n, acc + (int64_t)t * VL, first, last,
+                       out + (int64_t)(tb + t) * outStride + r, outStride);
+                }
+            }
+        }
+    }
+}
+
+#define EXPORT(NAME, DEC)                                                                          \
+    __attribute__((visibility("default"))) void chorus_matmul_##NAME(                              \
+        const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out,           \
+        int outStride, int r0, int r1) {                                                           \
+        matmul(DEC, w, rowBytes, cols, x, T, out, outStride, r0, r1);                              \
+    }
+
+EXPORT(q8_0, dec_q8_0)
+EXPORT(q4_0, dec_q4_0)
+EXPORT(q4_k, dec_q4_k)
+EXPORT(q5_k, dec_q5_k)
+EXPORT(q6_k, dec_q6_k)
+EXPORT(f16, dec_f16)
+EXPORT(bf16, dec_bf16)
+EXPORT(f32, dec_f32)
+
+/* Which build this is ("avx512" or "avx2"), for start-up logs and checks. */
+__attribute__((visibility("default"))) const char* chorus_variant(void) { return VARIANT; }
