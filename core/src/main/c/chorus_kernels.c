@@ -42,11 +42,9 @@ static inline vf vfma(vf a, vf b, vf c) { return (vf)_mm256_fmadd_ps((__m256)a, 
 
 #define INLINE static inline __attribute__((always_inline))
 
-/* 16-wide helper types for decoding (GCC splits them into two halves on AVX2). */
+/* 16 decoded floats (GCC splits them into two halves on AVX2). Bytes are handled as __m128i:
+ * GCC scalarises conversions of int8 vector-extension types, so those use intrinsics. */
 typedef float f16x __attribute__((vector_size(64)));
-typedef int8_t i8x16 __attribute__((vector_size(16)));
-typedef uint8_t u8x16 __attribute__((vector_size(16)));
-typedef int32_t i32x16 __attribute__((vector_size(64)));
 typedef uint16_t u16x16 __attribute__((vector_size(32)));
 typedef uint32_t u32x16 __attribute__((vector_size(64)));
 
@@ -56,11 +54,31 @@ INLINE float half_to_float(const uint8_t* p) {
     return _cvtsh_ss(h);
 }
 
-INLINE u8x16 load_u8x16(const uint8_t* p) { u8x16 v; memcpy(&v, p, 16); return v; }
-INLINE i8x16 load_i8x16(const uint8_t* p) { i8x16 v; memcpy(&v, p, 16); return v; }
+INLINE __m128i load16(const uint8_t* p) { return _mm_loadu_si128((const __m128i*)p); }
+INLINE __m128i and8(__m128i v, int m) { return _mm_and_si128(v, _mm_set1_epi8((char)m)); }
+/* Per-byte logical shifts (x86 shifts 16-bit lanes; the mask drops bits from the neighbour). */
+INLINE __m128i shr8(__m128i v, int k) { return and8(_mm_srl_epi16(v, _mm_cvtsi32_si128(k)), 0xFF >> k); }
+INLINE __m128i shl8_4(__m128i v) { return _mm_slli_epi16(v, 4); } /* bytes must be < 16 */
+INLINE __m128i or8(__m128i a, __m128i b) { return _mm_or_si128(a, b); }
 INLINE void store16(float* dst, f16x v) { memcpy(dst, &v, 64); }
-INLINE f16x u8_to_f(u8x16 q) { return __builtin_convertvector(__builtin_convertvector(q, i32x16), f16x); }
-INLINE f16x i8_to_f(i8x16 q) { return __builtin_convertvector(__builtin_convertvector(q, i32x16), f16x); }
+
+#ifdef __AVX512F__
+INLINE f16x i8_to_f(__m128i q) { return (f16x)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)); }
+INLINE f16x u8_to_f(__m128i q) { return (f16x)_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q)); }
+#else
+INLINE f16x two(__m256 lo, __m256 hi) {
+    f16x r;
+    memcpy(&r, &lo, 32);
+    memcpy((char*)&r + 32, &hi, 32);
+    return r;
+}
+INLINE f16x i8_to_f(__m128i q) {
+    return two(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q, 8))));
+}
+INLINE f16x u8_to_f(__m128i q) {
+    return two(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(q)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(q, 8))));
+}
+#endif
 
 INLINE vf vload(const float* p) { vf v; memcpy(&v, p, sizeof v); return v; }
 INLINE void vstore(float* p, vf v) { memcpy(p, &v, sizeof v); }
@@ -88,25 +106,38 @@ INLINE float hsum(vf v) {
 
 typedef void (*decode_fn)(const uint8_t* row, int c0, int n, float* dst);
 
+/* Each quantised type has a block decoder (one block of BS values to dst) from which both the
+ * chunk decoder (T >= 2) and the fused single-token kernel are built, so both see the same floats. */
+
 /* Q8_0: half d; int8 qs[32]; y = d * q (exact in float). */
-static void dec_q8_0(const uint8_t* row, int c0, int n, float* dst) {
-    const uint8_t* b = row + (int64_t)(c0 / 32) * 34;
-    for (int j = 0; j < n; j += 32, b += 34) {
-        float d = half_to_float(b);
-        store16(dst + j, i8_to_f(load_i8x16(b + 2)) * d);
-        store16(dst + j + 16, i8_to_f(load_i8x16(b + 18)) * d);
-    }
+INLINE void blk_q8_0(const uint8_t* b, float* dst) {
+    float d = half_to_float(b);
+    store16(dst, i8_to_f(load16(b + 2)) * d);
+    store16(dst + 16, i8_to_f(load16(b + 18)) * d);
 }
 
+#ifdef __AVX512F__
+/* 4/5-bit codes decode by table: the 16 (or 32) possible values of a (sub-)block are computed
+ * once with the same float operations as the conversion path would use per value, then vpermps
+ * picks them by code (it reads only the low 4 bits of each index, so no masking is needed). */
+INLINE __m512 iota16(float base) {
+    return _mm512_add_ps(_mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_ps(base));
+}
+#endif
+
 /* Q4_0: half d; u8 qs[16]; y[j] = (lo(qs[j]) - 8) d, y[j + 16] = (hi(qs[j]) - 8) d. */
-static void dec_q4_0(const uint8_t* row, int c0, int n, float* dst) {
-    const uint8_t* b = row + (int64_t)(c0 / 32) * 18;
-    for (int j = 0; j < n; j += 32, b += 18) {
-        float d = half_to_float(b);
-        u8x16 q = load_u8x16(b + 2);
-        store16(dst + j, (u8_to_f(q & 15) - 8.0f) * d);
-        store16(dst + j + 16, (u8_to_f(q >> 4) - 8.0f) * d);
-    }
+INLINE void blk_q4_0(const uint8_t* b, float* dst) {
+    float d = half_to_float(b);
+#ifdef __AVX512F__
+    __m512 tab = _mm512_mul_ps(iota16(-8.0f), _mm512_set1_ps(d));
+    __m512i q = _mm512_cvtepu8_epi32(load16(b + 2));
+    _mm512_storeu_ps(dst, _mm512_permutexvar_ps(q, tab));
+    _mm512_storeu_ps(dst + 16, _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab));
+#else
+    __m128i q = load16(b + 2);
+    store16(dst, (u8_to_f(and8(q, 15)) - 8.0f) * d);
+    store16(dst + 16, (u8_to_f(shr8(q, 4)) - 8.0f) * d);
+#endif
 }
 
 /* 6-bit scale and min of sub-block j from the 12 packed bytes s (Q4_K, Q5_K). */
@@ -122,78 +153,93 @@ INLINE void scale_min(const uint8_t* s, int j, int* sc, int* m) {
 
 /* Q4_K: half d, dmin; u8 scales[12]; u8 qs[128]; chunk c of 64 values: low nibbles of
  * qs[32c..32c+32) are sub-block 2c, high nibbles 2c+1; y = d sc q - dmin m. */
-static void dec_q4_k(const uint8_t* row, int c0, int n, float* dst) {
-    const uint8_t* b = row + (int64_t)(c0 / 256) * 144;
-    for (int j = 0; j < n; j += 256, b += 144) {
-        float d = half_to_float(b), dmin = half_to_float(b + 2);
-        const uint8_t* qs = b + 16;
-        for (int c = 0; c < 4; c++) {
-            int sc0, m0, sc1, m1;
-            scale_min(b + 4, 2 * c, &sc0, &m0);
-            scale_min(b + 4, 2 * c + 1, &sc1, &m1);
-            float d0 = d * sc0, mm0 = dmin * m0, d1 = d * sc1, mm1 = dmin * m1;
-            float* y = dst + j + 64 * c;
-            for (int h = 0; h < 2; h++) {
-                u8x16 q = load_u8x16(qs + 32 * c + 16 * h);
-                store16(y + 16 * h, u8_to_f(q & 15) * d0 - mm0);
-                store16(y + 32 + 16 * h, u8_to_f(q >> 4) * d1 - mm1);
-            }
+INLINE void blk_q4_k(const uint8_t* b, float* dst) {
+    float d = half_to_float(b), dmin = half_to_float(b + 2);
+    const uint8_t* qs = b + 16;
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        int sc0, m0, sc1, m1;
+        scale_min(b + 4, 2 * c, &sc0, &m0);
+        scale_min(b + 4, 2 * c + 1, &sc1, &m1);
+        float d0 = d * sc0, mm0 = dmin * m0, d1 = d * sc1, mm1 = dmin * m1;
+        float* y = dst + 64 * c;
+#ifdef __AVX512F__
+        __m512 iota = iota16(0.0f);
+        __m512 t0 = _mm512_sub_ps(_mm512_mul_ps(iota, _mm512_set1_ps(d0)), _mm512_set1_ps(mm0));
+        __m512 t1 = _mm512_sub_ps(_mm512_mul_ps(iota, _mm512_set1_ps(d1)), _mm512_set1_ps(mm1));
+        for (int h = 0; h < 2; h++) {
+            __m512i q = _mm512_cvtepu8_epi32(load16(qs + 32 * c + 16 * h));
+            _mm512_storeu_ps(y + 16 * h, _mm512_permutexvar_ps(q, t0));
+            _mm512_storeu_ps(y + 32 + 16 * h, _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), t1));
         }
+#else
+        for (int h = 0; h < 2; h++) {
+            __m128i q = load16(qs + 32 * c + 16 * h);
+            store16(y + 16 * h, u8_to_f(and8(q, 15)) * d0 - mm0);
+            store16(y + 32 + 16 * h, u8_to_f(shr8(q, 4)) * d1 - mm1);
+        }
+#endif
     }
 }
 
 /* Q5_K: half d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]; as Q4_K plus a fifth bit from qh
  * (bit 2c for the low nibbles of chunk c, bit 2c+1 for the high ones). */
-static void dec_q5_k(const uint8_t* row, int c0, int n, float* dst) {
-    const uint8_t* b = row + (int64_t)(c0 / 256) * 176;
-    for (int j = 0; j < n; j += 256, b += 176) {
-        float d = half_to_float(b), dmin = half_to_float(b + 2);
-        const uint8_t* qh = b + 16;
-        const uint8_t* qs = b + 48;
-        for (int c = 0; c < 4; c++) {
-            int sc0, m0, sc1, m1;
-            scale_min(b + 4, 2 * c, &sc0, &m0);
-            scale_min(b + 4, 2 * c + 1, &sc1, &m1);
-            float d0 = d * sc0, mm0 = dmin * m0, d1 = d * sc1, mm1 = dmin * m1;
-            float* y = dst + j + 64 * c;
-            for (int h = 0; h < 2; h++) {
-                u8x16 q = load_u8x16(qs + 32 * c + 16 * h);
-                u8x16 hb = load_u8x16(qh + 16 * h);
-                u8x16 lo = (q & 15) | (((hb >> (2 * c)) & 1) << 4);
-                u8x16 hi = (q >> 4) | (((hb >> (2 * c + 1)) & 1) << 4);
-                store16(y + 16 * h, u8_to_f(lo) * d0 - mm0);
-                store16(y + 32 + 16 * h, u8_to_f(hi) * d1 - mm1);
-            }
+INLINE void blk_q5_k(const uint8_t* b, float* dst) {
+    float d = half_to_float(b), dmin = half_to_float(b + 2);
+    const uint8_t* qh = b + 16;
+    const uint8_t* qs = b + 48;
+    for (int c = 0; c < 4; c++) {
+        int sc0, m0, sc1, m1;
+        scale_min(b + 4, 2 * c, &sc0, &m0);
+        scale_min(b + 4, 2 * c + 1, &sc1, &m1);
+        float d0 = d * sc0, mm0 = dmin * m0, d1 = d * sc1, mm1 = dmin * m1;
+        float* y = dst + 64 * c;
+        for (int h = 0; h < 2; h++) {
+            __m128i q = load16(qs + 32 * c + 16 * h);
+            __m128i hb = load16(qh + 16 * h);
+            __m128i lo = or8(and8(q, 15), shl8_4(and8(shr8(hb, 2 * c), 1)));
+            __m128i hi = or8(shr8(q, 4), shl8_4(and8(shr8(hb, 2 * c + 1), 1)));
+            store16(y + 16 * h, u8_to_f(lo) * d0 - mm0);
+            store16(y + 32 + 16 * h, u8_to_f(hi) * d1 - mm1);
         }
     }
 }
 
 /* Q6_K: u8 ql[128]; u8 qh[64]; int8 scales[16]; half d. Every run of 16 values shares
  * scales[position / 16]; y = d * sc * (q6 - 32). */
-static void dec_q6_k(const uint8_t* row, int c0, int n, float* dst) {
-    const uint8_t* b = row + (int64_t)(c0 / 256) * 210;
-    for (int j = 0; j < n; j += 256, b += 210) {
-        float d = half_to_float(b + 208);
-        for (int h = 0; h < 2; h++) {
-            const uint8_t* ql = b + 64 * h;
-            const uint8_t* qh = b + 128 + 32 * h;
-            const int8_t* sc = (const int8_t*)(b + 192 + 8 * h);
-            float* y = dst + j + 128 * h;
-            for (int g = 0; g < 2; g++) {
-                u8x16 l0 = load_u8x16(ql + 16 * g), l1 = load_u8x16(ql + 32 + 16 * g);
-                u8x16 hq = load_u8x16(qh + 16 * g);
-                u8x16 q1 = (l0 & 15) | ((hq & 3) << 4);
-                u8x16 q2 = (l1 & 15) | (((hq >> 2) & 3) << 4);
-                u8x16 q3 = (l0 >> 4) | (((hq >> 4) & 3) << 4);
-                u8x16 q4 = (l1 >> 4) | ((hq >> 6) << 4);
-                store16(y + 16 * g, (u8_to_f(q1) - 32.0f) * (d * sc[g]));
-                store16(y + 32 + 16 * g, (u8_to_f(q2) - 32.0f) * (d * sc[g + 2]));
-                store16(y + 64 + 16 * g, (u8_to_f(q3) - 32.0f) * (d * sc[g + 4]));
-                store16(y + 96 + 16 * g, (u8_to_f(q4) - 32.0f) * (d * sc[g + 6]));
-            }
+INLINE void blk_q6_k(const uint8_t* b, float* dst) {
+    float d = half_to_float(b + 208);
+    for (int h = 0; h < 2; h++) {
+        const uint8_t* ql = b + 64 * h;
+        const uint8_t* qh = b + 128 + 32 * h;
+        const int8_t* sc = (const int8_t*)(b + 192 + 8 * h);
+        float* y = dst + 128 * h;
+        for (int g = 0; g < 2; g++) {
+            __m128i l0 = load16(ql + 16 * g), l1 = load16(ql + 32 + 16 * g);
+            __m128i hq = load16(qh + 16 * g);
+            __m128i q1 = or8(and8(l0, 15), shl8_4(and8(hq, 3)));
+            __m128i q2 = or8(and8(l1, 15), shl8_4(and8(shr8(hq, 2), 3)));
+            __m128i q3 = or8(shr8(l0, 4), shl8_4(and8(shr8(hq, 4), 3)));
+            __m128i q4 = or8(shr8(l1, 4), shl8_4(shr8(hq, 6)));
+            store16(y + 16 * g, (u8_to_f(q1) - 32.0f) * (d * sc[g]));
+            store16(y + 32 + 16 * g, (u8_to_f(q2) - 32.0f) * (d * sc[g + 2]));
+            store16(y + 64 + 16 * g, (u8_to_f(q3) - 32.0f) * (d * sc[g + 4]));
+            store16(y + 96 + 16 * g, (u8_to_f(q4) - 32.0f) * (d * sc[g + 6]));
         }
     }
 }
+
+/* Chunk decoders: columns [c0, c0 + n) of a row, block by block. */
+#define CHUNK_DECODER(NAME, BS, BB)                                                  \
+    static void dec_##NAME(const uint8_t* row, int c0, int n, float* dst) {          \
+        const uint8_t* b = row + (int64_t)(c0 / BS) * BB;                            \
+        for (int j = 0; j < n; j += BS, b += BB) blk_##NAME(b, dst + j);             \
+    }
+CHUNK_DECODER(q8_0, 32, 34)
+CHUNK_DECODER(q4_0, 32, 18)
+CHUNK_DECODER(q4_k, 256, 144)
+CHUNK_DECODER(q5_k, 256, 176)
+CHUNK_DECODER(q6_k, 256, 210)
 
 /* F16: IEEE half, any column count. */
 static void dec_f16(const uint8_t* row, int c0, int n, float* dst) {
@@ -292,6 +338,46 @@ MICRO_R(4)
 typedef void (*micro_fn)(int, const float*, const float*, int64_t, int, float*, int, int, float*, int64_t);
 static const micro_fn MICRO[ROWS + 1] = {0, micro_1, micro_2, micro_3, micro_4};
 
+/* Single token (T == 1), quantised types: R rows decoded block by block into a buffer that
+ * never leaves L1 and dotted with x at once, accumulators in registers; weight streams are
+ * prefetched ahead. Each (row) accumulator sees the same floats in the same order as in the
+ * tiled path, so the result is bit-identical to computing the token inside a batch. */
+#define PREFETCH 640
+INLINE void matvec_tile(int R, void (*blk)(const uint8_t*, float*), int BS, int BB, const uint8_t* w,
+                        int64_t rowBytes, int cols, const float* x, float* out) {
+    vf a[ROWS];
+    for (int i = 0; i < R; i++) a[i] = (vf){0};
+    float tmp[ROWS][256] __attribute__((aligned(64)));
+    const uint8_t* b = w;
+    for (int c = 0; c < cols; c += BS, b += BB) {
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) {
+            __builtin_prefetch(b + i * rowBytes + PREFETCH, 0, 0);
+            blk(b + i * rowBytes, tmp[i]);
+        }
+#pragma GCC unroll 16
+        for (int v = 0; v < BS; v += VL) {
+            vf xv = vload(x + c + v);
+#pragma GCC unroll 4
+            for (int i = 0; i < R; i++) a[i] = vfma(vload(tmp[i] + v), xv, a[i]);
+        }
+    }
+    for (int i = 0; i < R; i++) out[i] = hsum(a[i]);
+}
+
+#define MATVEC(NAME, BS, BB)                                                                       \
+    static void matvec_##NAME(const uint8_t* w, int64_t rowBytes, int cols, const float* x, float* out, \
+                              int r0, int r1) {                                                    \
+        int r = r0;                                                                                \
+        for (; r + ROWS <= r1; r += ROWS) matvec_tile(ROWS, blk_##NAME, BS, BB, w + r * rowBytes, rowBytes, cols, x, out + r); \
+        for (; r < r1; r++) matvec_tile(1, blk_##NAME, BS, BB, w + r * rowBytes, rowBytes, cols, x, out + r); \
+    }
+MATVEC(q8_0, 32, 34)
+MATVEC(q4_0, 32, 18)
+MATVEC(q4_k, 256, 144)
+MATVEC(q5_k, 256, 176)
+MATVEC(q6_k, 256, 210)
+
 /* The driver shared by all types. */
 static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T,
                    float* out, int outStride, int r0, int r1) {
@@ -321,21 +407,30 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
     }
 }
 
-#define EXPORT(NAME, DEC)                                                                          \
+/* Quantised types: the fused kernel for one token, the tiled driver for more. */
+#define EXPORT_Q(NAME)                                                                             \
     __attribute__((visibility("default"))) void chorus_matmul_##NAME(                              \
         const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out,           \
         int outStride, int r0, int r1) {                                                           \
-        matmul(DEC, w, rowBytes, cols, x, T, out, outStride, r0, r1);                              \
+        if (T == 1) matvec_##NAME(w, rowBytes, cols, x, out, r0, r1);                              \
+        else matmul(dec_##NAME, w, rowBytes, cols, x, T, out, outStride, r0, r1);                  \
+    }
+/* Plain float types (any column count): the tiled driver for every T. */
+#define EXPORT_F(NAME)                                                                             \
+    __attribute__((visibility("default"))) void chorus_matmul_##NAME(                              \
+        const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out,           \
+        int outStride, int r0, int r1) {                                                           \
+        matmul(dec_##NAME, w, rowBytes, cols, x, T, out, outStride, r0, r1);                       \
     }
 
-EXPORT(q8_0, dec_q8_0)
-EXPORT(q4_0, dec_q4_0)
-EXPORT(q4_k, dec_q4_k)
-EXPORT(q5_k, dec_q5_k)
-EXPORT(q6_k, dec_q6_k)
-EXPORT(f16, dec_f16)
-EXPORT(bf16, dec_bf16)
-EXPORT(f32, dec_f32)
+EXPORT_Q(q8_0)
+EXPORT_Q(q4_0)
+EXPORT_Q(q4_k)
+EXPORT_Q(q5_k)
+EXPORT_Q(q6_k)
+EXPORT_F(f16)
+EXPORT_F(bf16)
+EXPORT_F(f32)
 
 /* Which build this is ("avx512" or "avx2"), for start-up logs and checks. */
 __attribute__((visibility("default"))) const char* chorus_variant(void) { return VARIANT; }
