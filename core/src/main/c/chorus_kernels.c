@@ -6,13 +6,17 @@
  * W is stored in its GGUF block layout (one row = rowBytes bytes); x and out are float32.
  * Activations are never quantised: weights are decoded to float and multiplied in float32.
  *
- * One code path serves every T. A tile of up to 4 weight rows is decoded, KC columns at a time,
- * into a small float buffer that stays in L1; a register-tiled FMA micro-kernel then multiplies
- * it with up to NT tokens at once. Every (row, token) pair owns one VL-lane accumulator that runs
- * over the columns in order (spilled to a small buffer between column chunks, never reduced early)
- * and is summed across lanes in a fixed order at the end. So each output is computed by exactly
- * the same sequence of float operations whatever T is, or however tokens are grouped into tiles:
- * batching cannot change a result by a single bit.
+ * Quantised types: a tile of 4 weight rows is decoded block by block (into registers or an L1
+ * buffer) and multiplied at once with a group of up to NT tokens whose accumulators stay in
+ * registers for the whole row (fused_tile). More tokens run group after group over panels of rows
+ * that stay in L2, so weights come from memory once per step. Plain float types (F32/F16/BF16, any
+ * column count) decode 4 rows KC columns at a time into an L1 buffer and run a register-tiled
+ * micro-kernel over the tokens, spilling accumulators between column chunks.
+ *
+ * Either way every (row, token) pair owns one VL-lane accumulator that runs over the columns in
+ * order and is summed across lanes in a fixed order at the end, so each output is computed by
+ * exactly the same float operations whatever T is or however tokens are grouped: batching cannot
+ * change a result by a single bit (NativeKernelsTest checks this).
  *
  * The same source builds for AVX-512 (VL = 16, 4 rows x 6 tokens = 24 accumulators of the 32
  * registers) and AVX2 (VL = 8, 4 rows x 2 tokens within 16 registers). Built with
@@ -37,17 +41,30 @@ static inline vf vfma(vf a, vf b, vf c) { return (vf)_mm256_fmadd_ps((__m256)a, 
 #endif
 
 #define ROWS 4     /* weight rows decoded per tile */
+#ifndef KC
 #define KC 512     /* columns per chunk: a multiple of every block size (256) and of VL */
+#endif
+#ifndef TB
 #define TB 64      /* tokens per pass over a row tile; bounds the accumulator buffer */
+#endif
+
+/* How far ahead weights are prefetched, in bytes (the single-token kernel rounds it up to whole
+ * row tiles so each row stream prefetches its own future row). Measured on Zen 5: 4 KB ahead
+ * streams a tall matrix at ~19 GB/s on one core, 16-32 KB ahead at ~35-42 GB/s. */
+#ifndef PF_BYTES
+#define PF_BYTES 24576
+#endif
 
 #define INLINE static inline __attribute__((always_inline))
 
-/* 16 decoded floats (GCC splits them into two halves on AVX2). Bytes are handled as __m128i:
- * GCC scalarises conversions of int8 vector-extension types, so those use intrinsics. */
-typedef float f16x __attribute__((vector_size(64)));
-typedef uint16_t u16x16 __attribute__((vector_size(32)));
-typedef uint32_t u32x16 __attribute__((vector_size(64)));
+/* Rows are streamed a tile (ROWS rows) at a time, each row from its own pointer; a row prefetches
+ * the same column of the row this many rows later (>= PF_BYTES ahead, whole tiles). */
+INLINE int64_t pf_rows(int64_t rowBytes) {
+    return (PF_BYTES + ROWS * rowBytes - 1) / (ROWS * rowBytes) * ROWS;
+}
 
+/* 16 decoded floats: one zmm, or a pair of ymm on AVX2 (GCC handles 64-byte generic vectors
+ * badly there, so both are explicit). Bytes are handled as __m128i with SSE intrinsics. */
 INLINE float half_to_float(const uint8_t* p) {
     uint16_t h;
     memcpy(&h, p, 2);
@@ -60,23 +77,35 @@ INLINE __m128i and8(__m128i v, int m) { return _mm_and_si128(v, _mm_set1_epi8((c
 INLINE __m128i shr8(__m128i v, int k) { return and8(_mm_srl_epi16(v, _mm_cvtsi32_si128(k)), 0xFF >> k); }
 INLINE __m128i shl8_4(__m128i v) { return _mm_slli_epi16(v, 4); } /* bytes must be < 16 */
 INLINE __m128i or8(__m128i a, __m128i b) { return _mm_or_si128(a, b); }
-INLINE void store16(float* dst, f16x v) { memcpy(dst, &v, 64); }
 
 #ifdef __AVX512F__
-INLINE f16x i8_to_f(__m128i q) { return (f16x)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)); }
-INLINE f16x u8_to_f(__m128i q) { return (f16x)_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q)); }
+typedef __m512 f16x;
+INLINE void store16(float* dst, f16x v) { _mm512_storeu_ps(dst, v); }
+INLINE f16x i8_to_f(__m128i q) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)); }
+INLINE f16x u8_to_f(__m128i q) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q)); }
+INLINE f16x mul_s(f16x v, float a) { return _mm512_mul_ps(v, _mm512_set1_ps(a)); }            /* v a */
+INLINE f16x mul_sub_s(f16x v, float a, float b) { return _mm512_sub_ps(mul_s(v, a), _mm512_set1_ps(b)); } /* v a - b */
+INLINE f16x sub_mul_s(f16x v, float a, float b) { return mul_s(_mm512_sub_ps(v, _mm512_set1_ps(a)), b); } /* (v - a) b */
 #else
-INLINE f16x two(__m256 lo, __m256 hi) {
-    f16x r;
-    memcpy(&r, &lo, 32);
-    memcpy((char*)&r + 32, &hi, 32);
-    return r;
-}
+typedef struct { __m256 lo, hi; } f16x;
+INLINE void store16(float* dst, f16x v) { _mm256_storeu_ps(dst, v.lo); _mm256_storeu_ps(dst + 8, v.hi); }
 INLINE f16x i8_to_f(__m128i q) {
-    return two(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q, 8))));
+    return (f16x){_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(q, 8)))};
 }
 INLINE f16x u8_to_f(__m128i q) {
-    return two(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(q)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(q, 8))));
+    return (f16x){_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(q)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(q, 8)))};
+}
+INLINE f16x mul_s(f16x v, float a) {
+    __m256 s = _mm256_set1_ps(a);
+    return (f16x){_mm256_mul_ps(v.lo, s), _mm256_mul_ps(v.hi, s)};
+}
+INLINE f16x mul_sub_s(f16x v, float a, float b) {
+    __m256 s = _mm256_set1_ps(a), m = _mm256_set1_ps(b);
+    return (f16x){_mm256_sub_ps(_mm256_mul_ps(v.lo, s), m), _mm256_sub_ps(_mm256_mul_ps(v.hi, s), m)};
+}
+INLINE f16x sub_mul_s(f16x v, float a, float b) {
+    __m256 m = _mm256_set1_ps(a), s = _mm256_set1_ps(b);
+    return (f16x){_mm256_mul_ps(_mm256_sub_ps(v.lo, m), s), _mm256_mul_ps(_mm256_sub_ps(v.hi, m), s)};
 }
 #endif
 
@@ -104,16 +133,15 @@ INLINE float hsum(vf v) {
  * Decoders: columns [c0, c0 + n) of one row into dst (c0 and n multiples of the block size).
  * ------------------------------------------------------------------------------------------- */
 
-typedef void (*decode_fn)(const uint8_t* row, int c0, int n, float* dst);
+typedef void (*decode_fn)(const uint8_t* row, int c0, int n, float* dst, int64_t pf);
 
-/* Each quantised type has a block decoder (one block of BS values to dst) from which both the
- * chunk decoder (T >= 2) and the fused single-token kernel are built, so both see the same floats. */
+/* Each quantised type has a block decoder (one block of BS values to dst) used by the fused kernel. */
 
 /* Q8_0: half d; int8 qs[32]; y = d * q (exact in float). */
 INLINE void blk_q8_0(const uint8_t* b, float* dst) {
     float d = half_to_float(b);
-    store16(dst, i8_to_f(load16(b + 2)) * d);
-    store16(dst + 16, i8_to_f(load16(b + 18)) * d);
+    store16(dst, mul_s(i8_to_f(load16(b + 2)), d));
+    store16(dst + 16, mul_s(i8_to_f(load16(b + 18)), d));
 }
 
 #ifdef __AVX512F__
@@ -135,8 +163,8 @@ INLINE void blk_q4_0(const uint8_t* b, float* dst) {
     _mm512_storeu_ps(dst + 16, _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab));
 #else
     __m128i q = load16(b + 2);
-    store16(dst, (u8_to_f(and8(q, 15)) - 8.0f) * d);
-    store16(dst + 16, (u8_to_f(shr8(q, 4)) - 8.0f) * d);
+    store16(dst, sub_mul_s(u8_to_f(and8(q, 15)), 8.0f, d));
+    store16(dst + 16, sub_mul_s(u8_to_f(shr8(q, 4)), 8.0f, d));
 #endif
 }
 
@@ -175,8 +203,8 @@ INLINE void blk_q4_k(const uint8_t* b, float* dst) {
 #else
         for (int h = 0; h < 2; h++) {
             __m128i q = load16(qs + 32 * c + 16 * h);
-            store16(y + 16 * h, u8_to_f(and8(q, 15)) * d0 - mm0);
-            store16(y + 32 + 16 * h, u8_to_f(shr8(q, 4)) * d1 - mm1);
+            store16(y + 16 * h, mul_sub_s(u8_to_f(and8(q, 15)), d0, mm0));
+            store16(y + 32 + 16 * h, mul_sub_s(u8_to_f(shr8(q, 4)), d1, mm1));
         }
 #endif
     }
@@ -199,8 +227,8 @@ INLINE void blk_q5_k(const uint8_t* b, float* dst) {
             __m128i hb = load16(qh + 16 * h);
             __m128i lo = or8(and8(q, 15), shl8_4(and8(shr8(hb, 2 * c), 1)));
             __m128i hi = or8(shr8(q, 4), shl8_4(and8(shr8(hb, 2 * c + 1), 1)));
-            store16(y + 16 * h, u8_to_f(lo) * d0 - mm0);
-            store16(y + 32 + 16 * h, u8_to_f(hi) * d1 - mm1);
+            store16(y + 16 * h, mul_sub_s(u8_to_f(lo), d0, mm0));
+            store16(y + 32 + 16 * h, mul_sub_s(u8_to_f(hi), d1, mm1));
         }
     }
 }
@@ -221,29 +249,23 @@ INLINE void blk_q6_k(const uint8_t* b, float* dst) {
             __m128i q2 = or8(and8(l1, 15), shl8_4(and8(shr8(hq, 2), 3)));
             __m128i q3 = or8(shr8(l0, 4), shl8_4(and8(shr8(hq, 4), 3)));
             __m128i q4 = or8(shr8(l1, 4), shl8_4(shr8(hq, 6)));
-            store16(y + 16 * g, (u8_to_f(q1) - 32.0f) * (d * sc[g]));
-            store16(y + 32 + 16 * g, (u8_to_f(q2) - 32.0f) * (d * sc[g + 2]));
-            store16(y + 64 + 16 * g, (u8_to_f(q3) - 32.0f) * (d * sc[g + 4]));
-            store16(y + 96 + 16 * g, (u8_to_f(q4) - 32.0f) * (d * sc[g + 6]));
+            store16(y + 16 * g, sub_mul_s(u8_to_f(q1), 32.0f, d * sc[g]));
+            store16(y + 32 + 16 * g, sub_mul_s(u8_to_f(q2), 32.0f, d * sc[g + 2]));
+            store16(y + 64 + 16 * g, sub_mul_s(u8_to_f(q3), 32.0f, d * sc[g + 4]));
+            store16(y + 96 + 16 * g, sub_mul_s(u8_to_f(q4), 32.0f, d * sc[g + 6]));
         }
     }
 }
 
-/* Chunk decoders: columns [c0, c0 + n) of a row, block by block. */
-#define CHUNK_DECODER(NAME, BS, BB)                                                  \
-    static void dec_##NAME(const uint8_t* row, int c0, int n, float* dst) {          \
-        const uint8_t* b = row + (int64_t)(c0 / BS) * BB;                            \
-        for (int j = 0; j < n; j += BS, b += BB) blk_##NAME(b, dst + j);             \
-    }
-CHUNK_DECODER(q8_0, 32, 34)
-CHUNK_DECODER(q4_0, 32, 18)
-CHUNK_DECODER(q4_k, 256, 144)
-CHUNK_DECODER(q5_k, 256, 176)
-CHUNK_DECODER(q6_k, 256, 210)
 
 /* F16: IEEE half, any column count. */
-static void dec_f16(const uint8_t* row, int c0, int n, float* dst) {
+INLINE void prefetch_range(const uint8_t* p, int64_t bytes, int64_t pf) {
+    for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off + pf, 0, 3);
+}
+
+static void dec_f16(const uint8_t* row, int c0, int n, float* dst, int64_t pf) {
     const uint8_t* p = row + 2 * (int64_t)c0;
+    prefetch_range(p, 2 * (int64_t)n, pf);
     int j = 0;
 #ifdef __AVX512F__
     for (; j + 16 <= n; j += 16) _mm512_storeu_ps(dst + j, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(p + 2 * j))));
@@ -253,14 +275,13 @@ static void dec_f16(const uint8_t* row, int c0, int n, float* dst) {
 }
 
 /* BF16: the top half of a float32. */
-static void dec_bf16(const uint8_t* row, int c0, int n, float* dst) {
+static void dec_bf16(const uint8_t* row, int c0, int n, float* dst, int64_t pf) {
     const uint8_t* p = row + 2 * (int64_t)c0;
+    prefetch_range(p, 2 * (int64_t)n, pf);
     int j = 0;
-    for (; j + 16 <= n; j += 16) {
-        u16x16 h;
-        memcpy(&h, p + 2 * j, 32);
-        u32x16 bits = __builtin_convertvector(h, u32x16) << 16;
-        memcpy(dst + j, &bits, 64);
+    for (; j + 8 <= n; j += 8) {
+        __m256i bits = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(p + 2 * j))), 16);
+        _mm256_storeu_si256((__m256i*)(dst + j), bits);
     }
     for (; j < n; j++) {
         uint32_t bits = (uint32_t)(p[2 * j] | p[2 * j + 1] << 8) << 16;
@@ -268,7 +289,8 @@ static void dec_bf16(const uint8_t* row, int c0, int n, float* dst) {
     }
 }
 
-static void dec_f32(const uint8_t* row, int c0, int n, float* dst) {
+static void dec_f32(const uint8_t* row, int c0, int n, float* dst, int64_t pf) {
+    prefetch_range(row + 4 * (int64_t)c0, 4 * (int64_t)n, pf);
     memcpy(dst, row + 4 * (int64_t)c0, 4 * (size_t)n);
 }
 
@@ -338,40 +360,68 @@ MICRO_R(4)
 typedef void (*micro_fn)(int, const float*, const float*, int64_t, int, float*, int, int, float*, int64_t);
 static const micro_fn MICRO[ROWS + 1] = {0, micro_1, micro_2, micro_3, micro_4};
 
-/* Single token (T == 1), quantised types: R rows decoded block by block into a buffer that
- * never leaves L1 and dotted with x at once, accumulators in registers; weight streams are
- * prefetched ahead. Each (row) accumulator sees the same floats in the same order as in the
- * tiled path, so the result is bit-identical to computing the token inside a batch. */
-#define PREFETCH 640
-INLINE void matvec_tile(int R, void (*blk)(const uint8_t*, float*), int BS, int BB, const uint8_t* w,
-                        int64_t rowBytes, int cols, const float* x, float* out) {
-    vf a[ROWS];
-    for (int i = 0; i < R; i++) a[i] = (vf){0};
+/* Few tokens (T <= NT), quantised types: R rows decoded block by block into a buffer that
+ * never leaves L1 and multiplied with the K tokens at once, accumulators in registers the whole
+ * way; weight streams are prefetched ahead. This streams weights at memory speed for T == 1 and
+ * avoids the chunk buffer round trip for small batches. Each (row, token) accumulator sees the
+ * same floats in the same order as in the tiled path, so results are bit-identical to it. */
+INLINE void fused_tile(int R, int K, void (*blk)(const uint8_t*, float*), int BS, int BB, const uint8_t* w,
+                       int64_t rowBytes, int64_t pfRows, int cols, const float* x, float* out, int64_t outStride) {
+    vf a[ROWS][NT];
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) {
+#pragma GCC unroll 6
+        for (int t = 0; t < K; t++) a[i][t] = (vf){0};
+    }
     float tmp[ROWS][256] __attribute__((aligned(64)));
     const uint8_t* b = w;
     for (int c = 0; c < cols; c += BS, b += BB) {
 #pragma GCC unroll 4
         for (int i = 0; i < R; i++) {
-            __builtin_prefetch(b + i * rowBytes + PREFETCH, 0, 0);
+            __builtin_prefetch(b + (i + pfRows) * rowBytes, 0, 3);
             blk(b + i * rowBytes, tmp[i]);
         }
 #pragma GCC unroll 16
         for (int v = 0; v < BS; v += VL) {
-            vf xv = vload(x + c + v);
+            vf wv[ROWS];
 #pragma GCC unroll 4
-            for (int i = 0; i < R; i++) a[i] = vfma(vload(tmp[i] + v), xv, a[i]);
+            for (int i = 0; i < R; i++) wv[i] = vload(tmp[i] + v);
+#pragma GCC unroll 6
+            for (int t = 0; t < K; t++) {
+                vf xv = vload(x + (int64_t)t * cols + c + v);
+#pragma GCC unroll 4
+                for (int i = 0; i < R; i++) a[i][t] = vfma(wv[i], xv, a[i][t]);
+            }
         }
     }
-    for (int i = 0; i < R; i++) out[i] = hsum(a[i]);
+#pragma GCC unroll 4
+    for (int i = 0; i < R; i++) {
+#pragma GCC unroll 6
+        for (int t = 0; t < K; t++) out[t * outStride + i] = hsum(a[i][t]);
+    }
 }
 
-#define MATVEC(NAME, BS, BB)                                                                       \
-    static void matvec_##NAME(const uint8_t* w, int64_t rowBytes, int cols, const float* x, float* out, \
-                              int r0, int r1) {                                                    \
+#define FUSED_K(NAME, BS, BB, K)                                                                   \
+    static void fused_##NAME##_##K(const uint8_t* w, int64_t rowBytes, int cols, const float* x,  \
+                                   float* out, int64_t os, int r0, int r1) {                      \
+        int64_t pfRows = pf_rows(rowBytes);                                                        \
         int r = r0;                                                                                \
-        for (; r + ROWS <= r1; r += ROWS) matvec_tile(ROWS, blk_##NAME, BS, BB, w + r * rowBytes, rowBytes, cols, x, out + r); \
-        for (; r < r1; r++) matvec_tile(1, blk_##NAME, BS, BB, w + r * rowBytes, rowBytes, cols, x, out + r); \
+        for (; r + ROWS <= r1; r += ROWS)                                                          \
+            fused_tile(ROWS, K, blk_##NAME, BS, BB, w + r * rowBytes, rowBytes, pfRows, cols, x, out + r, os); \
+        for (; r < r1; r++) fused_tile(1, K, blk_##NAME, BS, BB, w + r * rowBytes, rowBytes, pfRows, cols, x, out + r, os); \
     }
+#if NT >= 6
+#define MATVEC(NAME, BS, BB)                                                                       \
+    FUSED_K(NAME, BS, BB, 1) FUSED_K(NAME, BS, BB, 2) FUSED_K(NAME, BS, BB, 3)                     \
+    FUSED_K(NAME, BS, BB, 4) FUSED_K(NAME, BS, BB, 5) FUSED_K(NAME, BS, BB, 6)                     \
+    static void (*const fused_##NAME[])(const uint8_t*, int64_t, int, const float*, float*, int64_t, int, int) = { \
+        0, fused_##NAME##_1, fused_##NAME##_2, fused_##NAME##_3, fused_##NAME##_4, fused_##NAME##_5, fused_##NAME##_6};
+#else
+#define MATVEC(NAME, BS, BB)                                                                       \
+    FUSED_K(NAME, BS, BB, 1) FUSED_K(NAME, BS, BB, 2)                                              \
+    static void (*const fused_##NAME[])(const uint8_t*, int64_t, int, const float*, float*, int64_t, int, int) = { \
+        0, fused_##NAME##_1, fused_##NAME##_2};
+#endif
 MATVEC(q8_0, 32, 34)
 MATVEC(q4_0, 32, 18)
 MATVEC(q4_k, 256, 144)
@@ -383,6 +433,7 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
                    float* out, int outStride, int r0, int r1) {
     float wb[ROWS * KC] __attribute__((aligned(64)));
     float acc[ROWS * TB * VL] __attribute__((aligned(64)));
+    int64_t pf = pf_rows(rowBytes) * rowBytes;
     for (int tb = 0; tb < T; tb += TB) {
         int nt = T - tb < TB ? T - tb : TB;
         for (int r = r0; r < r1; r += ROWS) {
@@ -392,9 +443,7 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
                 int n = cols - c0 < KC ? cols - c0 : KC;
                 for (int i = 0; i < R; i++) {
                     const uint8_t* row = w + (int64_t)(r + i) * rowBytes;
-                    dec(row, c0, n, wb + i * KC);
-                    /* Pull the next chunk of this row towards the cache while we compute. */
-                    __builtin_prefetch(row + (int64_t)rowBytes * (c0 + n) / cols, 0, 0);
+                    dec(row, c0, n, wb + i * KC, pf);
                 }
                 int first = c0 == 0, last = c0 + n >= cols;
                 for (int t = 0; t < nt; t += NT) {
@@ -407,13 +456,31 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
     }
 }
 
-/* Quantised types: the fused kernel for one token, the tiled driver for more. */
+/* Quantised types: the fused kernel on groups of up to NT tokens. For more tokens the rows are
+ * taken in panels small enough to stay in L2 (PANEL bytes) and every token group runs over the
+ * panel: weights come from memory once and are decoded once per group, which measured faster
+ * than decoding once into a chunk buffer and reloading it for every group. */
+#ifndef PANEL
+#define PANEL 196608
+#endif
 #define EXPORT_Q(NAME)                                                                             \
     __attribute__((visibility("default"))) void chorus_matmul_##NAME(                              \
         const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out,           \
         int outStride, int r0, int r1) {                                                           \
-        if (T == 1) matvec_##NAME(w, rowBytes, cols, x, out, r0, r1);                              \
-        else matmul(dec_##NAME, w, rowBytes, cols, x, T, out, outStride, r0, r1);                  \
+        if (T <= NT) {                                                                             \
+            fused_##NAME[T](w, rowBytes, cols, x, out, outStride, r0, r1);                         \
+            return;                                                                                \
+        }                                                                                          \
+        int P = (int)(PANEL / rowBytes) & ~(ROWS - 1);                                             \
+        if (P < ROWS) P = ROWS;                                                                    \
+        for (int p = r0; p < r1; p += P) {                                                         \
+            int pe = r1 - p < P ? r1 : p + P;                                                      \
+            for (int t = 0; t < T; t += NT) {                                                      \
+                int K = T - t < NT ? T - t : NT;                                                   \
+                fused_##NAME[K](w, rowBytes, cols, x + (int64_t)t * cols, out + (int64_t)t * outStride, \
+                                outStride, p, pe);                                                 \
+            }                                                                                      \
+        }                                                                                          \
     }
 /* Plain float types (any column count): the tiled driver for every T. */
 #define EXPORT_F(NAME)                                                                             \

@@ -25,7 +25,8 @@ public final class MatmulCompare {
         int rows = args.length > 3 ? Integer.parseInt(args[3]) : 8192;
         int cols = args.length > 4 ? Integer.parseInt(args[4]) : 8192;
         int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 15;
-        System.out.println(NativeKernels.description() + "; " + threads + " threads; " + rows + "x" + cols + "; best of " + rounds);
+        cpuTime = threads == 1;
+        System.out.println(NativeKernels.description() + "; " + (cpuTime ? "thread CPU time; " : "") + threads + " threads; " + rows + "x" + cols + "; best of " + rounds);
         System.out.println("type  T      native ms   java ms   native GB/s GFLOP/s   java GB/s GFLOP/s   speed-up");
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(threads)) {
             for (String type : types) {
@@ -53,10 +54,14 @@ public final class MatmulCompare {
         }
     }
 
+    private static final java.lang.management.ThreadMXBean MX = java.lang.management.ManagementFactory.getThreadMXBean();
+    private static boolean cpuTime;
+
+    /** Wall time, or with one thread this thread's CPU time (immune to being descheduled on a busy machine). */
     private static double time(Runnable r) {
-        long t0 = System.nanoTime();
+        long t0 = cpuTime ? MX.getCurrentThreadCpuTime() : System.nanoTime();
         r.run();
-        return (System.nanoTime() - t0) / 1e9;
+        return ((cpuTime ? MX.getCurrentThreadCpuTime() : System.nanoTime()) - t0) / 1e9;
     }
 
     static MemorySegment randomWeights(Arena arena, GgmlType t, int rows, int cols) {

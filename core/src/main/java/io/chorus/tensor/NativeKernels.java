@@ -22,7 +22,8 @@ import java.util.Locale;
  * FFM. The Java kernels remain the always-available fallback: when the library is missing, the
  * CPU lacks the instructions, loading fails (one line on stderr), or {@code CHORUS_NATIVE=0} /
  * {@code -Dchorus.native=false}, every call takes the Java path. {@code CHORUS_NATIVE=avx2} or
- * {@code avx512} forces a variant instead of reading /proc/cpuinfo (for testing).
+ * {@code avx512} forces a variant instead of reading /proc/cpuinfo (for testing);
+ * {@code CHORUS_NATIVE_LIB=/path/lib.so} loads that file instead of the bundled one.
  *
  * <p>The native kernels compute in float32 from float activations (no activation quantisation),
  * and each output is computed by the same operations whatever the batch size, so results do not
@@ -130,12 +131,18 @@ public final class NativeKernels {
         String variant = "avx2".equals(env) || "avx512".equals(env) ? env : cpuVariant();
         if (variant == null) return "Java kernels (CPU has neither AVX-512 nor AVX2+FMA)";
         String resource = "/native/linux-x86_64/libchorus_kernels_" + variant + ".so";
-        byte[] lib;
-        try (InputStream in = NativeKernels.class.getResourceAsStream(resource)) {
-            if (in == null) return "Java kernels (no native library built; gcc missing at build time?)";
-            lib = in.readAllBytes();
+        Path file;
+        String override = System.getenv("CHORUS_NATIVE_LIB"); // a locally built library, for kernel work
+        if (override != null && !override.isBlank()) {
+            file = Path.of(override).toAbsolutePath();
+        } else {
+            byte[] lib;
+            try (InputStream in = NativeKernels.class.getResourceAsStream(resource)) {
+                if (in == null) return "Java kernels (no native library built; gcc missing at build time?)";
+                lib = in.readAllBytes();
+            }
+            file = extract(lib, variant);
         }
-        Path file = extract(lib, variant);
         SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
         Linker linker = Linker.nativeLinker();
         FunctionDescriptor fd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
