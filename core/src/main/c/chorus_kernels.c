@@ -9,9 +9,10 @@
  * Quantised types: a tile of 4 weight rows is decoded block by block (into registers or an L1
  * buffer) and multiplied at once with a group of up to NT tokens whose accumulators stay in
  * registers for the whole row (fused_tile). More tokens run group after group over panels of rows
- * that stay in L2, so weights come from memory once per step. Plain float types (F32/F16/BF16, any
- * column count) decode 4 rows KC columns at a time into an L1 buffer and run a register-tiled
- * micro-kernel over the tokens, spilling accumulators between column chunks.
+ * that stay in L2, so weights come from memory once per step. Plain float types (F32/F16/BF16) do
+ * the same in blocks of 32 when cols is a multiple of 32; other column counts decode 4 rows KC
+ * columns at a time into an L1 buffer and run a register-tiled micro-kernel over the tokens,
+ * spilling accumulators between column chunks.
  *
  * Either way every (row, token) pair owns one VL-lane accumulator that runs over the columns in
  * order and is summed across lanes in a fixed order at the end, so each output is computed by
@@ -258,6 +259,25 @@ INLINE void blk_q6_k(const uint8_t* b, float* dst) {
 }
 
 
+/* Plain float types in blocks of 32 values, for the fused kernel when cols is a multiple of 32. */
+INLINE void blk_f16(const uint8_t* b, float* dst) {
+#ifdef __AVX512F__
+    _mm512_storeu_ps(dst, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)b)));
+    _mm512_storeu_ps(dst + 16, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(b + 32))));
+#else
+    for (int j = 0; j < 32; j += 8) _mm256_storeu_ps(dst + j, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(b + 2 * j))));
+#endif
+}
+
+INLINE void blk_bf16(const uint8_t* b, float* dst) {
+    for (int j = 0; j < 32; j += 8) {
+        __m256i bits = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)(b + 2 * j))), 16);
+        _mm256_storeu_si256((__m256i*)(dst + j), bits);
+    }
+}
+
+INLINE void blk_f32(const uint8_t* b, float* dst) { memcpy(dst, b, 128); }
+
 /* F16: IEEE half, any column count. */
 INLINE void prefetch_range(const uint8_t* p, int64_t bytes, int64_t pf) {
     for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off + pf, 0, 3);
@@ -427,6 +447,9 @@ MATVEC(q4_0, 32, 18)
 MATVEC(q4_k, 256, 144)
 MATVEC(q5_k, 256, 176)
 MATVEC(q6_k, 256, 210)
+MATVEC(f16, 32, 64)
+MATVEC(bf16, 32, 64)
+MATVEC(f32, 32, 128)
 
 /* The driver shared by all types. */
 static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T,
@@ -463,10 +486,7 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
 #ifndef PANEL
 #define PANEL 196608
 #endif
-#define EXPORT_Q(NAME)                                                                             \
-    __attribute__((visibility("default"))) void chorus_matmul_##NAME(                              \
-        const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out,           \
-        int outStride, int r0, int r1) {                                                           \
+#define FUSED_ALL(NAME)                                                                            \
         if (T <= NT) {                                                                             \
             fused_##NAME[T](w, rowBytes, cols, x, out, outStride, r0, r1);                         \
             return;                                                                                \
@@ -480,14 +500,24 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
                 fused_##NAME[K](w, rowBytes, cols, x + (int64_t)t * cols, out + (int64_t)t * outStride, \
                                 outStride, p, pe);                                                 \
             }                                                                                      \
-        }                                                                                          \
+        }
+#define EXPORT_Q(NAME)                                                                             \
+    __attribute__((visibility("default"))) void chorus_matmul_##NAME(                              \
+        const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out,           \
+        int outStride, int r0, int r1) {                                                           \
+        FUSED_ALL(NAME)                                                                            \
     }
-/* Plain float types (any column count): the tiled driver for every T. */
+/* Plain float types: the fused kernel when cols is a multiple of 32 (every real model), else the
+ * chunked tiles with column tails. The choice depends only on the shape, never on T. */
 #define EXPORT_F(NAME)                                                                             \
     __attribute__((visibility("default"))) void chorus_matmul_##NAME(                              \
         const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out,           \
         int outStride, int r0, int r1) {                                                           \
-        matmul(dec_##NAME, w, rowBytes, cols, x, T, out, outStride, r0, r1);                       \
+        if (cols % 32 != 0) {                                                                      \
+            matmul(dec_##NAME, w, rowBytes, cols, x, T, out, outStride, r0, r1);                   \
+            return;                                                                                \
+        }                                                                                          \
+        FUSED_ALL(NAME)                                                                            \
     }
 
 EXPORT_Q(q8_0)
