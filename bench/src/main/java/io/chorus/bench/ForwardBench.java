@@ -37,7 +37,8 @@ public final class ForwardBench {
             for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(Math.min(vocab, 30000));
             Batch batch = new Batch();
             float[] logits = new float[seqs * vocab];
-            System.out.printf("model %s, %d threads, weights %.1f MiB%n", file.getFileName(), threads, model.weightBytes() / 1048576.0);
+            System.out.printf("model %s, %d threads, weights %.1f MiB, %s%n", file.getFileName(), threads, model.weightBytes() / 1048576.0,
+                    io.chorus.tensor.NativeKernels.description());
 
             // pp512: warm up once, then time the best of 3
             double best = Double.MAX_VALUE;

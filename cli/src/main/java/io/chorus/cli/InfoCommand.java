@@ -53,6 +53,7 @@ final class InfoCommand implements Callable<Integer> {
             System.out.printf("KV cache       %s per token (f16), %s (f32)%n", Units.bytes(kvF16), Units.bytes(kvF32));
             System.out.printf("memory         weights %s + one full-context (%d tokens) f16 KV cache %s = %s%n",
                     Units.bytes(bytes), c.contextLength(), Units.bytes(kvF16 * c.contextLength()), Units.bytes(bytes + kvF16 * c.contextLength()));
+            System.out.printf("matmul         %s%n", io.chorus.tensor.NativeKernels.description());
             boolean ok = f.tensors().values().stream().allMatch(t -> t.type() != null && t.type().supported);
             if (!ok) {
                 System.out.println("warning        some tensor types are not supported by Chorus; serving this file will fail");

@@ -84,10 +84,17 @@ public abstract class WeightMatrix {
     /** Writes the float values of row r into dst[off .. off + cols). */
     public abstract void dequantizeRow(int r, float[] dst, int off);
 
-    /** out[t][rows] = W x[t] for t in [0, T), rows split over the pool's workers. */
+    /**
+     * out[t][rows] = W x[t] for t in [0, T), rows split over the pool's workers; uses the native
+     * kernel for this type when {@link NativeKernels#supports} says so, else the Java kernel.
+     */
     public final void matmul(WorkerPool pool, float[] x, int T, float[] out) {
         // Split in chunks of 16 rows so K-quant and tile kernels always see whole row tiles.
         int chunks = (rows + 15) / 16;
+        if (NativeKernels.supports(type())) {
+            pool.run(chunks, (w, from, to) -> NativeKernels.matmul(this, x, T, out, rows, from * 16, Math.min(rows, to * 16)));
+            return;
+        }
         pool.run(chunks, (w, from, to) -> matmul(x, T, out, rows, from * 16, Math.min(rows, to * 16)));
     }
 }

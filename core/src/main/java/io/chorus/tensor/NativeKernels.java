@@ -1,0 +1,220 @@
+package io.chorus.tensor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Locale;
+
+/**
+ * Optional native matmul kernels (core/src/main/c/chorus_kernels.c, built by Maven with gcc into
+ * {@code native/linux-x86_64/} on the class path in an AVX-512 and an AVX2 variant), called through
+ * FFM. The Java kernels remain the always-available fallback: when the library is missing, the
+ * CPU lacks the instructions, loading fails (one line on stderr), or {@code CHORUS_NATIVE=0} /
+ * {@code -Dchorus.native=false}, every call takes the Java path. {@code CHORUS_NATIVE=avx2} or
+ * {@code avx512} forces a variant instead of reading /proc/cpuinfo (for testing);
+ * {@code CHORUS_NATIVE_LIB=/path/lib.so} loads that file instead of the bundled one.
+ *
+ * <p>The native kernels compute in float32 from float activations (no activation quantisation),
+ * and each output is computed by the same operations whatever the batch size, so results do not
+ * depend on batching. Threading stays in Java: each worker calls the kernel on its row range.
+ *
+ * <p>The library is copied out of the class path into a per-user cache file named by its content
+ * hash ({@code $CHORUS_CACHE/native}, else {@code ~/.cache/chorus/native}, else the temp folder),
+ * so concurrent processes and upgrades never overwrite a loaded file.
+ */
+public final class NativeKernels {
+    private NativeKernels() {}
+
+    private static final String DESCRIPTION;
+    private static final MethodHandle Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, F16, BF16, F32;
+
+    static {
+        String desc;
+        MethodHandle[] h = new MethodHandle[8];
+        try {
+            desc = load(h);
+        } catch (Throwable e) {
+            System.err.println("chorus: native kernels unavailable (" + e + "); using Java kernels");
+            desc = "Java kernels (native failed to load: " + e.getMessage() + ")";
+            h = new MethodHandle[8];
+        }
+        DESCRIPTION = desc;
+        Q8_0 = h[0]; Q4_0 = h[1]; Q4_K = h[2]; Q5_K = h[3]; Q6_K = h[4]; F16 = h[5]; BF16 = h[6]; F32 = h[7];
+    }
+
+    /** True when native kernels are loaded and enabled. */
+    public static boolean available() {
+        return Q8_0 != null;
+    }
+
+    /** One line for start-up logs: which kernels run and why. */
+    public static String description() {
+        return DESCRIPTION;
+    }
+
+    /** True when {@code type} has a native kernel that will be used. */
+    public static boolean supports(GgmlType type) {
+        return handle(type) != null;
+    }
+
+    private static MethodHandle handle(GgmlType type) {
+        return switch (type) {
+            case Q8_0 -> Q8_0;
+            case Q4_0 -> Q4_0;
+            case Q4_K -> Q4_K;
+            case Q5_K -> Q5_K;
+            case Q6_K -> Q6_K;
+            case F16 -> F16;
+            case BF16 -> BF16;
+            case F32 -> F32;
+            default -> null;
+        };
+    }
+
+    /**
+     * Native {@link WeightMatrix#matmul(float[], int, float[], int, int, int)}: for r in [r0, r1),
+     * t in [0, T): {@code out[t * outStride + r] = W[r] . x[t]}. Requires {@link #supports}.
+     */
+    public static void matmul(WeightMatrix w, float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        if (r0 < 0 || r1 > w.rows || r0 > r1 || T < 0
+                || (long) T * w.cols > x.length || (T > 0 && r1 > r0 && (long) (T - 1) * outStride + r1 > out.length)) {
+            throw new IndexOutOfBoundsException("matmul " + w.name + ": rows [" + r0 + "," + r1 + ") T=" + T);
+        }
+        if (T == 0 || r0 == r1) return;
+        MemorySegment xs = MemorySegment.ofArray(x), os = MemorySegment.ofArray(out);
+        long rb = w.rowBytes();
+        try {
+            // One call site per handle so each invokeExact sees a constant handle.
+            switch (w.type()) {
+                case Q8_0 -> Q8_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q4_0 -> Q4_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q4_K -> Q4_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q5_K -> Q5_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q6_K -> Q6_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case F16 -> F16.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case BF16 -> BF16.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case F32 -> F32.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                default -> throw new IllegalArgumentException("no native kernel for " + w.type());
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- loading ----
+
+    private static String load(MethodHandle[] h) throws Throwable {
+        String env = System.getenv("CHORUS_NATIVE");
+        if ("0".equals(env) || "false".equalsIgnoreCase(env)
+                || "false".equalsIgnoreCase(System.getProperty("chorus.native", "true"))) {
+            return "Java kernels (native disabled by CHORUS_NATIVE=0 / chorus.native=false)";
+        }
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            return "Java kernels (no native build for " + os + "/" + arch + ")";
+        }
+        // CHORUS_NATIVE=avx2 (or avx512) forces a variant, to test the other build on one machine.
+        String variant = "avx2".equals(env) || "avx512".equals(env) ? env : cpuVariant();
+        if (variant == null) return "Java kernels (CPU has neither AVX-512 nor AVX2+FMA)";
+        String resource = "/native/linux-x86_64/libchorus_kernels_" + variant + ".so";
+        Path file;
+        String override = System.getenv("CHORUS_NATIVE_LIB"); // a locally built library, for kernel work
+        if (override != null && !override.isBlank()) {
+            file = Path.of(override).toAbsolutePath();
+        } else {
+            byte[] lib;
+            try (InputStream in = NativeKernels.class.getResourceAsStream(resource)) {
+                if (in == null) return "Java kernels (no native library built; gcc missing at build time?)";
+                lib = in.readAllBytes();
+            }
+            file = extract(lib, variant);
+        }
+        SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
+        Linker linker = Linker.nativeLinker();
+        FunctionDescriptor fd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+        // critical(true): no thread-state transition, and heap float[] may be passed in place.
+        Linker.Option critical = Linker.Option.critical(true);
+        String[] names = {"q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "f32"};
+        for (int i = 0; i < names.length; i++) {
+            MemorySegment sym = lookup.find("chorus_matmul_" + names[i])
+                    .orElseThrow(() -> new IllegalStateException(file + " lacks chorus_matmul_*"));
+            h[i] = linker.downcallHandle(sym, fd, critical);
+        }
+        MemorySegment v = lookup.find("chorus_variant").orElseThrow(() -> new IllegalStateException(file + " lacks chorus_variant"));
+        MemorySegment str = (MemorySegment) linker.downcallHandle(v, FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact();
+        String built = str.reinterpret(32).getString(0);
+        if (!built.equals(variant)) throw new IllegalStateException(file + " is the " + built + " build, expected " + variant);
+        return "native kernels (" + variant + ") for Q8_0 Q4_0 Q4_K Q5_K Q6_K F16 BF16 F32";
+    }
+
+    /** "avx512", "avx2" or null, from the CPU flags the kernel reports. */
+    static String cpuVariant() {
+        try {
+            String flags = "";
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("flags")) {
+                    flags = " " + line.substring(line.indexOf(':') + 1).trim() + " ";
+                    break;
+                }
+            }
+            if (has(flags, "avx512f") && has(flags, "avx512bw") && has(flags, "avx512vl") && has(flags, "avx512dq")
+                    && has(flags, "fma") && has(flags, "f16c")) {
+                return "avx512";
+            }
+            if (has(flags, "avx2") && has(flags, "fma") && has(flags, "f16c")) return "avx2";
+            return null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static boolean has(String flags, String f) {
+        return flags.contains(" " + f + " ");
+    }
+
+    private static Path extract(byte[] lib, String variant) throws Exception {
+        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(lib)).substring(0, 16);
+        String name = "libchorus_kernels_" + variant + "-" + hash + ".so";
+        IOException last = null;
+        for (Path dir : cacheDirs()) {
+            try {
+                Path file = dir.resolve(name);
+                if (Files.isRegularFile(file) && Files.size(file) == lib.length) return file;
+                Files.createDirectories(dir);
+                Path tmp = Files.createTempFile(dir, name, ".tmp");
+                Files.write(tmp, lib);
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                return file;
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        throw last != null ? last : new IOException("no writable cache folder");
+    }
+
+    private static Path[] cacheDirs() {
+        java.util.List<Path> dirs = new java.util.ArrayList<>();
+        String env = System.getenv("CHORUS_CACHE");
+        if (env != null && !env.isBlank()) dirs.add(Path.of(env, "native"));
+        String home = System.getProperty("user.home");
+        if (home != null && !home.isBlank()) dirs.add(Path.of(home, ".cache", "chorus", "native"));
+        dirs.add(Path.of(System.getProperty("java.io.tmpdir"), "chorus-native-" + System.getProperty("user.name", "user")));
+        return dirs.toArray(Path[]::new);
+    }
+}
