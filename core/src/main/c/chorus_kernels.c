@@ -131,12 +131,11 @@ INLINE float hsum(vf v) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Decoders: columns [c0, c0 + n) of one row into dst (c0 and n multiples of the block size).
+ * Decoders. Block decoders (blk_*: one block of BS values into dst) feed the fused kernel; chunk
+ * decoders (dec_*: columns [c0, c0 + n) of one row, prefetching pf bytes ahead) feed the tiles.
  * ------------------------------------------------------------------------------------------- */
 
 typedef void (*decode_fn)(const uint8_t* row, int c0, int n, float* dst, int64_t pf);
-
-/* Each quantised type has a block decoder (one block of BS values to dst) used by the fused kernel. */
 
 /* Q8_0: half d; int8 qs[32]; y = d * q (exact in float). */
 INLINE void blk_q8_0(const uint8_t* b, float* dst) {
@@ -393,10 +392,10 @@ MICRO_R(4)
 typedef void (*micro_fn)(int, const float*, const float*, int64_t, int, float*, int, int, float*, int64_t);
 static const micro_fn MICRO[ROWS + 1] = {0, micro_1, micro_2, micro_3, micro_4};
 
-/* Few tokens (T <= NT), quantised types: R rows decoded block by block into a buffer that
- * never leaves L1 and multiplied with the K tokens at once, accumulators in registers the whole
- * way; weight streams are prefetched ahead. This streams weights at memory speed for T == 1 and
- * avoids the chunk buffer round trip for small batches. Each (row, token) accumulator sees the
+/* A group of K <= NT tokens: R rows decoded block by block into a buffer that never leaves L1
+ * and multiplied with the K tokens at once, accumulators in registers the whole way; weight
+ * streams are prefetched ahead. This streams weights at memory speed for T == 1 and avoids the
+ * chunk buffer round trip for small batches. Each (row, token) accumulator sees the
  * same floats in the same order as in the tiled path, so results are bit-identical to it. */
 INLINE void fused_tile(int R, int K, void (*blk)(const uint8_t*, float*), int BS, int BB, const uint8_t* w,
                        int64_t rowBytes, int64_t pfRows, int cols, const float* x, float* out, int64_t outStride) {
