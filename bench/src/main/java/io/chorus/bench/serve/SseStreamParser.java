@@ -67,9 +67,10 @@ public final class SseStreamParser {
         JsonNode choices = node.path("choices");
         if (choices.isArray() && !choices.isEmpty()) {
             JsonNode choice = choices.get(0);
-            if (!textOf(choice).isEmpty()) recordChunk(nowNs);
             JsonNode fr = choice.get("finish_reason");
-            if (fr != null && !fr.isNull()) finished = true;
+            boolean finishes = fr != null && !fr.isNull();
+            if (!textOf(choice).isEmpty() || (!finishes && carriesToken(choice))) recordChunk(nowNs);
+            if (finishes) finished = true;
         }
         JsonNode usage = node.get("usage");
         if (usage != null && usage.isObject()) { // the last usage seen wins (some servers send it on every chunk)
@@ -86,6 +87,17 @@ public final class SseStreamParser {
         if (s.isEmpty()) s = delta.path("reasoning_content").asText("");
         if (s.isEmpty()) s = delta.path("reasoning").asText("");
         return s;
+    }
+
+    /**
+     * A chunk with empty text can still carry a token (a special token, or the first bytes of a
+     * character split across tokens), as vLLM's benchmark also counts; what does not count is a
+     * chat chunk that only announces the role, or a chunk that only carries the finish reason.
+     */
+    private boolean carriesToken(JsonNode choice) {
+        if (endpoint == Endpoint.COMPLETIONS) return choice.has("text");
+        JsonNode delta = choice.path("delta");
+        return delta.has("content") && !delta.has("role");
     }
 
     private void recordChunk(long nowNs) {

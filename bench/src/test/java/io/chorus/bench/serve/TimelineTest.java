@@ -61,6 +61,21 @@ class TimelineTest {
     }
 
     @Test
+    void tokenChunksWithEmptyTextStillCountButTheFinishOnlyChunkDoesNot() {
+        // A special token (skip_special_tokens) or half a UTF-8 character streams as empty text.
+        RequestOutcome o = feed(Endpoint.COMPLETIONS, List.of(
+                "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":null}]}",
+                "data: {\"choices\":[{\"index\":0,\"text\":\" a\",\"finish_reason\":null}]}",
+                "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":null}]}",
+                "data: {\"choices\":[{\"index\":0,\"text\":\"\",\"finish_reason\":\"length\"}]}",
+                "data: [DONE]"));
+        assertThat(o.success()).isTrue();
+        assertThat(o.outputTokens()).isEqualTo(3);
+        assertThat(o.ttftMs()).isCloseTo(10, within(1e-9));
+        assertThat(o.itlsMs()).containsExactly(10.0, 10.0);
+    }
+
+    @Test
     void chatStreamWithoutUsageCountsContentChunks() {
         RequestOutcome o = feed(Endpoint.CHAT, List.of(
                 "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}",
