@@ -201,6 +201,13 @@ public final class SyntheticModel {
 
     static final String CHATML = "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
 
+    /** 0 -> "a", 25 -> "z", 26 -> "aa", ...: the k-th word of letters. */
+    private static String letters(int k) {
+        StringBuilder sb = new StringBuilder();
+        for (k++; k > 0; k = (k - 1) / 26) sb.append((char) ('a' + (k - 1) % 26));
+        return sb.reverse().toString();
+    }
+
     /** A SentencePiece-style vocabulary of exactly {@code size} tokens (see the class comment). */
     static void writeVocabulary(GgufWriter w, int size) {
         List<String> tokens = new ArrayList<>();
@@ -220,12 +227,20 @@ public final class SyntheticModel {
         tokens.add("▁"); types.add(1);
         for (String word : WORDS) {
             if (tokens.size() >= size) break;
-            if (!tokens.contains("▁" + word)) { tokens.add("▁" + word); types.add(1); }
+            if (!tokens.contains("▁" + word)) { tokens.add("▁" + word); types.add(1); } // a few hundred: a scan is fine
         }
         if (tokens.size() > size) throw new IllegalArgumentException("vocabulary of " + size + " is too small");
-        for (int i = tokens.size(); i < size; i++) {
-            tokens.add("<unused" + i + ">");
-            types.add(5);
+        int fillerStart = tokens.size();
+        java.util.Set<String> taken = new java.util.HashSet<>(tokens);
+        // Fill up with word-like pieces (▁a, ▁b, ..., ▁aa, ...) rather than unused tokens, so that what
+        // a random model generates decodes to visible text, as a real vocabulary's would.
+        for (int i = tokens.size(), k = 0; i < size; i++, k++) {
+            String piece;
+            do {
+                piece = "▁" + letters(k);
+            } while (!taken.add(piece) && ++k > 0);
+            tokens.add(piece);
+            types.add(1);
         }
         float[] scores = new float[size];
         int[] typeArr = new int[size];
@@ -233,6 +248,7 @@ public final class SyntheticModel {
             typeArr[i] = types.get(i);
             // Longer pieces score higher so SentencePiece merging prefers whole words.
             scores[i] = types.get(i) == 1 ? -1000f + tokens.get(i).length() * 10f - i * 1e-3f : 0f;
+            if (i >= fillerStart) scores[i] = -5000f - (i - fillerStart) * 1e-3f; // fillers only when nothing else fits
         }
         w.putString("tokenizer.ggml.model", "llama");
         w.putStrings("tokenizer.ggml.tokens", tokens.toArray(String[]::new));
