@@ -98,7 +98,7 @@ class LogprobsApiTest {
             int[] ids = new int[top];
             float[] lps = new float[top];
             for (int k = 0; k < top; k++) {
-                ids[k] = k == 0 ? id : (id + k) % 256;
+                ids[k] = k == 0 ? id : (id + k) % tok.vocabSize(); // neighbours: distinct pieces, so distinct keys in top_logprobs
                 lps[k] = k == 0 ? logprob : logprob - k;
             }
             return new TokenLogprobs(id, logprob, 1, ids, lps);
