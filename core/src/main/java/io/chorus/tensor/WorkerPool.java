@@ -11,7 +11,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Implementation notes: one job runs at a time (callers are the single engine thread or a test).
  * Workers and the caller spin briefly and then park (the last worker unparks the caller); a job is
  * published through volatile fields and a generation counter, and completion is counted down in
- * {@code pending}. Nothing is allocated per job, so the per-token hot path stays allocation-free.
+ * {@code pending}. The pool allocates nothing per job (callers pass a task, usually a small lambda
+ * per matmul or attention call: a few objects per layer per step, never per token).
  */
 public final class WorkerPool implements AutoCloseable {
 
