@@ -54,6 +54,10 @@ final class ServeCommand implements Callable<Integer> {
     Integer maxQueue;
     @Option(names = "--scheduling-policy", defaultValue = "fcfs", description = "fcfs or priority (default ${DEFAULT-VALUE})")
     String schedulingPolicy;
+    @Option(names = "--request-timeout", defaultValue = "0",
+            description = "Seconds a request may run before it is aborted and its blocks freed; 0 = no limit (default ${DEFAULT-VALUE})")
+    int requestTimeout;
+
     @Option(names = "--shutdown-grace", defaultValue = "10", description = "Seconds in-flight requests may finish after SIGTERM (default ${DEFAULT-VALUE})")
     int shutdownGrace;
 
@@ -67,7 +71,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen,
                 memoryUtilization, kvCacheMemory != null ? Units.parseBytes(kvCacheMemory) : null, blockSize, prefixCaching,
-                KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, 8L << 20, Duration.ofSeconds(shutdownGrace));
+                KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, 8L << 20, Duration.ofSeconds(shutdownGrace),
+                requestTimeout > 0 ? Duration.ofSeconds(requestTimeout) : null);
     }
 
     @Override

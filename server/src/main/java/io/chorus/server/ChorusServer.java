@@ -264,7 +264,9 @@ public final class ChorusServer implements AutoCloseable {
         }
         RequestTimer timer = new RequestTimer(metrics, id);
         try {
-            RequestHandle h = m.engine().submit(new EngineRequest(id, prompt, sp, priority, null));
+            // A deadline also bounds a request whose client left without the server noticing (non-streaming).
+            java.time.Instant deadline = options.requestTimeout() != null ? java.time.Instant.now().plus(options.requestTimeout()) : null;
+            RequestHandle h = m.engine().submit(new EngineRequest(id, prompt, sp, priority, deadline));
             return new Submitted(h, timer);
         } catch (InvalidRequestException e) {
             inflight.decrementAndGet();

@@ -37,7 +37,7 @@ class ErrorsTest {
                 + "<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}<|im_start|>assistant\n");
         guarded = TestServers.start(o -> new ServeOptions(o.model(), o.host(), 0, o.servedModelName(), "sekret", 1,
                 o.maxNumBatchedTokens(), null, o.memoryUtilization(), o.kvCacheMemory(), o.blockSize(), true, o.kvCacheDtype(),
-                o.threads(), template, 0, o.schedulingPolicy(), 2048, o.shutdownGrace()));
+                o.threads(), template, 0, o.schedulingPolicy(), 2048, o.shutdownGrace(), null));
     }
 
     @AfterAll
@@ -54,6 +54,20 @@ class ErrorsTest {
         assertThat(e.get("message").asText()).isNotEmpty().doesNotContain("\tat ");
         assertThat(e.has("type") && e.has("param") && e.has("code")).isTrue();
         return e;
+    }
+
+    @Test
+    void aRequestPastTheRequestTimeoutIsAbortedAndItsBlocksFreed() throws Exception {
+        try (ChorusServer timed = TestServers.start(o -> o.withRequestTimeout(java.time.Duration.ofMillis(1)))) {
+            JsonNode r = CompletionsApiTest.json(TestServers.post(timed, "/v1/completions",
+                    "{\"model\":\"" + TestServers.MODEL + "\",\"prompt\":\"hello\",\"max_tokens\":900,\"ignore_eos\":true}"));
+            assertThat(r.at("/choices/0/finish_reason").asText()).isEqualTo("abort");
+            assertThat(r.at("/usage/completion_tokens").asInt()).isLessThan(900);
+            long until = System.nanoTime() + 5_000_000_000L;
+            while (timed.model().engine().stats().kvUsage() > 0 && System.nanoTime() < until) Thread.sleep(5);
+            assertThat(timed.model().engine().stats().kvUsage()).isZero();
+            assertThat(timed.model().engine().stats().running()).isZero();
+        }
     }
 
     @Test
