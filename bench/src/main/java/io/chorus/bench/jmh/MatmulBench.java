@@ -1,14 +1,14 @@
 package io.chorus.bench.jmh;
 
 import io.chorus.tensor.GgmlType;
-import io.chorus.tensor.Quantizer;
+import io.chorus.tensor.NativeKernels;
 import io.chorus.tensor.WeightMatrix;
 import io.chorus.tensor.WorkerPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Random;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -24,74 +24,71 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Batched matmul out[T][rows] = W x[T] on a 2-thread {@link WorkerPool}, weights off-heap.
+ * Batched matmul of a {@code rows x cols} weight matrix with T tokens on a pool of {@code threads},
+ * native kernels ({@code native=true}) against the types' Java kernels. The default 8192 x 8192
+ * matrix is larger than L3, so T=1 measures weight streaming: GB/s = weight bytes / time (printed
+ * at set-up); T=16/64 measure compute: GFLOP/s = 2 rows cols T / time.
  *
- * <p>Besides the matmul rate (ops/s) JMH prints two derived rates as auxiliary counters:
- * <ul>
- *   <li>{@code weightGB}: weight bytes streamed per second / 1e9 = ops/s * type.bytesFor(rows*cols) / 1e9
- *       (the figure that bounds single-token decode, T = 1);
- *   <li>{@code gflop}: 1e9 floating-point operations per second = ops/s * 2 * rows * cols * T / 1e9
- *       (one multiply and one add per weight per token; the figure for batched decode).
- * </ul>
- * Run e.g. {@code scripts/jmh MatmulBench -p type=Q8_0 -p T=1 -f 1 -wi 3 -i 3 -w 1 -r 1}. Any
- * {@code -p shape=RxC} works, e.g. 32768x4096 (142 MB of Q8_0) to stream weights from DRAM
- * rather than L3. The K-quants need cols % 256 == 0, so they fail on 4864x896 by design.
+ * <p>Run: {@code scripts/jmh MatmulBench -p type=Q8_0 -p T=1,16,64}.
  */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class MatmulBench {
-
-    @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K", "F16"})
+    @Param({"Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     public String type;
 
-    @Param({"1", "4", "16", "64"})
+    @Param({"1", "16", "64"})
     public int T;
 
-    /** rows x cols: Qwen2.5-0.5B FFN up/gate (4864x896) and down (896x4864), and a large matrix. */
-    @Param({"4864x896", "896x4864", "8192x2048"})
-    public String shape;
+    @Param({"true", "false"})
+    public boolean nativeKernels;
 
-    /** Kernel threads; 1 gives steadier figures on a loaded machine. */
+    @Param({"8192"})
+    public int rows;
+
+    @Param({"8192"})
+    public int cols;
+
     @Param({"2"})
     public int threads;
 
     private Arena arena;
     private WorkerPool pool;
     private WeightMatrix w;
-    private float[] x;
-    private float[] out;
-    double bytesPerOp;
-    double flopPerOp;
+    private float[] x, out;
 
     @Setup(Level.Trial)
-    public void setup() {
-        String[] rc = shape.split("x");
-        int rows = Integer.parseInt(rc[0]), cols = Integer.parseInt(rc[1]);
+    public void setUp() {
+        if (nativeKernels && !NativeKernels.available()) throw new IllegalStateException(NativeKernels.description());
         GgmlType t = GgmlType.valueOf(type);
-        if (cols % t.blockSize != 0) {
-            // e.g. K-quants on the 896-wide Qwen2.5-0.5B shapes: llama.cpp stores those in a fallback type
-            throw new IllegalArgumentException(shape + " does not fit " + type + ": cols not a multiple of " + t.blockSize);
-        }
         arena = Arena.ofShared();
-        long rowBytes = t.bytesFor(cols);
-        MemorySegment data = arena.allocate(rowBytes * rows, 64);
-        Random rnd = new Random(42);
-        float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) row[c] = (float) (rnd.nextGaussian() * 0.02);
-            MemorySegment.copy(MemorySegment.ofArray(Quantizer.quantize(t, row)), 0, data, r * rowBytes, rowBytes);
+        long bytes = t.bytesFor((long) rows * cols);
+        MemorySegment data = arena.allocate(bytes, 64);
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (long i = 0; i < bytes; i += 8) data.set(ValueLayout.JAVA_LONG_UNALIGNED, i, rnd.nextLong());
+        // sane fp16 scales so values stay finite (random bits could be inf/NaN)
+        short scale = Float.floatToFloat16(0.01f);
+        for (long b = 0; b < bytes; b += t.typeSize) {
+            switch (t) {
+                case Q8_0, Q4_0 -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, scale);
+                case Q4_K, Q5_K -> { data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, scale); data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 2, scale); }
+                case Q6_K -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 208, scale);
+                case F16, BF16 -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, scale);
+                case F32 -> data.set(ValueLayout.JAVA_FLOAT_UNALIGNED, b, 0.01f);
+                default -> throw new IllegalArgumentException(type);
+            }
         }
         w = WeightMatrix.of("bench", t, data, rows, cols);
         x = new float[T * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         out = new float[T * rows];
         pool = new WorkerPool(threads);
-        bytesPerOp = (double) rowBytes * rows;
-        flopPerOp = 2.0 * rows * cols * T;
+        System.out.printf("%n%s %dx%d: %.1f MB of weights, %.2f GFLOP per call at T=%d; %s%n", type, rows, cols,
+                bytes / 1e6, 2.0 * rows * cols * T / 1e9, T, NativeKernels.description());
     }
 
     @TearDown(Level.Trial)
@@ -100,19 +97,17 @@ public class MatmulBench {
         arena.close();
     }
 
-    /** Derived rates, normalised by JMH per second of measurement. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Rates {
-        public double weightGB;
-        public double gflop;
-    }
-
     @Benchmark
-    public float matmul(Rates rates) {
-        w.matmul(pool, x, T, out);
-        rates.weightGB += bytesPerOp * 1e-9;
-        rates.gflop += flopPerOp * 1e-9;
-        return out[0];
+    public float[] matmul() {
+        final WeightMatrix m = w;
+        final float[] xx = x, o = out;
+        final int n = T, r = rows;
+        int chunks = (r + 15) / 16;
+        if (nativeKernels) {
+            pool.run(chunks, (k, from, to) -> NativeKernels.matmul(m, xx, n, o, r, from * 16, Math.min(r, to * 16)));
+        } else {
+            pool.run(chunks, (k, from, to) -> m.matmul(xx, n, o, r, from * 16, Math.min(r, to * 16)));
+        }
+        return o;
     }
 }
