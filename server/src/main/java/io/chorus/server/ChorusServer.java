@@ -67,6 +67,7 @@ public final class ChorusServer implements AutoCloseable {
                 .host(options.host())
                 .port(options.port())
                 .shutdownHook(false)
+                .addConnectionSelector(new Http10Selector()) // HTTP/1.0 health checks and proxies; Helidon alone answers 505
                 .routing(this::routes)
                 .build()
                 .start();
