@@ -58,11 +58,17 @@ final class ServeCommand implements Callable<Integer> {
             description = "Seconds a request may run before it is aborted and its blocks freed; 0 = no limit (default ${DEFAULT-VALUE})")
     int requestTimeout;
 
-    @Option(names = "--shutdown-grace", defaultValue = "10", description = "Seconds in-flight requests may finish after SIGTERM (default ${DEFAULT-VALUE})")
+    @Option(names = "--shutdown-delay", defaultValue = "5",
+            description = "Seconds after SIGTERM during which /health answers 503 but requests are still served, so load balancers"
+                    + " take this replica out before its listener closes; at least one health-check interval (default ${DEFAULT-VALUE})")
+    int shutdownDelay;
+    @Option(names = "--shutdown-grace", defaultValue = "30",
+            description = "Seconds in-flight requests may finish once the listener has closed; the rest are aborted (default ${DEFAULT-VALUE})")
     int shutdownGrace;
 
     /** The parsed flags as the server's options. */
     ServeOptions options() {
+        if (shutdownDelay < 0 || shutdownGrace < 0) throw new IllegalArgumentException("--shutdown-delay and --shutdown-grace must be 0 or more seconds");
         SchedulingPolicy policy;
         try {
             policy = SchedulingPolicy.valueOf(schedulingPolicy.toUpperCase(Locale.ROOT));
@@ -86,11 +92,13 @@ final class ServeCommand implements Callable<Integer> {
         }
         ChorusServer server = new ChorusServer(o).start();
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("chorus: shutting down (grace " + shutdownGrace + " s)");
-            server.shutdown(o.shutdownGrace());
+        TerminationSignals.onTermination(() -> {
+            System.err.println("chorus: shutting down: /health answers 503 now, requests are served for " + shutdownDelay
+                    + " s more, then the listener closes and in-flight requests get " + shutdownGrace + " s");
+            server.shutdown(Duration.ofSeconds(shutdownDelay), o.shutdownGrace());
+            System.err.println("chorus: stopped");
             stopped.countDown();
-        }, "chorus-shutdown"));
+        });
         LoadedModel m;
         try {
             m = server.load(() -> LoadedModel.load(o));

@@ -58,4 +58,20 @@ class ServeCommandTest {
         assertThat(parse("--memory-utilization", "0.3").memoryUtilization()).isEqualTo(0.3);
         assertThat(parse("--enable-prefix-caching").enablePrefixCaching()).isTrue();
     }
+
+    @Test
+    void shutdownFlagsParseAndRefuseNegativeSeconds() {
+        ServeCommand c = new ServeCommand();
+        new CommandLine(c).parseArgs();
+        assertThat(c.shutdownDelay).isEqualTo(5);
+        assertThat(c.options().shutdownGrace()).isEqualTo(java.time.Duration.ofSeconds(30));
+        c = new ServeCommand();
+        new CommandLine(c).parseArgs("--shutdown-delay", "12", "--shutdown-grace", "45");
+        assertThat(c.shutdownDelay).isEqualTo(12);
+        assertThat(c.options().shutdownGrace()).isEqualTo(java.time.Duration.ofSeconds(45));
+        ServeCommand bad = new ServeCommand();
+        new CommandLine(bad).parseArgs("--shutdown-delay", "-1");
+        org.assertj.core.api.Assertions.assertThatThrownBy(bad::options).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--shutdown-delay");
+    }
 }

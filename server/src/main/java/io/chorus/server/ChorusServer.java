@@ -33,7 +33,9 @@ import java.util.logging.Logger;
  * (handlers run on virtual threads and block cheaply on the engine's output streams).
  *
  * <p>Implementation notes. The server listens before the model is loaded and answers 503 until
- * {@link #load} completes, and again once {@link #shutdown} begins. {@code inflight} counts requests
+ * {@link #load} completes. {@link #shutdown} drains in the order a load balancer can follow:
+ * DRAINING (health 503, requests still served), then the listener closes, then in-flight requests
+ * finish or are aborted, then STOPPED (every request 503). {@code inflight} counts requests
  * submitted to the engine and not yet finished; admission rejects with 429 when it would exceed
  * max-num-seqs + max-queue. Every error leaves through {@link ApiError} as OpenAI's JSON.
  */
@@ -43,6 +45,8 @@ public final class ChorusServer implements AutoCloseable {
     static final String VERSION = "0.1.0";
     private static final HeaderName RETRY_AFTER = HeaderNames.create("Retry-After");
     private static final long STARTED = Instant.now().getEpochSecond();
+    /** How long aborted requests get to write their last bytes once the grace period is over. */
+    private static final Duration ABORT_WAIT = Duration.ofSeconds(2);
 
     private enum State { LOADING, READY, DRAINING, STOPPED }
 
@@ -53,6 +57,7 @@ public final class ChorusServer implements AutoCloseable {
     private volatile LoadedModel model;
     private volatile ServerMetrics metrics;
     private WebServer web;
+    private int port; // kept: Helidon answers -1 once stopped, and the URL still names this server in logs
     private Thread sampler;
 
     public ChorusServer(ServeOptions options) {
@@ -67,10 +72,13 @@ public final class ChorusServer implements AutoCloseable {
                 .host(options.host())
                 .port(options.port())
                 .shutdownHook(false)
+                // Helidon's own wait for open connections outlasts ours, so requests end by finishing or by our abort.
+                .shutdownGracePeriod(options.shutdownGrace().plus(ABORT_WAIT).plus(Duration.ofSeconds(3)))
                 .addConnectionSelector(new Http10Selector()) // HTTP/1.0 health checks and proxies; Helidon alone answers 505
                 .routing(this::routes)
                 .build()
                 .start();
+        port = web.port();
         return this;
     }
 
@@ -86,48 +94,69 @@ public final class ChorusServer implements AutoCloseable {
         return m;
     }
 
-    public int port() { return web.port(); }
+    public int port() { return port; }
     /** The served model, or null while loading. */
     public LoadedModel model() { return model; }
     public String url() { return "http://" + options.host() + ":" + port(); }
 
     /**
-     * Graceful shutdown: new requests get 503, in-flight ones get {@code grace} to finish, the rest are
-     * aborted, then the listener and the engine stop.
+     * Graceful shutdown a load balancer can follow without losing a request: /health answers 503 at
+     * once while requests are still served for {@code delay} (time for the balancer's health check
+     * to take this replica out); then the listener closes, so new connections are refused and go
+     * elsewhere; in-flight requests get {@code grace} to finish, the rest are aborted (their blocks
+     * freed); then the engine stops. Returns once every handler is done.
      */
-    public synchronized void shutdown(Duration grace) {
+    public void shutdown(Duration delay, Duration grace) {
+        drain(() -> {
+            LOG.info("draining: /health answers 503; requests are still served for " + seconds(delay) + " s, then the listener closes");
+            sleep(delay.toNanos(), () -> false);
+        }, grace);
+    }
+
+    /** {@link #shutdown} with the delay phase given as a step that returns when it is over (tests end it on cue). */
+    synchronized void drain(Runnable delay, Duration grace) {
         if (state == State.STOPPED) return;
         state = State.DRAINING;
-        long deadline = System.nanoTime() + grace.toNanos();
-        while (inflight.get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (inflight.get() > 0) LOG.info("shutdown: aborting " + inflight.get() + " request(s) still running after the grace period");
+        delay.run();
+        Thread listener = Thread.ofPlatform().name("chorus-listener-stop").start(() -> {
+            if (web != null) web.stop(); // closes the listener at once, then waits for open connections
+        });
+        LOG.info("listener closed; " + inflight.get() + " request(s) in flight get " + seconds(grace) + " s to finish");
+        sleep(grace.toNanos(), () -> inflight.get() == 0);
+        if (inflight.get() > 0) LOG.info("aborting " + inflight.get() + " request(s) still running after the grace period");
         LoadedModel m = model;
         if (m != null) m.engine().close(); // aborts what is left; handlers see ABORT and finish their responses
-        long drain = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        while (inflight.get() > 0 && System.nanoTime() < drain) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        sleep(ABORT_WAIT.toNanos(), () -> inflight.get() == 0);
         state = State.STOPPED;
         if (sampler != null) sampler.interrupt();
-        if (web != null) web.stop();
+        try {
+            listener.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (m != null) m.close();
+    }
+
+    /** Sleeps up to {@code nanos}, returning early once {@code done} holds. */
+    private static void sleep(long nanos, java.util.function.BooleanSupplier done) {
+        long deadline = System.nanoTime() + nanos;
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(Math.max(1, Math.min(20, (deadline - System.nanoTime()) / 1_000_000)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? String.valueOf(d.toSeconds()) : String.format("%.1f", d.toMillis() / 1000.0);
     }
 
     @Override
     public void close() {
-        shutdown(Duration.ZERO);
+        shutdown(Duration.ZERO, Duration.ZERO);
     }
 
     private void sampleBatches() {
@@ -148,7 +177,7 @@ public final class ChorusServer implements AutoCloseable {
     // ---- routing ----
 
     private void routes(HttpRouting.Builder r) {
-        r.get("/health", guard(false, true, (req, res) -> res.status(Status.OK_200).send()))
+        r.get("/health", guard(false, true, this::health))
                 .get("/version", guard(false, false, (req, res) -> sendJson(res, 200, JSON.createObjectNode().put("version", VERSION))))
                 .get("/metrics", guard(false, true, this::metrics))
                 .get("/v1/models", guard(true, true, this::models))
@@ -174,7 +203,8 @@ public final class ChorusServer implements AutoCloseable {
                 if (auth && apiKey != null && !authorized(req)) throw ApiError.unauthorized();
                 State s = state;
                 if (needsModel && s == State.LOADING) throw ApiError.unavailable("the model is still loading");
-                if (needsModel && s != State.READY) throw ApiError.unavailable("the server is shutting down");
+                // While draining, requests are still served (a balancer may send some before it sees /health fail).
+                if (needsModel && s == State.STOPPED) throw ApiError.unavailable("the server is shutting down");
                 step.handle(req, res);
             } catch (ApiError e) {
                 sendError(res, e);
@@ -192,6 +222,12 @@ public final class ChorusServer implements AutoCloseable {
         String h = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
         String token = h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).trim() : "";
         return MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8), apiKey);
+    }
+
+    /** 200 only while ready: a draining server fails its health check so balancers stop sending to it. */
+    private void health(ServerRequest req, ServerResponse res) {
+        if (state != State.READY) throw ApiError.unavailable("the server is shutting down");
+        res.status(Status.OK_200).send();
     }
 
     private void metrics(ServerRequest req, ServerResponse res) {

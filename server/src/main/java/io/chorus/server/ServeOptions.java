@@ -18,7 +18,7 @@ import java.time.Duration;
  * @param chatTemplate        a Jinja chat template file overriding the model's; null = the model's
  * @param maxQueue            most requests waiting beyond max-num-seqs before 429; null = no limit
  * @param maxBodyBytes        largest accepted request body (413 beyond)
- * @param shutdownGrace       how long in-flight requests may run on after SIGTERM
+ * @param shutdownGrace       how long in-flight requests may run on once the listener has closed in a shutdown
  * @param requestTimeout      longest a request may run before the engine aborts it; null = no limit
  */
 public record ServeOptions(
@@ -32,7 +32,7 @@ public record ServeOptions(
 
     public static ServeOptions defaults() {
         return new ServeOptions(null, "127.0.0.1", 8000, null, null, 64, 2048, null, 0.5, null, 16, true,
-                KvCacheDtype.F16, null, null, null, SchedulingPolicy.FCFS, 8L << 20, Duration.ofSeconds(10), null);
+                KvCacheDtype.F16, null, null, null, SchedulingPolicy.FCFS, 8L << 20, Duration.ofSeconds(30), null);
     }
 
     public ServeOptions withModel(Path v) { return new ServeOptions(v, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
