@@ -121,7 +121,7 @@ public final class ChorusServer implements AutoCloseable {
         Thread listener = Thread.ofPlatform().name("chorus-listener-stop").start(() -> {
             if (web != null) web.stop(); // closes the listener at once, then waits for open connections
         });
-        LOG.info("listener closed; " + inflight.get() + " request(s) in flight get " + seconds(grace) + " s to finish");
+        if (!grace.isZero()) LOG.info("listener closed; " + inflight.get() + " request(s) in flight get " + seconds(grace) + " s to finish");
         sleep(grace.toNanos(), () -> inflight.get() == 0);
         if (inflight.get() > 0) LOG.info("aborting " + inflight.get() + " request(s) still running after the grace period");
         LoadedModel m = model;
@@ -156,7 +156,7 @@ public final class ChorusServer implements AutoCloseable {
 
     @Override
     public void close() {
-        shutdown(Duration.ZERO, Duration.ZERO);
+        drain(() -> { }, Duration.ZERO); // at once: no delay, no grace
     }
 
     private void sampleBatches() {
