@@ -45,8 +45,6 @@ public final class ChorusServer implements AutoCloseable {
     static final String VERSION = "0.1.0";
     private static final HeaderName RETRY_AFTER = HeaderNames.create("Retry-After");
     private static final long STARTED = Instant.now().getEpochSecond();
-    /** How long aborted requests get to write their last bytes once the grace period is over. */
-    private static final Duration ABORT_WAIT = Duration.ofSeconds(2);
 
     private enum State { LOADING, READY, DRAINING, STOPPED }
 
@@ -73,7 +71,7 @@ public final class ChorusServer implements AutoCloseable {
                 .port(options.port())
                 .shutdownHook(false)
                 // Helidon's own wait for open connections outlasts ours, so requests end by finishing or by our abort.
-                .shutdownGracePeriod(options.shutdownGrace().plus(ABORT_WAIT).plus(Duration.ofSeconds(3)))
+                .shutdownGracePeriod(options.shutdownGrace().plusSeconds(5))
                 .addConnectionSelector(new Http10Selector()) // HTTP/1.0 health checks and proxies; Helidon alone answers 505
                 .routing(this::routes)
                 .build()
@@ -109,7 +107,11 @@ public final class ChorusServer implements AutoCloseable {
     public void shutdown(Duration delay, Duration grace) {
         drain(() -> {
             LOG.info("draining: /health answers 503; requests are still served for " + seconds(delay) + " s, then the listener closes");
-            sleep(delay.toNanos(), () -> false);
+            try {
+                Thread.sleep(delay);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }, grace);
     }
 
@@ -118,35 +120,30 @@ public final class ChorusServer implements AutoCloseable {
         if (state == State.STOPPED) return;
         state = State.DRAINING;
         delay.run();
+        // Helidon's stop closes the listener at once, closes idle connections, and returns once every
+        // connection it accepted is done: including requests that arrived just before the close and
+        // have not reached the engine yet, which counting engine requests alone would miss.
         Thread listener = Thread.ofPlatform().name("chorus-listener-stop").start(() -> {
-            if (web != null) web.stop(); // closes the listener at once, then waits for open connections
+            if (web != null) web.stop();
         });
         if (!grace.isZero()) LOG.info("listener closed; " + inflight.get() + " request(s) in flight get " + seconds(grace) + " s to finish");
-        sleep(grace.toNanos(), () -> inflight.get() == 0);
-        if (inflight.get() > 0) LOG.info("aborting " + inflight.get() + " request(s) still running after the grace period");
+        join(listener, grace);
         LoadedModel m = model;
+        if (listener.isAlive() && inflight.get() > 0) LOG.info("aborting " + inflight.get() + " request(s) still running after the grace period");
         if (m != null) m.engine().close(); // aborts what is left; handlers see ABORT and finish their responses
-        sleep(ABORT_WAIT.toNanos(), () -> inflight.get() == 0);
         state = State.STOPPED;
         if (sampler != null) sampler.interrupt();
-        try {
-            listener.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        join(listener, null); // bounded by Helidon's own grace period (above ours)
         if (m != null) m.close();
     }
 
-    /** Sleeps up to {@code nanos}, returning early once {@code done} holds. */
-    private static void sleep(long nanos, java.util.function.BooleanSupplier done) {
-        long deadline = System.nanoTime() + nanos;
-        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(Math.max(1, Math.min(20, (deadline - System.nanoTime()) / 1_000_000)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+    /** Waits for {@code t} to end, at most {@code limit} (null: no limit). */
+    private static void join(Thread t, Duration limit) {
+        try {
+            if (limit == null) t.join();
+            else t.join(limit);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
