@@ -257,6 +257,78 @@ INLINE void blk_q6_k(const uint8_t* b, float* dst) {
     }
 }
 
+/* 2-bit field k/2 of every byte (k even): a 16-bit lane shift, then the mask drops the neighbour's bits. */
+INLINE __m128i bits2(__m128i v, int k) { return and8(_mm_srl_epi16(v, _mm_cvtsi32_si128(k)), 3); }
+
+/* Q2_K: u8 scales[16]; u8 qs[64]; half d, dmin. Run i = 8h + 2j + g of 16 values is the 2-bit
+ * field j of qs[32h + 16g + l]; y = d (sc & 15) q - dmin (sc >> 4) with sc = scales[i]. */
+INLINE void blk_q2_k(const uint8_t* b, float* dst) {
+    float d = half_to_float(b + 80), dmin = half_to_float(b + 82);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+#pragma GCC unroll 2
+        for (int g = 0; g < 2; g++) {
+            __m128i q = load16(b + 16 + 32 * h + 16 * g);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                int sc = b[8 * h + 2 * j + g];
+                store16(dst + 128 * h + 32 * j + 16 * g, mul_sub_s(u8_to_f(bits2(q, 2 * j)), d * (sc & 15), dmin * (sc >> 4)));
+            }
+        }
+    }
+}
+
+/* Q3_K: u8 hmask[32]; u8 qs[64]; u8 scales[12]; half d. Run i = 8h + 2j + g: low bits = field j
+ * of qs[32h + 16g + l], high bit = bit 4h + j of hmask[16g + l]; y = d (sc_i - 32) (low + 4 high - 4),
+ * sc_i a 6-bit value: 4 bits from scales[i % 8] (high nibble when i >= 8), 2 from scales[8 + i % 4]. */
+INLINE void blk_q3_k(const uint8_t* b, float* dst) {
+    float d = half_to_float(b + 108);
+    uint32_t a0, a1, t;
+    memcpy(&a0, b + 96, 4);
+    memcpy(&a1, b + 100, 4);
+    memcpy(&t, b + 104, 4);
+    /* all 16 scales unpacked at once: scale i in byte i of w */
+    uint32_t w[4] = {(a0 & 0x0F0F0F0F) | ((t & 0x03030303) << 4), (a1 & 0x0F0F0F0F) | (((t >> 2) & 0x03030303) << 4),
+                     ((a0 >> 4) & 0x0F0F0F0F) | (((t >> 4) & 0x03030303) << 4),
+                     ((a1 >> 4) & 0x0F0F0F0F) | (((t >> 6) & 0x03030303) << 4)};
+    const uint8_t* sc = (const uint8_t*)w;
+    const __m128i four = _mm_set1_epi8(4);
+#pragma GCC unroll 2
+    for (int g = 0; g < 2; g++) {
+        __m128i hm = load16(b + 16 * g);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            __m128i q = load16(b + 32 + 32 * h + 16 * g);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                __m128i hi = _mm_slli_epi16(and8(_mm_srl_epi16(hm, _mm_cvtsi32_si128(4 * h + j)), 1), 2);
+                __m128i v = _mm_sub_epi8(or8(bits2(q, 2 * j), hi), four);
+                store16(dst + 128 * h + 32 * j + 16 * g, mul_s(i8_to_f(v), d * ((int)sc[8 * h + 2 * j + g] - 32)));
+            }
+        }
+    }
+}
+
+/* IQ4_XS: half d; u16 scales_h; u8 scales_l[4]; u8 qs[128]. Sub-block j of 32: 6-bit scale ls =
+ * nibble j % 2 of scales_l[j / 2] | bits 2j..2j+1 of scales_h << 4; codes in the low (values
+ * 0..15) and high (16..31) nibbles of qs[16j..16j+16); y = d (ls - 32) KV_IQ4[code]. */
+static const int8_t KV_IQ4[16] __attribute__((aligned(16))) = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+INLINE void blk_iq4_xs(const uint8_t* b, float* dst) {
+    float d = half_to_float(b);
+    uint16_t sh;
+    memcpy(&sh, b + 2, 2);
+    __m128i tab = _mm_load_si128((const __m128i*)KV_IQ4);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        int ls = ((b[4 + j / 2] >> (4 * (j & 1))) & 15) | (((sh >> (2 * j)) & 3) << 4);
+        float dl = d * (ls - 32);
+        __m128i q = load16(b + 8 + 16 * j);
+        store16(dst + 32 * j, mul_s(i8_to_f(_mm_shuffle_epi8(tab, and8(q, 15))), dl));
+        store16(dst + 32 * j + 16, mul_s(i8_to_f(_mm_shuffle_epi8(tab, shr8(q, 4))), dl));
+    }
+}
+
 
 /* Chunk decoders (columns [c0, c0 + n) of a row, block by block) for the tiled path. */
 #define CHUNK_DECODER(NAME, BS, BB)                                                               \
@@ -270,6 +342,9 @@ INLINE void blk_q6_k(const uint8_t* b, float* dst) {
 CHUNK_DECODER(q4_k, 256, 144)
 CHUNK_DECODER(q5_k, 256, 176)
 CHUNK_DECODER(q6_k, 256, 210)
+CHUNK_DECODER(q2_k, 256, 84)
+CHUNK_DECODER(q3_k, 256, 110)
+CHUNK_DECODER(iq4_xs, 256, 136)
 
 /* Plain float types in blocks of 32 values, for the fused kernel when cols is a multiple of 32. */
 INLINE void blk_f16(const uint8_t* b, float* dst) {
@@ -459,6 +534,9 @@ MATVEC(q4_0, 32, 18)
 MATVEC(q4_k, 256, 144)
 MATVEC(q5_k, 256, 176)
 MATVEC(q6_k, 256, 210)
+MATVEC(q2_k, 256, 84)
+MATVEC(q3_k, 256, 110)
+MATVEC(iq4_xs, 256, 136)
 MATVEC(f16, 32, 64)
 MATVEC(bf16, 32, 64)
 MATVEC(f32, 32, 128)
@@ -550,6 +628,9 @@ EXPORT_Q(q4_0)
 EXPORT_K(q4_k)
 EXPORT_K(q5_k)
 EXPORT_K(q6_k)
+EXPORT_K(q2_k)
+EXPORT_K(q3_k)
+EXPORT_K(iq4_xs)
 EXPORT_F(f16)
 EXPORT_F(bf16)
 EXPORT_F(f32)

@@ -14,8 +14,8 @@ public enum GgmlType {
     Q5_1(7, 32, 24, false),
     Q8_0(8, 32, 34, true),     // half d; i8 qs[32]
     Q8_1(9, 32, 36, false),
-    Q2_K(10, 256, 84, false),
-    Q3_K(11, 256, 110, false),
+    Q2_K(10, 256, 84, true),   // u8 scales[16] (4-bit scale | 4-bit min << 4); u8 qs[64]; half d, dmin
+    Q3_K(11, 256, 110, true),  // u8 hmask[32]; u8 qs[64]; u8 scales[12] (16 x 6-bit); half d
     Q4_K(12, 256, 144, true),  // half d, dmin; u8 scales[12]; u8 qs[128]
     Q5_K(13, 256, 176, true),  // half d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]
     Q6_K(14, 256, 210, true),  // u8 ql[128]; u8 qh[64]; i8 scales[16]; half d
@@ -27,7 +27,7 @@ public enum GgmlType {
     IQ4_NL(20, 32, 18, false),
     IQ3_S(21, 256, 110, false),
     IQ2_S(22, 256, 82, false),
-    IQ4_XS(23, 256, 136, false),
+    IQ4_XS(23, 256, 136, true), // half d; u16 scales_h; u8 scales_l[4]; u8 qs[128] (non-linear table)
     I8(24, 1, 1, false),
     I16(25, 1, 2, false),
     I32(26, 1, 4, false),

@@ -59,6 +59,9 @@ public abstract class WeightMatrix {
             case Q4_K -> new Q4_KMatrix(name, data, rows, cols);
             case Q5_K -> new Q5_KMatrix(name, data, rows, cols);
             case Q6_K -> new Q6_KMatrix(name, data, rows, cols);
+            case Q2_K -> new Q2_KMatrix(name, data, rows, cols);
+            case Q3_K -> new Q3_KMatrix(name, data, rows, cols);
+            case IQ4_XS -> new IQ4_XSMatrix(name, data, rows, cols);
             default -> throw new IllegalStateException("supported type without a kernel: " + type);
         };
     }

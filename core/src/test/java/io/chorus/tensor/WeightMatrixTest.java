@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 class WeightMatrixTest {
 
     static final EnumSet<GgmlType> SUPPORTED = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
-            GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+            GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+            GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS);
 
     static MemorySegment segment(byte[] bytes) {
         MemorySegment s = Arena.ofAuto().allocate(bytes.length, 64);
@@ -48,6 +49,9 @@ class WeightMatrixTest {
                 case Q8_0, Q4_0 -> putHalf(b, o, randomHalf(rnd, 0.05f));
                 case Q4_K, Q5_K -> { putHalf(b, o, randomHalf(rnd, 0.01f)); putHalf(b, o + 2, randomHalf(rnd, 0.01f)); }
                 case Q6_K -> putHalf(b, o + 208, randomHalf(rnd, 0.001f));
+                case Q2_K -> { putHalf(b, o + 80, randomHalf(rnd, 0.01f)); putHalf(b, o + 82, randomHalf(rnd, 0.01f)); }
+                case Q3_K -> putHalf(b, o + 108, randomHalf(rnd, 0.001f));
+                case IQ4_XS -> putHalf(b, o, randomHalf(rnd, 0.0005f));
                 default -> throw new AssertionError(type);
             }
         }
@@ -63,7 +67,7 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q2_K", "Q3_K", "IQ4_XS"})
     void dequantizeRowMatchesReference(GgmlType type) {
         Random rnd = new Random(type.ordinal());
         int rows = 5, cols = colsFor(type, true);
@@ -82,7 +86,7 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q2_K", "Q3_K", "IQ4_XS"})
     void matmulMatchesReference(GgmlType type) {
         Random rnd = new Random(100 + type.ordinal());
         for (boolean large : new boolean[] {false, true}) {
@@ -119,7 +123,7 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "Q8_0", "Q4_K", "Q6_K"})
+    @EnumSource(names = {"F32", "Q8_0", "Q4_K", "Q6_K", "Q2_K", "Q3_K", "IQ4_XS"})
     void poolMatmulMatchesReference(GgmlType type) {
         Random rnd = new Random(7);
         int rows = 83, cols = colsFor(type, false), T = 6;
@@ -138,7 +142,7 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q2_K", "Q3_K", "IQ4_XS"})
     void quantizeRoundTripIsClose(GgmlType type) {
         Random rnd = new Random(3);
         int n = 256 * 16;
@@ -159,6 +163,9 @@ class WeightMatrixTest {
             case Q6_K -> 0.04;
             case Q5_K -> 0.06;
             case Q4_0, Q4_K -> 0.12;
+            case IQ4_XS -> 0.10;
+            case Q3_K -> 0.22;
+            case Q2_K -> 0.40;
             default -> throw new AssertionError();
         };
         assertThat(rel).as(type + " relative RMS error").isLessThanOrEqualTo(limit);
@@ -265,6 +272,64 @@ class WeightMatrixTest {
         assertEquals(0.5f * -3 * -32, row[128 + 96]);      // l = 0, q4: sc[8 + 0 + 6] = sc[14] = -3 (signed)
     }
 
+    @Test
+    void q2_KHandBlock() {
+        byte[] b = new byte[84];
+        putHalf(b, 80, Float.floatToFloat16(0.5f));  // d
+        putHalf(b, 82, Float.floatToFloat16(0.25f)); // dmin
+        b[0] = 0x32;          // run 0: scale 2, min 3
+        b[2] = 0x05;          // run 2 (h 0, j 1, g 0): scale 5, min 0
+        b[6] = (byte) 0xF1;   // run 6 (h 0, j 3, g 0): scale 1, min 15
+        b[11] = 0x27;         // run 11 (h 1, j 1, g 1): scale 7, min 2
+        b[16] = (byte) 0xE7;  // qs[0]: fields 3, 1, 2, 3 -> values 0, 32, 64, 96
+        b[16 + 52] = 0x08;    // qs[52] = half 1, g 1, l 4: field j = 1 is 2 -> value 128 + 32 + 16 + 4
+        float[] row = dequant(GgmlType.Q2_K, b, 256);
+        assertEquals(0.5f * 2 * 3 - 0.25f * 3, row[0]);    // 2.25
+        assertEquals(-0.75f, row[1]);                        // q = 0, min only
+        assertEquals(0.5f * 5 * 1, row[32]);                 // 2.5
+        assertEquals(0.5f * 1 * 3 - 0.25f * 15, row[96]);  // -2.25
+        assertEquals(0.5f * 7 * 2 - 0.25f * 2, row[180]);  // 6.5
+    }
+
+    @Test
+    void q3_KHandBlock() {
+        byte[] b = new byte[110];
+        putHalf(b, 108, Float.floatToFloat16(0.5f)); // d last
+        b[96] = 8; b[96 + 8] = 2;     // run 0: low 8 | high 2 << 4 = 40 -> scale 8
+        b[96 + 5] = 0x50;             // run 13: low nibble in scales[5] >> 4 = 5, high bits 0 -> scale -27
+        // run 13 = (h 1, j 2, g 1), l = 3: value 128 + 64 + 16 + 3; low bits in qs[32 + 16 + 3] bits 4..5,
+        // high bit 4h + j = 6 of hmask[16 + 3]
+        b[32 + 51] = 0x20;
+        b[19] = 1 << 6;
+        b[32] = 1;                    // qs[0] field 0 = 1, hmask[0] bit 0 clear: 1 - 4
+        float[] row = dequant(GgmlType.Q3_K, b, 256);
+        assertEquals(0.5f * 8 * -3, row[0]);     // -12
+        assertEquals(0.5f * 8 * -4, row[1]);     // -16
+        assertEquals(0.5f * -32 * -4, row[16]);  // run 1: all-zero scale bits -> -32; value -4 -> 64
+        assertEquals(0.5f * -27 * 2, row[211]);  // -27
+        assertEquals(-27f, row[211]);
+    }
+
+    @Test
+    void iq4_XSHandBlock() {
+        byte[] b = new byte[136];
+        putHalf(b, 0, Float.floatToFloat16(0.25f));
+        b[2] = 0x02; b[3] = (byte) 0xC0;  // scales_h: sub-block 0 high bits 2, sub-block 7 high bits 3
+        b[4] = 0x01;                      // sub-block 0 low bits 1 -> 33 - 32 = 1; sub-block 1: 0 -> -32
+        b[7] = (byte) 0xF0;               // sub-block 7 low bits 15 -> 63 - 32 = 31
+        b[8] = (byte) 0xF0;               // qs[0]: low code 0 (-127) -> value 0, high code 15 (113) -> value 16
+        b[8 + 48] = 0x08;                 // sub-block 3 (scale -32): code 8 (1) -> value 96, code 0 -> value 112
+        b[8 + 117] = (byte) 0x9E;         // sub-block 7, j = 5: code 14 (89) -> 229, code 9 (13) -> 245
+        float[] row = dequant(GgmlType.IQ4_XS, b, 256);
+        assertEquals(0.25f * -127, row[0]);
+        assertEquals(0.25f * 113, row[16]);
+        assertEquals(0.25f * -32 * -127, row[32]);  // sub-block 1, code 0
+        assertEquals(0.25f * -32 * 1, row[96]);
+        assertEquals(1016f, row[112]);
+        assertEquals(0.25f * 31 * 89, row[229]);
+        assertEquals(0.25f * 31 * 13, row[245]);
+    }
+
     private static float[] dequant(GgmlType type, byte[] b, int n) {
         WeightMatrix w = WeightMatrix.of("hand", type, segment(b), 1, n);
         float[] row = new float[n];
@@ -273,13 +338,16 @@ class WeightMatrixTest {
         return row;
     }
 
-    @Test
-    void unsupportedTypeIsNamed() {
-        MemorySegment s = Arena.ofAuto().allocate(GgmlType.IQ2_XS.bytesFor(256));
-        assertThatThrownBy(() -> WeightMatrix.of("blk.0.attn_q.weight", GgmlType.IQ2_XS, s, 1, 256))
+    /** Types Chorus cannot compute with are refused by name, with the list of those it can. */
+    @ParameterizedTest
+    @EnumSource(names = {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "TQ1_0", "TQ2_0", "Q8_K"})
+    void unsupportedTypeIsNamed(GgmlType type) {
+        assertThat(type.supported).isFalse();
+        MemorySegment s = Arena.ofAuto().allocate(type.bytesFor(256));
+        assertThatThrownBy(() -> WeightMatrix.of("blk.0.attn_q.weight", type, s, 1, 256))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("tensor blk.0.attn_q.weight has type IQ2_XS, which Chorus does not support; "
-                        + "supported: F32, F16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, BF16");
+                .hasMessage("tensor blk.0.attn_q.weight has type " + type + ", which Chorus does not support; "
+                        + "supported: F32, F16, Q4_0, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS, BF16");
     }
 
     @Test
