@@ -61,6 +61,15 @@ public enum GgmlType {
         return id >= 0 && id < BY_ID.length ? BY_ID[id] : null;
     }
 
+    /** The names of the types Chorus computes with, comma-separated, for error messages and help. */
+    public static String supportedNames() {
+        StringBuilder ok = new StringBuilder();
+        for (GgmlType t : values()) {
+            if (t.supported) ok.append(ok.isEmpty() ? "" : ", ").append(t.name());
+        }
+        return ok.toString();
+    }
+
     /** Bytes taken by {@code elements} values; elements must be a multiple of the block size. */
     public long bytesFor(long elements) {
         return elements / blockSize * typeSize;

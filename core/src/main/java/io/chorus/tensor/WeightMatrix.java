@@ -31,12 +31,8 @@ public abstract class WeightMatrix {
      */
     public static WeightMatrix of(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         if (!type.supported) {
-            StringBuilder ok = new StringBuilder();
-            for (GgmlType t : GgmlType.values()) {
-                if (t.supported) ok.append(ok.isEmpty() ? "" : ", ").append(t.name());
-            }
             throw new IllegalArgumentException("tensor " + name + " has type " + type
-                    + ", which Chorus does not support; supported: " + ok);
+                    + ", which Chorus does not support; supported: " + GgmlType.supportedNames());
         }
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("tensor " + name + " (" + type + ") has a negative shape " + rows + " x " + cols);
