@@ -4,8 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Float values to GGUF block bytes for every supported type. Q8_0 and Q4_0 follow llama.cpp's
- * reference quantizers; the K-quants use a simple round-to-nearest with a per-sub-block scale (and
+ * Float values to GGUF block bytes for every supported type. Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and
+ * IQ4_NL follow llama.cpp's quantizers without an importance matrix (the same float operations in
+ * the same order, so they write the bytes llama-quantize writes); the K-quants use a simple round-to-nearest with a per-sub-block scale (and
  * min), the scales themselves quantized against the super-block's d / dmin. They exist to write
  * synthetic models and test data, not to reproduce llama.cpp's bytes.
  */
@@ -25,6 +26,10 @@ public final class Quantizer {
             case BF16 -> { for (float v : x) out.putShort(toBf16(v)); }
             case Q8_0 -> { for (int b = 0; b < n; b++) q8_0(x, b * 32, out); }
             case Q4_0 -> { for (int b = 0; b < n; b++) q4_0(x, b * 32, out); }
+            case Q4_1 -> { for (int b = 0; b < n; b++) q4_1(x, b * 32, out); }
+            case Q5_0 -> { for (int b = 0; b < n; b++) q5_0(x, b * 32, out); }
+            case Q5_1 -> { for (int b = 0; b < n; b++) q5_1(x, b * 32, out); }
+            case IQ4_NL -> { for (int b = 0; b < n; b++) iq4_nl(x, b * 32, out); }
             case Q4_K -> { for (int b = 0; b < n; b++) qK(x, b * 256, out, false); }
             case Q5_K -> { for (int b = 0; b < n; b++) qK(x, b * 256, out, true); }
             case Q6_K -> { for (int b = 0; b < n; b++) q6_K(x, b * 256, out); }
@@ -68,6 +73,130 @@ public final class Quantizer {
             int q1 = Math.min(15, (int) (x[o + j + 16] * id + 8.5f));
             out.put((byte) (q0 | (q1 << 4)));
         }
+    }
+
+    /** Q4_1: x ~ q d + m with m the block minimum and q in [0, 15]. */
+    private static void q4_1(float[] x, int o, ByteBuffer out) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 15f;
+        float id = d != 0 ? 1f / d : 0f;
+        out.putShort(Float.floatToFloat16(d));
+        out.putShort(Float.floatToFloat16(min));
+        for (int j = 0; j < 16; j++) {
+            int q0 = Math.min(15, (int) ((x[o + j] - min) * id + 0.5f));
+            int q1 = Math.min(15, (int) ((x[o + j + 16] - min) * id + 0.5f));
+            out.put((byte) (q0 | (q1 << 4)));
+        }
+    }
+
+    /** Q5_0: x ~ (q - 16) d, the value of largest magnitude at q = 0 exactly. */
+    private static void q5_0(float[] x, int o, ByteBuffer out) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
+        }
+        float d = max / -16f;
+        float id = d != 0 ? 1f / d : 0f;
+        int[] q = new int[32];
+        for (int j = 0; j < 32; j++) q[j] = Math.min(31, (int) (x[o + j] * id + 16.5f));
+        out.putShort(Float.floatToFloat16(d));
+        put5(q, out);
+    }
+
+    /** Q5_1: x ~ q d + m with m the block minimum and q in [0, 31]. */
+    private static void q5_1(float[] x, int o, ByteBuffer out) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 31f;
+        float id = d != 0 ? 1f / d : 0f;
+        int[] q = new int[32];
+        for (int j = 0; j < 32; j++) q[j] = (int) ((x[o + j] - min) * id + 0.5f) & 31;
+        out.putShort(Float.floatToFloat16(d));
+        out.putShort(Float.floatToFloat16(min));
+        put5(q, out);
+    }
+
+    /** The 5-bit codes of a 32-block: qh (bit j = fifth bit of q[j]), then the nibble pairs. */
+    private static void put5(int[] q, ByteBuffer out) {
+        int qh = 0;
+        for (int j = 0; j < 32; j++) qh |= ((q[j] >> 4) & 1) << j;
+        out.putInt(qh);
+        for (int j = 0; j < 16; j++) out.put((byte) ((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4)));
+    }
+
+    /** The IQ4_NL levels (llama.cpp's kvalues_iq4nl). */
+    private static final byte[] IQ4_LEVELS = IQ4_NLMatrix.VALUES;
+
+    /**
+     * IQ4_NL as llama-quantize writes it without an importance matrix: weights x^2, a first scale
+     * that maps the value of largest magnitude to +127, refined by least squares, then 15 trial
+     * scales around mapping it to -127 (+ -7..7), keeping the best weighted fit; the codes are
+     * finally chosen against the float scale, and the scale is stored as fp16.
+     */
+    private static void iq4_nl(float[] x, int o, ByteBuffer out) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; j++) {
+            float ax = Math.abs(x[o + j]);
+            if (ax > amax) { amax = ax; max = x[o + j]; }
+        }
+        float scale = 0;
+        if (!(amax < 1e-15f)) {
+            float d = -max / IQ4_LEVELS[0];
+            float id = 1 / d;
+            float sumqx = 0, sumq2 = 0;
+            for (int j = 0; j < 32; j++) {
+                float xj = x[o + j], w = xj * xj;
+                float q = IQ4_LEVELS[nearestLevel(id * xj)];
+                sumqx += w * q * xj;
+                sumq2 += w * q * q;
+            }
+            d = sumqx / sumq2;
+            float best = d * sumqx;
+            for (int itry = -7; itry <= 7; itry++) {
+                id = (itry + IQ4_LEVELS[0]) / max;
+                sumqx = 0;
+                sumq2 = 0;
+                for (int j = 0; j < 32; j++) {
+                    float xj = x[o + j], w = xj * xj;
+                    float q = IQ4_LEVELS[nearestLevel(id * xj)];
+                    sumqx += w * q * xj;
+                    sumq2 += w * q * q;
+                }
+                if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                    d = sumqx / sumq2;
+                    best = d * sumqx;
+                }
+            }
+            scale = d;
+        }
+        float id = scale != 0 ? 1 / scale : 0;
+        out.putShort(Float.floatToFloat16(scale));
+        for (int j = 0; j < 16; j++) {
+            out.put((byte) (nearestLevel(id * x[o + j]) | (nearestLevel(id * x[o + j + 16]) << 4)));
+        }
+    }
+
+    /** Index of the IQ4_NL level nearest to v (the upper one on a tie), by bisection. */
+    static int nearestLevel(float v) {
+        byte[] k = IQ4_LEVELS;
+        if (v <= k[0]) return 0;
+        if (v >= k[15]) return 15;
+        int lo = 0, hi = 15;
+        while (hi - lo > 1) {
+            int mid = (lo + hi) / 2;
+            if (v < k[mid]) hi = mid; else lo = mid;
+        }
+        return v - k[hi - 1] < k[hi] - v ? hi - 1 : hi;
     }
 
     /**
