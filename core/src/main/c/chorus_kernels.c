@@ -108,6 +108,16 @@ INLINE f16x sub_mul_s(f16x v, float a, float b) {
     __m256 m = _mm256_set1_ps(a), s = _mm256_set1_ps(b);
     return (f16x){_mm256_mul_ps(_mm256_sub_ps(v.lo, m), s), _mm256_mul_ps(_mm256_sub_ps(v.hi, m), s)};
 }
+INLINE f16x mul_add_s(f16x v, float a, float b) { /* v a + b */
+    __m256 s = _mm256_set1_ps(a), m = _mm256_set1_ps(b);
+    return (f16x){_mm256_add_ps(_mm256_mul_ps(v.lo, s), m), _mm256_add_ps(_mm256_mul_ps(v.hi, s), m)};
+}
+/* 16 bits (bit j for byte j) to bytes: 0x10 where the bit is set, else 0 (the fifth bit of Q5_x). */
+INLINE __m128i bits_to_0x10(uint32_t bits) {
+    __m128i v = _mm_shuffle_epi8(_mm_cvtsi32_si128((int)bits), _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    __m128i sel = _mm_set1_epi64x((long long)0x8040201008040201ULL);
+    return and8(_mm_cmpeq_epi8(_mm_and_si128(v, sel), sel), 0x10);
+}
 #endif
 
 INLINE vf vload(const float* p) { vf v; memcpy(&v, p, sizeof v); return v; }
@@ -167,6 +177,83 @@ INLINE void blk_q4_0(const uint8_t* b, float* dst) {
     store16(dst + 16, sub_mul_s(u8_to_f(shr8(q, 4)), 8.0f, d));
 #endif
 }
+
+/* Q4_1: half d, m; u8 qs[16]; y[j] = lo(qs[j]) d + m, y[j + 16] = hi(qs[j]) d + m. q d is exact
+ * in float, so the one rounding is that of the add, as in ggml. */
+INLINE void blk_q4_1(const uint8_t* b, float* dst) {
+    float d = half_to_float(b), m = half_to_float(b + 2);
+#ifdef __AVX512F__
+    __m512 tab = _mm512_add_ps(_mm512_mul_ps(iota16(0.0f), _mm512_set1_ps(d)), _mm512_set1_ps(m));
+    __m512i q = _mm512_cvtepu8_epi32(load16(b + 4));
+    _mm512_storeu_ps(dst, _mm512_permutexvar_ps(q, tab));
+    _mm512_storeu_ps(dst + 16, _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab));
+#else
+    __m128i q = load16(b + 4);
+    store16(dst, mul_add_s(u8_to_f(and8(q, 15)), d, m));
+    store16(dst + 16, mul_add_s(u8_to_f(shr8(q, 4)), d, m));
+#endif
+}
+
+/* Q5_0 / Q5_1: 5-bit codes q = nibble | (bit j of the 32-bit qh) << 4, nibbles as in Q4_0/Q4_1.
+ * Q5_0 (half d; u8 qh[4]; u8 qs[16]): y = (q - 16) d. Q5_1 (half d, m; u8 qh[4]; u8 qs[16]):
+ * y = q d + m. AVX-512 looks the 32 possible values up in two tables (vpermt2ps reads the low 5
+ * bits of each index; the fifth bit is or-ed in under a mask taken straight from qh). */
+INLINE void blk_q5(const uint8_t* qhp, float* dst, float d, float m, int hasMin) {
+    uint32_t qh;
+    memcpy(&qh, qhp, 4);
+    const uint8_t* qs = qhp + 4;
+#ifdef __AVX512F__
+    __m512 vd = _mm512_set1_ps(d);
+    __m512 t0 = _mm512_mul_ps(iota16(hasMin ? 0.0f : -16.0f), vd);
+    __m512 t1 = _mm512_mul_ps(iota16(hasMin ? 16.0f : 0.0f), vd);
+    if (hasMin) {
+        t0 = _mm512_add_ps(t0, _mm512_set1_ps(m));
+        t1 = _mm512_add_ps(t1, _mm512_set1_ps(m));
+    }
+    __m512i q = _mm512_cvtepu8_epi32(load16(qs));
+    __m512i sixteen = _mm512_set1_epi32(16);
+    __m512i i0 = _mm512_and_si512(q, _mm512_set1_epi32(15));
+    i0 = _mm512_mask_or_epi32(i0, (__mmask16)(qh & 0xFFFF), i0, sixteen);
+    __m512i i1 = _mm512_srli_epi32(q, 4);
+    i1 = _mm512_mask_or_epi32(i1, (__mmask16)(qh >> 16), i1, sixteen);
+    _mm512_storeu_ps(dst, _mm512_permutex2var_ps(t0, i0, t1));
+    _mm512_storeu_ps(dst + 16, _mm512_permutex2var_ps(t0, i1, t1));
+#else
+    __m128i q = load16(qs);
+    __m128i lo = or8(and8(q, 15), bits_to_0x10(qh & 0xFFFF));
+    __m128i hi = or8(shr8(q, 4), bits_to_0x10(qh >> 16));
+    if (hasMin) {
+        store16(dst, mul_add_s(u8_to_f(lo), d, m));
+        store16(dst + 16, mul_add_s(u8_to_f(hi), d, m));
+    } else {
+        store16(dst, sub_mul_s(u8_to_f(lo), 16.0f, d));
+        store16(dst + 16, sub_mul_s(u8_to_f(hi), 16.0f, d));
+    }
+#endif
+}
+INLINE void blk_q5_0(const uint8_t* b, float* dst) { blk_q5(b + 2, dst, half_to_float(b), 0.0f, 0); }
+INLINE void blk_q5_1(const uint8_t* b, float* dst) { blk_q5(b + 4, dst, half_to_float(b), half_to_float(b + 2), 1); }
+
+/* 32 values of the fixed non-linear table (llama.cpp kvalues_iq4nl) with scale d: codes in the low
+ * (values 0..15) and high (16..31) nibbles of qs[0..16): y[j] = d K[lo(qs[j])], y[j + 16] = d K[hi(qs[j])].
+ * IQ4_NL blocks and IQ4_XS sub-blocks. */
+INLINE void iq4_32(const uint8_t* qs, float d, float* dst) {
+#ifdef __AVX512F__
+    __m512 tab = _mm512_mul_ps(_mm512_setr_ps(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113),
+                               _mm512_set1_ps(d));
+    __m512i q = _mm512_cvtepu8_epi32(load16(qs));
+    _mm512_storeu_ps(dst, _mm512_permutexvar_ps(q, tab));
+    _mm512_storeu_ps(dst + 16, _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab));
+#else
+    const __m128i k = _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    __m128i q = load16(qs);
+    store16(dst, mul_s(i8_to_f(_mm_shuffle_epi8(k, and8(q, 15))), d));
+    store16(dst + 16, mul_s(i8_to_f(_mm_shuffle_epi8(k, shr8(q, 4))), d));
+#endif
+}
+
+/* IQ4_NL: half d; u8 qs[16]. */
+INLINE void blk_iq4_nl(const uint8_t* b, float* dst) { iq4_32(b + 2, half_to_float(b), dst); }
 
 /* 6-bit scale and min of sub-block j from the 12 packed bytes s (Q4_K, Q5_K). */
 INLINE void scale_min(const uint8_t* s, int j, int* sc, int* m) {
@@ -309,26 +396,19 @@ INLINE void blk_q3_k(const uint8_t* b, float* dst) {
     }
 }
 
-/* IQ4_XS: half d; u16 scales_h; u8 scales_l[4]; u8 qs[128]. Sub-block j of 32: 6-bit scale ls =
- * nibble j % 2 of scales_l[j / 2] | bits 2j..2j+1 of scales_h << 4; codes in the low (values
- * 0..15) and high (16..31) nibbles of qs[16j..16j+16); y = d (ls - 32) KV_IQ4[code]. */
-static const int8_t KV_IQ4[16] __attribute__((aligned(16))) = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
+/* IQ4_XS: half d; u16 scales_h; u8 scales_l[4]; u8 qs[128]. Sub-block j of 32 has the 6-bit scale
+ * ls = nibble j % 2 of scales_l[j / 2] | bits 2j..2j+1 of scales_h << 4 and is coded as IQ4_NL
+ * (qs[16j..16j+16)) with scale d (ls - 32). */
 INLINE void blk_iq4_xs(const uint8_t* b, float* dst) {
     float d = half_to_float(b);
     uint16_t sh;
     memcpy(&sh, b + 2, 2);
-    __m128i tab = _mm_load_si128((const __m128i*)KV_IQ4);
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
         int ls = ((b[4 + j / 2] >> (4 * (j & 1))) & 15) | (((sh >> (2 * j)) & 3) << 4);
-        float dl = d * (ls - 32);
-        __m128i q = load16(b + 8 + 16 * j);
-        store16(dst + 32 * j, mul_s(i8_to_f(_mm_shuffle_epi8(tab, and8(q, 15))), dl));
-        store16(dst + 32 * j + 16, mul_s(i8_to_f(_mm_shuffle_epi8(tab, shr8(q, 4))), dl));
+        iq4_32(b + 8 + 16 * j, d * (ls - 32), dst + 32 * j);
     }
 }
-
 
 /* Chunk decoders (columns [c0, c0 + n) of a row, block by block) for the tiled path. */
 #define CHUNK_DECODER(NAME, BS, BB)                                                               \
@@ -531,6 +611,10 @@ INLINE void fused_tile(int R, int K, void (*blk)(const uint8_t*, float*), int BS
 #endif
 MATVEC(q8_0, 32, 34)
 MATVEC(q4_0, 32, 18)
+MATVEC(q4_1, 32, 20)
+MATVEC(q5_0, 32, 22)
+MATVEC(q5_1, 32, 24)
+MATVEC(iq4_nl, 32, 18)
 MATVEC(q4_k, 256, 144)
 MATVEC(q5_k, 256, 176)
 MATVEC(q6_k, 256, 210)
@@ -625,6 +709,10 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
 
 EXPORT_Q(q8_0)
 EXPORT_Q(q4_0)
+EXPORT_Q(q4_1)
+EXPORT_Q(q5_0)
+EXPORT_Q(q5_1)
+EXPORT_Q(iq4_nl)
 EXPORT_K(q4_k)
 EXPORT_K(q5_k)
 EXPORT_K(q6_k)

@@ -10,13 +10,12 @@ import jdk.incubator.vector.VectorOperators;
  * {@code half d; u16 scales_h; u8 scales_l[4]; u8 qs[128]}.
  * Sub-block j (32 values) has a 6-bit scale ls = nibble j % 2 of scales_l[j / 2] | (bits 2j..2j+1
  * of scales_h) << 4; its codes are the low nibbles of qs[16j .. 16j + 16) (values 32j + l) and the
- * high nibbles (values 32j + 16 + l); y = d * (ls - 32) * KVALUES[code], the fixed non-linear table.
+ * high nibbles (values 32j + 16 + l); y = d * (ls - 32) * K[code] with IQ4_NL's table K ({@link IQ4_NLMatrix#VALUES}).
  */
 public final class IQ4_XSMatrix extends TiledMatrix {
     static final int BLOCK = 256, BYTES = 136;
-    /** The 16 levels of llama.cpp's non-linear 4-bit code (kvalues_iq4nl). */
-    static final byte[] KVALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-    private static final ByteVector TABLE = ByteVector.fromArray(B16, KVALUES, 0);
+    /** The 16 levels of the non-linear 4-bit code, shared with IQ4_NL. */
+    private static final ByteVector TABLE = ByteVector.fromArray(B16, IQ4_NLMatrix.VALUES, 0);
 
     public IQ4_XSMatrix(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);

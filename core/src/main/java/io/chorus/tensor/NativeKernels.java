@@ -36,12 +36,17 @@ import java.util.Locale;
 public final class NativeKernels {
     private NativeKernels() {}
 
-    /** Kernel symbols chorus_matmul_NAME, in the order of the handles below. */
-    private static final String[] NAMES = {"q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "f32", "q2_k", "q3_k", "iq4_xs"};
-
     private static final String DESCRIPTION;
     private static final MethodHandle Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, F16, BF16, F32;
+    private static final MethodHandle Q4_1, Q5_0, Q5_1, IQ4_NL;
     private static final MethodHandle Q2_K, Q3_K, IQ4_XS;
+
+    /** Exported kernels, chorus_matmul_<name>, in the order of the handles above. */
+    private static final String[] NAMES = {
+        "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "f32",
+        "q4_1", "q5_0", "q5_1", "iq4_nl",
+        "q2_k", "q3_k", "iq4_xs",
+    };
 
     static {
         String desc;
@@ -55,7 +60,8 @@ public final class NativeKernels {
         }
         DESCRIPTION = desc;
         Q8_0 = h[0]; Q4_0 = h[1]; Q4_K = h[2]; Q5_K = h[3]; Q6_K = h[4]; F16 = h[5]; BF16 = h[6]; F32 = h[7];
-        Q2_K = h[8]; Q3_K = h[9]; IQ4_XS = h[10];
+        Q4_1 = h[8]; Q5_0 = h[9]; Q5_1 = h[10]; IQ4_NL = h[11];
+        Q2_K = h[12]; Q3_K = h[13]; IQ4_XS = h[14];
     }
 
     /** True when native kernels are loaded and enabled. */
@@ -77,6 +83,10 @@ public final class NativeKernels {
         return switch (type) {
             case Q8_0 -> Q8_0;
             case Q4_0 -> Q4_0;
+            case Q4_1 -> Q4_1;
+            case Q5_0 -> Q5_0;
+            case Q5_1 -> Q5_1;
+            case IQ4_NL -> IQ4_NL;
             case Q4_K -> Q4_K;
             case Q5_K -> Q5_K;
             case Q6_K -> Q6_K;
@@ -107,6 +117,10 @@ public final class NativeKernels {
             switch (w.type()) {
                 case Q8_0 -> Q8_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case Q4_0 -> Q4_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q4_1 -> Q4_1.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q5_0 -> Q5_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q5_1 -> Q5_1.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case IQ4_NL -> IQ4_NL.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case Q4_K -> Q4_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case Q5_K -> Q5_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case Q6_K -> Q6_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);

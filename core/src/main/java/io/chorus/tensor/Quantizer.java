@@ -4,10 +4,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Float values to GGUF block bytes for every supported type. Q8_0, Q4_0, Q2_K, Q3_K and IQ4_XS
- * follow llama.cpp's reference quantizers (without an importance matrix, as llama-quantize runs
- * them by default), so a file written here holds the bytes llama-quantize would write; Q4_K, Q5_K
- * and Q6_K use a simple round-to-nearest with a per-sub-block scale (and
+ * Float values to GGUF block bytes for every supported type. Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL,
+ * Q2_K, Q3_K and IQ4_XS follow llama.cpp's quantizers without an importance matrix (the same float
+ * operations in the same order, so they write the bytes llama-quantize writes); Q4_K, Q5_K and Q6_K
+ * use a simple round-to-nearest with a per-sub-block scale (and
  * min), the scales themselves quantized against the super-block's d / dmin. They exist to write
  * synthetic models and test data, not to reproduce llama.cpp's bytes.
  */
@@ -27,6 +27,10 @@ public final class Quantizer {
             case BF16 -> { for (float v : x) out.putShort(toBf16(v)); }
             case Q8_0 -> { for (int b = 0; b < n; b++) q8_0(x, b * 32, out); }
             case Q4_0 -> { for (int b = 0; b < n; b++) q4_0(x, b * 32, out); }
+            case Q4_1 -> { for (int b = 0; b < n; b++) q4_1(x, b * 32, out); }
+            case Q5_0 -> { for (int b = 0; b < n; b++) q5_0(x, b * 32, out); }
+            case Q5_1 -> { for (int b = 0; b < n; b++) q5_1(x, b * 32, out); }
+            case IQ4_NL -> { for (int b = 0; b < n; b++) iq4_nl(x, b * 32, out); }
             case Q4_K -> { for (int b = 0; b < n; b++) qK(x, b * 256, out, false); }
             case Q5_K -> { for (int b = 0; b < n; b++) qK(x, b * 256, out, true); }
             case Q6_K -> { for (int b = 0; b < n; b++) q6_K(x, b * 256, out); }
@@ -73,6 +77,136 @@ public final class Quantizer {
             int q1 = Math.min(15, (int) (x[o + j + 16] * id + 8.5f));
             out.put((byte) (q0 | (q1 << 4)));
         }
+    }
+
+    /** Q4_1: x ~ q d + m with m the block minimum and q in [0, 15]. */
+    private static void q4_1(float[] x, int o, ByteBuffer out) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 15f;
+        float id = d != 0 ? 1f / d : 0f;
+        out.putShort(Float.floatToFloat16(d));
+        out.putShort(Float.floatToFloat16(min));
+        for (int j = 0; j < 16; j++) {
+            int q0 = Math.min(15, (int) ((x[o + j] - min) * id + 0.5f));
+            int q1 = Math.min(15, (int) ((x[o + j + 16] - min) * id + 0.5f));
+            out.put((byte) (q0 | (q1 << 4)));
+        }
+    }
+
+    /** Q5_0: x ~ (q - 16) d, the value of largest magnitude at q = 0 exactly. */
+    private static void q5_0(float[] x, int o, ByteBuffer out) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
+        }
+        float d = max / -16f;
+        float id = d != 0 ? 1f / d : 0f;
+        int[] q = new int[32];
+        for (int j = 0; j < 32; j++) q[j] = Math.min(31, (int) (x[o + j] * id + 16.5f));
+        out.putShort(Float.floatToFloat16(d));
+        put5(q, out);
+    }
+
+    /** Q5_1: x ~ q d + m with m the block minimum and q in [0, 31]. */
+    private static void q5_1(float[] x, int o, ByteBuffer out) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < 32; j++) {
+            float v = x[o + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 31f;
+        float id = d != 0 ? 1f / d : 0f;
+        int[] q = new int[32];
+        for (int j = 0; j < 32; j++) q[j] = (int) ((x[o + j] - min) * id + 0.5f) & 31;
+        out.putShort(Float.floatToFloat16(d));
+        out.putShort(Float.floatToFloat16(min));
+        put5(q, out);
+    }
+
+    /** The 5-bit codes of a 32-block: qh (bit j = fifth bit of q[j]), then the nibble pairs. */
+    private static void put5(int[] q, ByteBuffer out) {
+        int qh = 0;
+        for (int j = 0; j < 32; j++) qh |= ((q[j] >> 4) & 1) << j;
+        out.putInt(qh);
+        for (int j = 0; j < 16; j++) out.put((byte) ((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4)));
+    }
+
+    /** The IQ4_NL levels (llama.cpp's kvalues_iq4nl). */
+    private static final byte[] IQ4_LEVELS = IQ4_NLMatrix.VALUES;
+
+    /**
+     * IQ4_NL as llama-quantize writes it without an importance matrix: weights x^2, a first scale
+     * that maps the value of largest magnitude to +127, refined by least squares, then 15 trial
+     * scales around mapping it to -127 (+ -7..7), keeping the best weighted fit; the codes are
+     * finally chosen against the float scale, and the scale is stored as fp16.
+     */
+    private static void iq4_nl(float[] x, int o, ByteBuffer out) {
+        float scale = iq4Scale(x, o);
+        float id = scale != 0 ? 1 / scale : 0;
+        out.putShort(Float.floatToFloat16(scale));
+        for (int j = 0; j < 16; j++) {
+            out.put((byte) (nearestLevel(id * x[o + j]) | (nearestLevel(id * x[o + j + 16]) << 4)));
+        }
+    }
+
+    /**
+     * The float scale of 32 values x[o..o+32) on the IQ4_NL levels (0 when they are all about 0):
+     * the search of IQ4_NL blocks and IQ4_XS sub-blocks.
+     */
+    private static float iq4Scale(float[] x, int o) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; j++) {
+            float ax = Math.abs(x[o + j]);
+            if (ax > amax) { amax = ax; max = x[o + j]; }
+        }
+        if (amax < 1e-15f) return 0;
+        float d = -max / IQ4_LEVELS[0];
+        float id = 1 / d;
+        float sumqx = 0, sumq2 = 0;
+        for (int j = 0; j < 32; j++) {
+            float xj = x[o + j], w = xj * xj;
+            float q = IQ4_LEVELS[nearestLevel(id * xj)];
+            sumqx += w * q * xj;
+            sumq2 += w * q * q;
+        }
+        d = sumqx / sumq2;
+        float best = d * sumqx;
+        for (int itry = -7; itry <= 7; itry++) {
+            id = (itry + IQ4_LEVELS[0]) / max;
+            sumqx = 0;
+            sumq2 = 0;
+            for (int j = 0; j < 32; j++) {
+                float xj = x[o + j], w = xj * xj;
+                float q = IQ4_LEVELS[nearestLevel(id * xj)];
+                sumqx += w * q * xj;
+                sumq2 += w * q * q;
+            }
+            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                d = sumqx / sumq2;
+                best = d * sumqx;
+            }
+        }
+        return d;
+    }
+
+    /** Index of the IQ4_NL level nearest to v (the upper one on a tie), by bisection. */
+    static int nearestLevel(float v) {
+        byte[] k = IQ4_LEVELS;
+        if (v <= k[0]) return 0;
+        if (v >= k[15]) return 15;
+        int lo = 0, hi = 15;
+        while (hi - lo > 1) {
+            int mid = (lo + hi) / 2;
+            if (v < k[mid]) hi = mid; else lo = mid;
+        }
+        return v - k[hi - 1] < k[hi] - v ? hi - 1 : hi;
     }
 
     /**
@@ -389,71 +523,17 @@ public final class Quantizer {
         out.putShort(d);
     }
 
-    /** The 16 levels of llama.cpp's non-linear 4-bit code (kvalues_iq4nl), ascending. */
-    private static final int[] IQ4_LEVELS = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
-    /** Index of the level nearest to v (the lower one on a tie), by bisection as llama.cpp does. */
-    static int nearestLevel(float v) {
-        int[] val = IQ4_LEVELS;
-        if (v <= val[0]) return 0;
-        if (v >= val[15]) return 15;
-        int ml = 0, mu = 15;
-        while (mu - ml > 1) {
-            int mav = (ml + mu) / 2;
-            if (v < val[mav]) mu = mav; else ml = mav;
-        }
-        return v - val[mu - 1] < val[mu] - v ? mu - 1 : mu;
-    }
-
     /**
      * IQ4_XS: 8 sub-blocks of 32 on the non-linear levels, each with the best of 15 trial scales
      * (weights x^2), the scales then quantized to signed 6 bits against fp16 d = -max / 32.
      */
     private static void iq4_xs(float[] x, int o, ByteBuffer out) {
-        int ntry = 7;
         int[] L = new int[256];
         float[] scales = new float[8];
         float maxScale = 0, amaxScale = 0;
         for (int ib = 0; ib < 8; ib++) {
-            int xo = o + 32 * ib;
-            float amax = 0, max = 0;
-            for (int j = 0; j < 32; j++) {
-                float ax = Math.abs(x[xo + j]);
-                if (ax > amax) { amax = ax; max = x[xo + j]; }
-            }
-            if (amax < 1e-15f) {
-                scales[ib] = 0;
-                continue;
-            }
-            float d = -max / IQ4_LEVELS[0];
-            float id = 1 / d;
-            float sumqx = 0, sumq2 = 0;
-            for (int j = 0; j < 32; j++) {
-                float xj = x[xo + j], w = xj * xj;
-                int l = nearestLevel(id * xj);
-                L[32 * ib + j] = l;
-                float q = IQ4_LEVELS[l];
-                sumqx += w * q * xj;
-                sumq2 += w * q * q;
-            }
-            d = sumqx / sumq2;
-            float best = d * sumqx;
-            for (int itry = -ntry; itry <= ntry; itry++) {
-                id = (itry + IQ4_LEVELS[0]) / max;
-                sumqx = sumq2 = 0;
-                for (int j = 0; j < 32; j++) {
-                    float xj = x[xo + j], w = xj * xj;
-                    float q = IQ4_LEVELS[nearestLevel(id * xj)];
-                    sumqx += w * q * xj;
-                    sumq2 += w * q * q;
-                }
-                if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-                    d = sumqx / sumq2;
-                    best = d * sumqx;
-                }
-            }
-            scales[ib] = d;
-            if (Math.abs(d) > amaxScale) { amaxScale = Math.abs(d); maxScale = d; }
+            scales[ib] = iq4Scale(x, o + 32 * ib);
+            if (Math.abs(scales[ib]) > amaxScale) { amaxScale = Math.abs(scales[ib]); maxScale = scales[ib]; }
         }
         float d = -maxScale / 32;
         short dh = Float.floatToFloat16(d);

@@ -52,6 +52,10 @@ public abstract class WeightMatrix {
             case BF16 -> new BF16Matrix(name, data, rows, cols);
             case Q8_0 -> new Q8_0Matrix(name, data, rows, cols);
             case Q4_0 -> new Q4_0Matrix(name, data, rows, cols);
+            case Q4_1 -> new Q4_1Matrix(name, data, rows, cols);
+            case Q5_0 -> new Q5_0Matrix(name, data, rows, cols);
+            case Q5_1 -> new Q5_1Matrix(name, data, rows, cols);
+            case IQ4_NL -> new IQ4_NLMatrix(name, data, rows, cols);
             case Q4_K -> new Q4_KMatrix(name, data, rows, cols);
             case Q5_K -> new Q5_KMatrix(name, data, rows, cols);
             case Q6_K -> new Q6_KMatrix(name, data, rows, cols);

@@ -41,6 +41,7 @@ class ReferenceModelsTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama-f32", "llama-f16", "llama-q8_0", "llama-q4_0", "llama-q4_k_m", "llama-q5_k_m",
             "llama-q6_k", "llama3rope-f16", "qwen2-f16", "qwen2-q8_0", "qwen3-f16", "qwen3-q8_0", "phi3-f16",
+            "llama-q4_1", "llama-q5_0", "llama-q5_1", "llama-iq4_nl",
             "llama-q2_k", "llama-q3_k_s", "llama-q3_k_m", "llama-q4_k_s", "llama-iq4_xs"})
     void syntheticModelMatchesFloat64Reference(String name) throws IOException {
         Path gguf = Fixtures.require("models/" + name + ".gguf");
@@ -77,6 +78,42 @@ class ReferenceModelsTest {
                 greedyChecked++;
             }
             assertThat(greedyChecked).as("greedy steps with a clear margin").isGreaterThanOrEqualTo(greedy.length - 4);
+        }
+    }
+
+    /**
+     * Quantized models against llama.cpp's own logits, which quantize the activations too (Q8_0 or
+     * Q8_1): the fixtures' bounds of 1.0 max abs and 0.25 rms, and the same argmax at every row
+     * whose llama.cpp top-1/top-2 margin is above 1.0.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-q8_0", "llama-q4_0", "llama-q4_k_m", "llama-q5_k_m", "llama-q6_k", "qwen2-q8_0",
+            "llama-q4_1", "llama-q5_0", "llama-q5_1", "llama-iq4_nl",
+            "llama-q2_k", "llama-q3_k_s", "llama-q3_k_m", "llama-q4_k_s", "llama-iq4_xs"})
+    void quantizedModelMatchesLlamaCpp(String name) throws IOException {
+        Path gguf = Fixtures.require("models/" + name + ".gguf");
+        JsonNode ref = JSON.readTree(gguf.resolveSibling(name + ".ref.json").toFile());
+        int[] prompt = ints(ref.get("prompt_ids"));
+        try (Model model = Model.load(gguf, pool); SequenceRunner run = new SequenceRunner(model, KvCacheDtype.F32)) {
+            int vocab = model.vocabSize();
+            float[] expected = readF32(gguf.resolveSibling(name + ".logits.f32"));
+            float[] logits = run.prefillAllLogits(prompt);
+            assertThat(expected).hasSameSizeAs(logits);
+            double max = 0, sq = 0;
+            for (int i = 0; i < expected.length; i++) {
+                double d = Math.abs(logits[i] - expected[i]);
+                max = Math.max(max, d);
+                sq += d * d;
+            }
+            assertThat(max).as("%s max abs diff vs llama.cpp", name).isLessThan(1.0);
+            assertThat(Math.sqrt(sq / expected.length)).as("%s rms diff vs llama.cpp", name).isLessThan(0.25);
+            JsonNode margins = ref.get("llama_cpp").get("top1_top2_margin");
+            for (int row = 0; row < prompt.length; row++) {
+                if (margins.get(row).asDouble() > 1.0) {
+                    assertThat(argmax(logits, row * vocab, vocab)).as("%s argmax row %d", name, row)
+                            .isEqualTo(argmax(expected, row * vocab, vocab));
+                }
+            }
         }
     }
 

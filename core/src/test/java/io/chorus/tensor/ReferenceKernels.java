@@ -9,6 +9,9 @@ final class ReferenceKernels {
 
     static int u8(byte[] b, int i) { return b[i] & 0xFF; }
 
+    /** llama.cpp's kvalues_iq4nl, written out here again so the test shares nothing with main. */
+    static final int[] IQ4_NL_LEVELS = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
     static float half(byte[] b, int i) {
         return Float.float16ToFloat((short) (u8(b, i) | (u8(b, i + 1) << 8)));
     }
@@ -41,6 +44,46 @@ final class ReferenceKernels {
                     for (int j = 0; j < 16; j++) {
                         y[32 * blk + j] = ((u8(b, o + 2 + j) & 0xF) - 8) * d;
                         y[32 * blk + j + 16] = ((u8(b, o + 2 + j) >> 4) - 8) * d;
+                    }
+                }
+            }
+            case Q4_1 -> {
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int o = 20 * blk;
+                    float d = half(b, o), m = half(b, o + 2);
+                    for (int j = 0; j < 16; j++) {
+                        y[32 * blk + j] = (u8(b, o + 4 + j) & 0xF) * d + m;
+                        y[32 * blk + j + 16] = (u8(b, o + 4 + j) >> 4) * d + m;
+                    }
+                }
+            }
+            case Q5_0, Q5_1 -> {
+                boolean min = type == GgmlType.Q5_1;
+                int size = min ? 24 : 22, qh = min ? 4 : 2;
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int o = size * blk;
+                    float d = half(b, o), m = min ? half(b, o + 2) : 0;
+                    long h = u8(b, o + qh) | u8(b, o + qh + 1) << 8 | u8(b, o + qh + 2) << 16 | (long) u8(b, o + qh + 3) << 24;
+                    for (int j = 0; j < 16; j++) {
+                        int q0 = (u8(b, o + qh + 4 + j) & 0xF) | (int) ((h >> j) & 1) << 4;
+                        int q1 = (u8(b, o + qh + 4 + j) >> 4) | (int) ((h >> (j + 16)) & 1) << 4;
+                        if (min) {
+                            y[32 * blk + j] = q0 * d + m;
+                            y[32 * blk + j + 16] = q1 * d + m;
+                        } else {
+                            y[32 * blk + j] = (q0 - 16) * d;
+                            y[32 * blk + j + 16] = (q1 - 16) * d;
+                        }
+                    }
+                }
+            }
+            case IQ4_NL -> {
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int o = 18 * blk;
+                    float d = half(b, o);
+                    for (int j = 0; j < 16; j++) {
+                        y[32 * blk + j] = d * IQ4_NL_LEVELS[u8(b, o + 2 + j) & 0xF];
+                        y[32 * blk + j + 16] = d * IQ4_NL_LEVELS[u8(b, o + 2 + j) >> 4];
                     }
                 }
             }
