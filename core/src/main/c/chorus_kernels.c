@@ -108,6 +108,16 @@ INLINE f16x sub_mul_s(f16x v, float a, float b) {
     __m256 m = _mm256_set1_ps(a), s = _mm256_set1_ps(b);
     return (f16x){_mm256_mul_ps(_mm256_sub_ps(v.lo, m), s), _mm256_mul_ps(_mm256_sub_ps(v.hi, m), s)};
 }
+INLINE f16x mul_add_s(f16x v, float a, float b) { /* v a + b */
+    __m256 s = _mm256_set1_ps(a), m = _mm256_set1_ps(b);
+    return (f16x){_mm256_add_ps(_mm256_mul_ps(v.lo, s), m), _mm256_add_ps(_mm256_mul_ps(v.hi, s), m)};
+}
+/* 16 bits (bit j for byte j) to bytes: 0x10 where the bit is set, else 0 (the fifth bit of Q5_x). */
+INLINE __m128i bits_to_0x10(uint32_t bits) {
+    __m128i v = _mm_shuffle_epi8(_mm_cvtsi32_si128((int)bits), _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    __m128i sel = _mm_set1_epi64x((long long)0x8040201008040201ULL);
+    return and8(_mm_cmpeq_epi8(_mm_and_si128(v, sel), sel), 0x10);
+}
 #endif
 
 INLINE vf vload(const float* p) { vf v; memcpy(&v, p, sizeof v); return v; }
@@ -167,6 +177,83 @@ INLINE void blk_q4_0(const uint8_t* b, float* dst) {
     store16(dst + 16, sub_mul_s(u8_to_f(shr8(q, 4)), 8.0f, d));
 #endif
 }
+
+/* Q4_1: half d, m; u8 qs[16]; y[j] = lo(qs[j]) d + m, y[j + 16] = hi(qs[j]) d + m. q d is exact
+ * in float, so the one rounding is that of the add, as in ggml. */
+INLINE void blk_q4_1(const uint8_t* b, float* dst) {
+    float d = half_to_float(b), m = half_to_float(b + 2);
+#ifdef __AVX512F__
+    __m512 tab = _mm512_add_ps(_mm512_mul_ps(iota16(0.0f), _mm512_set1_ps(d)), _mm512_set1_ps(m));
+    __m512i q = _mm512_cvtepu8_epi32(load16(b + 4));
+    _mm512_storeu_ps(dst, _mm512_permutexvar_ps(q, tab));
+    _mm512_storeu_ps(dst + 16, _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab));
+#else
+    __m128i q = load16(b + 4);
+    store16(dst, mul_add_s(u8_to_f(and8(q, 15)), d, m));
+    store16(dst + 16, mul_add_s(u8_to_f(shr8(q, 4)), d, m));
+#endif
+}
+
+/* Q5_0 / Q5_1: 5-bit codes q = nibble | (bit j of the 32-bit qh) << 4, nibbles as in Q4_0/Q4_1.
+ * Q5_0 (half d; u8 qh[4]; u8 qs[16]): y = (q - 16) d. Q5_1 (half d, m; u8 qh[4]; u8 qs[16]):
+ * y = q d + m. AVX-512 looks the 32 possible values up in two tables (vpermt2ps reads the low 5
+ * bits of each index; the fifth bit is or-ed in under a mask taken straight from qh). */
+INLINE void blk_q5(const uint8_t* qhp, float* dst, float d, float m, int hasMin) {
+    uint32_t qh;
+    memcpy(&qh, qhp, 4);
+    const uint8_t* qs = qhp + 4;
+#ifdef __AVX512F__
+    __m512 vd = _mm512_set1_ps(d);
+    __m512 t0 = _mm512_mul_ps(iota16(hasMin ? 0.0f : -16.0f), vd);
+    __m512 t1 = _mm512_mul_ps(iota16(hasMin ? 16.0f : 0.0f), vd);
+    if (hasMin) {
+        t0 = _mm512_add_ps(t0, _mm512_set1_ps(m));
+        t1 = _mm512_add_ps(t1, _mm512_set1_ps(m));
+    }
+    __m512i q = _mm512_cvtepu8_epi32(load16(qs));
+    __m512i sixteen = _mm512_set1_epi32(16);
+    __m512i i0 = _mm512_and_si512(q, _mm512_set1_epi32(15));
+    i0 = _mm512_mask_or_epi32(i0, (__mmask16)(qh & 0xFFFF), i0, sixteen);
+    __m512i i1 = _mm512_srli_epi32(q, 4);
+    i1 = _mm512_mask_or_epi32(i1, (__mmask16)(qh >> 16), i1, sixteen);
+    _mm512_storeu_ps(dst, _mm512_permutex2var_ps(t0, i0, t1));
+    _mm512_storeu_ps(dst + 16, _mm512_permutex2var_ps(t0, i1, t1));
+#else
+    __m128i q = load16(qs);
+    __m128i lo = or8(and8(q, 15), bits_to_0x10(qh & 0xFFFF));
+    __m128i hi = or8(shr8(q, 4), bits_to_0x10(qh >> 16));
+    if (hasMin) {
+        store16(dst, mul_add_s(u8_to_f(lo), d, m));
+        store16(dst + 16, mul_add_s(u8_to_f(hi), d, m));
+    } else {
+        store16(dst, sub_mul_s(u8_to_f(lo), 16.0f, d));
+        store16(dst + 16, sub_mul_s(u8_to_f(hi), 16.0f, d));
+    }
+#endif
+}
+INLINE void blk_q5_0(const uint8_t* b, float* dst) { blk_q5(b + 2, dst, half_to_float(b), 0.0f, 0); }
+INLINE void blk_q5_1(const uint8_t* b, float* dst) { blk_q5(b + 4, dst, half_to_float(b), half_to_float(b + 2), 1); }
+
+/* 32 values of the fixed non-linear table (llama.cpp kvalues_iq4nl) with scale d: codes in the low
+ * (values 0..15) and high (16..31) nibbles of qs[0..16): y[j] = d K[lo(qs[j])], y[j + 16] = d K[hi(qs[j])].
+ * IQ4_NL blocks and IQ4_XS sub-blocks. */
+INLINE void iq4_32(const uint8_t* qs, float d, float* dst) {
+#ifdef __AVX512F__
+    __m512 tab = _mm512_mul_ps(_mm512_setr_ps(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113),
+                               _mm512_set1_ps(d));
+    __m512i q = _mm512_cvtepu8_epi32(load16(qs));
+    _mm512_storeu_ps(dst, _mm512_permutexvar_ps(q, tab));
+    _mm512_storeu_ps(dst + 16, _mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab));
+#else
+    const __m128i k = _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    __m128i q = load16(qs);
+    store16(dst, mul_s(i8_to_f(_mm_shuffle_epi8(k, and8(q, 15))), d));
+    store16(dst + 16, mul_s(i8_to_f(_mm_shuffle_epi8(k, shr8(q, 4))), d));
+#endif
+}
+
+/* IQ4_NL: half d; u8 qs[16]. */
+INLINE void blk_iq4_nl(const uint8_t* b, float* dst) { iq4_32(b + 2, half_to_float(b), dst); }
 
 /* 6-bit scale and min of sub-block j from the 12 packed bytes s (Q4_K, Q5_K). */
 INLINE void scale_min(const uint8_t* s, int j, int* sc, int* m) {
@@ -257,6 +344,71 @@ INLINE void blk_q6_k(const uint8_t* b, float* dst) {
     }
 }
 
+/* 2-bit field k/2 of every byte (k even): a 16-bit lane shift, then the mask drops the neighbour's bits. */
+INLINE __m128i bits2(__m128i v, int k) { return and8(_mm_srl_epi16(v, _mm_cvtsi32_si128(k)), 3); }
+
+/* Q2_K: u8 scales[16]; u8 qs[64]; half d, dmin. Run i = 8h + 2j + g of 16 values is the 2-bit
+ * field j of qs[32h + 16g + l]; y = d (sc & 15) q - dmin (sc >> 4) with sc = scales[i]. */
+INLINE void blk_q2_k(const uint8_t* b, float* dst) {
+    float d = half_to_float(b + 80), dmin = half_to_float(b + 82);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+#pragma GCC unroll 2
+        for (int g = 0; g < 2; g++) {
+            __m128i q = load16(b + 16 + 32 * h + 16 * g);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                int sc = b[8 * h + 2 * j + g];
+                store16(dst + 128 * h + 32 * j + 16 * g, mul_sub_s(u8_to_f(bits2(q, 2 * j)), d * (sc & 15), dmin * (sc >> 4)));
+            }
+        }
+    }
+}
+
+/* Q3_K: u8 hmask[32]; u8 qs[64]; u8 scales[12]; half d. Run i = 8h + 2j + g: low bits = field j
+ * of qs[32h + 16g + l], high bit = bit 4h + j of hmask[16g + l]; y = d (sc_i - 32) (low + 4 high - 4),
+ * sc_i a 6-bit value: 4 bits from scales[i % 8] (high nibble when i >= 8), 2 from scales[8 + i % 4]. */
+INLINE void blk_q3_k(const uint8_t* b, float* dst) {
+    float d = half_to_float(b + 108);
+    uint32_t a0, a1, t;
+    memcpy(&a0, b + 96, 4);
+    memcpy(&a1, b + 100, 4);
+    memcpy(&t, b + 104, 4);
+    /* all 16 scales unpacked at once: scale i in byte i of w */
+    uint32_t w[4] = {(a0 & 0x0F0F0F0F) | ((t & 0x03030303) << 4), (a1 & 0x0F0F0F0F) | (((t >> 2) & 0x03030303) << 4),
+                     ((a0 >> 4) & 0x0F0F0F0F) | (((t >> 4) & 0x03030303) << 4),
+                     ((a1 >> 4) & 0x0F0F0F0F) | (((t >> 6) & 0x03030303) << 4)};
+    const uint8_t* sc = (const uint8_t*)w;
+    const __m128i four = _mm_set1_epi8(4);
+#pragma GCC unroll 2
+    for (int g = 0; g < 2; g++) {
+        __m128i hm = load16(b + 16 * g);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            __m128i q = load16(b + 32 + 32 * h + 16 * g);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                __m128i hi = _mm_slli_epi16(and8(_mm_srl_epi16(hm, _mm_cvtsi32_si128(4 * h + j)), 1), 2);
+                __m128i v = _mm_sub_epi8(or8(bits2(q, 2 * j), hi), four);
+                store16(dst + 128 * h + 32 * j + 16 * g, mul_s(i8_to_f(v), d * ((int)sc[8 * h + 2 * j + g] - 32)));
+            }
+        }
+    }
+}
+
+/* IQ4_XS: half d; u16 scales_h; u8 scales_l[4]; u8 qs[128]. Sub-block j of 32 has the 6-bit scale
+ * ls = nibble j % 2 of scales_l[j / 2] | bits 2j..2j+1 of scales_h << 4 and is coded as IQ4_NL
+ * (qs[16j..16j+16)) with scale d (ls - 32). */
+INLINE void blk_iq4_xs(const uint8_t* b, float* dst) {
+    float d = half_to_float(b);
+    uint16_t sh;
+    memcpy(&sh, b + 2, 2);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        int ls = ((b[4 + j / 2] >> (4 * (j & 1))) & 15) | (((sh >> (2 * j)) & 3) << 4);
+        iq4_32(b + 8 + 16 * j, d * (ls - 32), dst + 32 * j);
+    }
+}
 
 /* Chunk decoders (columns [c0, c0 + n) of a row, block by block) for the tiled path. */
 #define CHUNK_DECODER(NAME, BS, BB)                                                               \
@@ -270,6 +422,9 @@ INLINE void blk_q6_k(const uint8_t* b, float* dst) {
 CHUNK_DECODER(q4_k, 256, 144)
 CHUNK_DECODER(q5_k, 256, 176)
 CHUNK_DECODER(q6_k, 256, 210)
+CHUNK_DECODER(q2_k, 256, 84)
+CHUNK_DECODER(q3_k, 256, 110)
+CHUNK_DECODER(iq4_xs, 256, 136)
 
 /* Plain float types in blocks of 32 values, for the fused kernel when cols is a multiple of 32. */
 INLINE void blk_f16(const uint8_t* b, float* dst) {
@@ -456,12 +611,224 @@ INLINE void fused_tile(int R, int K, void (*blk)(const uint8_t*, float*), int BS
 #endif
 MATVEC(q8_0, 32, 34)
 MATVEC(q4_0, 32, 18)
+MATVEC(q4_1, 32, 20)
+MATVEC(q5_0, 32, 22)
+MATVEC(q5_1, 32, 24)
+MATVEC(iq4_nl, 32, 18)
 MATVEC(q4_k, 256, 144)
 MATVEC(q5_k, 256, 176)
 MATVEC(q6_k, 256, 210)
+MATVEC(q2_k, 256, 84)
+MATVEC(q3_k, 256, 110)
+MATVEC(iq4_xs, 256, 136)
 MATVEC(f16, 32, 64)
 MATVEC(bf16, 32, 64)
 MATVEC(f32, 32, 128)
+
+/* ---------------------------------------------------------------------------------------------
+ * Single-token K-quant kernels. One token leaves the FMA units idle while the 256-value blocks are
+ * decoded, so for T == 1 each block is decoded straight into registers and multiplied there, with
+ * no round trip through the L1 buffer, and its cache lines are prefetched whole. Every value is
+ * decoded by the same expression as in blk_* and added to the row's accumulator in column order,
+ * as fused_tile does, so the results are bit-identical to the batched paths.
+ * ------------------------------------------------------------------------------------------- */
+
+/* acc += y . x[0..16) as the fused tile does it: VL lanes at a time in column order. */
+#ifdef __AVX512F__
+INLINE vf fma16(f16x y, const float* x, vf acc) { return vfma((vf)y, vload(x), acc); }
+#else
+INLINE vf fma16(f16x y, const float* x, vf acc) { return vfma((vf)y.hi, vload(x + 8), vfma((vf)y.lo, vload(x), acc)); }
+#endif
+
+/* The 6-bit scales and mins of the 8 sub-blocks of a Q4_K/Q5_K block, from three word loads. */
+INLINE void scales_mins(const uint8_t* s, int* sc, int* m) {
+    uint32_t s0, s1, s2;
+    memcpy(&s0, s, 4);
+    memcpy(&s1, s + 4, 4);
+    memcpy(&s2, s + 8, 4);
+    uint32_t sc_lo = s0 & 0x3F3F3F3F, m_lo = s1 & 0x3F3F3F3F;
+    uint32_t sc_hi = (s2 & 0x0F0F0F0F) | ((s0 >> 2) & 0x30303030);
+    uint32_t m_hi = ((s2 >> 4) & 0x0F0F0F0F) | ((s1 >> 2) & 0x30303030);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        sc[j] = (sc_lo >> (8 * j)) & 0xFF;
+        m[j] = (m_lo >> (8 * j)) & 0xFF;
+        sc[j + 4] = (sc_hi >> (8 * j)) & 0xFF;
+        m[j + 4] = (m_hi >> (8 * j)) & 0xFF;
+    }
+}
+
+/* Q4_K block dotted with x[0..256): the values of blk_q4_k. */
+INLINE vf dot_q4_k(const uint8_t* b, const float* x, vf acc) {
+    float d = half_to_float(b), dmin = half_to_float(b + 2);
+    int sc[8], m[8];
+    scales_mins(b + 4, sc, m);
+    const uint8_t* qs = b + 16;
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        float d0 = d * sc[2 * c], mm0 = dmin * m[2 * c], d1 = d * sc[2 * c + 1], mm1 = dmin * m[2 * c + 1];
+        const float* xc = x + 64 * c;
+#ifdef __AVX512F__
+        __m512 iota = iota16(0.0f);
+        __m512 t0 = _mm512_sub_ps(_mm512_mul_ps(iota, _mm512_set1_ps(d0)), _mm512_set1_ps(mm0));
+        __m512 t1 = _mm512_sub_ps(_mm512_mul_ps(iota, _mm512_set1_ps(d1)), _mm512_set1_ps(mm1));
+        __m512i q0 = _mm512_cvtepu8_epi32(load16(qs + 32 * c)), q1 = _mm512_cvtepu8_epi32(load16(qs + 32 * c + 16));
+        acc = fma16(_mm512_permutexvar_ps(q0, t0), xc, acc);
+        acc = fma16(_mm512_permutexvar_ps(q1, t0), xc + 16, acc);
+        acc = fma16(_mm512_permutexvar_ps(_mm512_srli_epi32(q0, 4), t1), xc + 32, acc);
+        acc = fma16(_mm512_permutexvar_ps(_mm512_srli_epi32(q1, 4), t1), xc + 48, acc);
+#else
+        __m128i q0 = load16(qs + 32 * c), q1 = load16(qs + 32 * c + 16);
+        acc = fma16(mul_sub_s(u8_to_f(and8(q0, 15)), d0, mm0), xc, acc);
+        acc = fma16(mul_sub_s(u8_to_f(and8(q1, 15)), d0, mm0), xc + 16, acc);
+        acc = fma16(mul_sub_s(u8_to_f(shr8(q0, 4)), d1, mm1), xc + 32, acc);
+        acc = fma16(mul_sub_s(u8_to_f(shr8(q1, 4)), d1, mm1), xc + 48, acc);
+#endif
+    }
+    return acc;
+}
+
+/* Q6_K block dotted with x[0..256): the values of blk_q6_k, taken in column order (each run of 16
+ * re-reads its ql/qh bytes from L1 rather than holding a whole half block in registers). */
+INLINE vf dot_q6_k(const uint8_t* b, const float* x, vf acc) {
+    float d = half_to_float(b + 208);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        const uint8_t* ql = b + 64 * h;
+        const uint8_t* qh = b + 128 + 32 * h;
+        const int8_t* sc = (const int8_t*)(b + 192 + 8 * h);
+        const float* xh = x + 128 * h;
+#pragma GCC unroll 2
+        for (int g = 0; g < 2; g++) {
+            __m128i l0 = load16(ql + 16 * g), hq = load16(qh + 16 * g);
+            acc = fma16(sub_mul_s(u8_to_f(or8(and8(l0, 15), shl8_4(and8(hq, 3)))), 32.0f, d * sc[g]), xh + 16 * g, acc);
+        }
+#pragma GCC unroll 2
+        for (int g = 0; g < 2; g++) {
+            __m128i l1 = load16(ql + 32 + 16 * g), hq = load16(qh + 16 * g);
+            acc = fma16(sub_mul_s(u8_to_f(or8(and8(l1, 15), shl8_4(and8(shr8(hq, 2), 3)))), 32.0f, d * sc[g + 2]),
+                        xh + 32 + 16 * g, acc);
+        }
+#pragma GCC unroll 2
+        for (int g = 0; g < 2; g++) {
+            __m128i l0 = load16(ql + 16 * g), hq = load16(qh + 16 * g);
+            acc = fma16(sub_mul_s(u8_to_f(or8(shr8(l0, 4), shl8_4(and8(shr8(hq, 4), 3)))), 32.0f, d * sc[g + 4]),
+                        xh + 64 + 16 * g, acc);
+        }
+#pragma GCC unroll 2
+        for (int g = 0; g < 2; g++) {
+            __m128i l1 = load16(ql + 32 + 16 * g), hq = load16(qh + 16 * g);
+            acc = fma16(sub_mul_s(u8_to_f(or8(shr8(l1, 4), shl8_4(shr8(hq, 6)))), 32.0f, d * sc[g + 6]),
+                        xh + 96 + 16 * g, acc);
+        }
+    }
+    return acc;
+}
+
+/* Q2_K block dotted with x[0..256): the values of blk_q2_k in column order (run j of both g). */
+INLINE vf dot_q2_k(const uint8_t* b, const float* x, vf acc) {
+    float d = half_to_float(b + 80), dmin = half_to_float(b + 82);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        __m128i q0 = load16(b + 16 + 32 * h), q1 = load16(b + 32 + 32 * h);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            int s0 = b[8 * h + 2 * j], s1 = b[8 * h + 2 * j + 1];
+            const float* xj = x + 128 * h + 32 * j;
+            acc = fma16(mul_sub_s(u8_to_f(bits2(q0, 2 * j)), d * (s0 & 15), dmin * (s0 >> 4)), xj, acc);
+            acc = fma16(mul_sub_s(u8_to_f(bits2(q1, 2 * j)), d * (s1 & 15), dmin * (s1 >> 4)), xj + 16, acc);
+        }
+    }
+    return acc;
+}
+
+/* Q3_K block dotted with x[0..256): the values of blk_q3_k in column order. */
+INLINE vf dot_q3_k(const uint8_t* b, const float* x, vf acc) {
+    float d = half_to_float(b + 108);
+    uint32_t a0, a1, t;
+    memcpy(&a0, b + 96, 4);
+    memcpy(&a1, b + 100, 4);
+    memcpy(&t, b + 104, 4);
+    uint32_t w[4] = {(a0 & 0x0F0F0F0F) | ((t & 0x03030303) << 4), (a1 & 0x0F0F0F0F) | (((t >> 2) & 0x03030303) << 4),
+                     ((a0 >> 4) & 0x0F0F0F0F) | (((t >> 4) & 0x03030303) << 4),
+                     ((a1 >> 4) & 0x0F0F0F0F) | (((t >> 6) & 0x03030303) << 4)};
+    const uint8_t* sc = (const uint8_t*)w;
+    const __m128i four = _mm_set1_epi8(4);
+    __m128i hm0 = load16(b), hm1 = load16(b + 16);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        __m128i q0 = load16(b + 32 + 32 * h), q1 = load16(b + 48 + 32 * h);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const float* xj = x + 128 * h + 32 * j;
+            __m128i h0 = _mm_slli_epi16(and8(_mm_srl_epi16(hm0, _mm_cvtsi32_si128(4 * h + j)), 1), 2);
+            __m128i h1 = _mm_slli_epi16(and8(_mm_srl_epi16(hm1, _mm_cvtsi32_si128(4 * h + j)), 1), 2);
+            acc = fma16(mul_s(i8_to_f(_mm_sub_epi8(or8(bits2(q0, 2 * j), h0), four)), d * ((int)sc[8 * h + 2 * j] - 32)), xj, acc);
+            acc = fma16(mul_s(i8_to_f(_mm_sub_epi8(or8(bits2(q1, 2 * j), h1), four)), d * ((int)sc[8 * h + 2 * j + 1] - 32)),
+                        xj + 16, acc);
+        }
+    }
+    return acc;
+}
+
+/* IQ4_XS block dotted with x[0..256): the values of blk_iq4_xs (iq4_32) in column order. */
+INLINE vf dot_iq4_xs(const uint8_t* b, const float* x, vf acc) {
+    float d = half_to_float(b);
+    uint16_t sh;
+    memcpy(&sh, b + 2, 2);
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        int ls = ((b[4 + j / 2] >> (4 * (j & 1))) & 15) | (((sh >> (2 * j)) & 3) << 4);
+        float dj = d * (ls - 32);
+        const uint8_t* qs = b + 8 + 16 * j;
+#ifdef __AVX512F__
+        __m512 tab = _mm512_mul_ps(_mm512_setr_ps(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113),
+                                   _mm512_set1_ps(dj));
+        __m512i q = _mm512_cvtepu8_epi32(load16(qs));
+        acc = fma16(_mm512_permutexvar_ps(q, tab), x + 32 * j, acc);
+        acc = fma16(_mm512_permutexvar_ps(_mm512_srli_epi32(q, 4), tab), x + 32 * j + 16, acc);
+#else
+        const __m128i k = _mm_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+        __m128i q = load16(qs);
+        acc = fma16(mul_s(i8_to_f(_mm_shuffle_epi8(k, and8(q, 15))), dj), x + 32 * j, acc);
+        acc = fma16(mul_s(i8_to_f(_mm_shuffle_epi8(k, shr8(q, 4))), dj), x + 32 * j + 16, acc);
+#endif
+    }
+    return acc;
+}
+
+/* out[r] = W[r] . x for one token: 4 rows at a time, each with one accumulator as in fused_tile;
+ * every cache line of a block is prefetched (blocks are not line-aligned). */
+#define DOT1(NAME, BB)                                                                             \
+    static void dot1_##NAME(const uint8_t* w, int64_t rowBytes, int cols, const float* x, float* out, \
+                            int r0, int r1) {                                                      \
+        int64_t pf = pf_rows(rowBytes) * rowBytes;                                                 \
+        int r = r0;                                                                                \
+        for (; r + ROWS <= r1; r += ROWS) {                                                        \
+            const uint8_t* b = w + r * rowBytes;                                                   \
+            vf a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};                                             \
+            for (int c = 0; c < cols; c += 256, b += BB) {                                         \
+                for (int i = 0; i < ROWS; i++)                                                     \
+                    for (int l = 0; l < BB + 63; l += 64) __builtin_prefetch(b + i * rowBytes + pf + l, 0, 3); \
+                a0 = dot_##NAME(b, x + c, a0);                                                     \
+                a1 = dot_##NAME(b + rowBytes, x + c, a1);                                          \
+                a2 = dot_##NAME(b + 2 * rowBytes, x + c, a2);                                      \
+                a3 = dot_##NAME(b + 3 * rowBytes, x + c, a3);                                      \
+            }                                                                                      \
+            out[r] = hsum(a0); out[r + 1] = hsum(a1); out[r + 2] = hsum(a2); out[r + 3] = hsum(a3); \
+        }                                                                                          \
+        for (; r < r1; r++) {                                                                      \
+            const uint8_t* b = w + r * rowBytes;                                                   \
+            vf a = {0};                                                                            \
+            for (int c = 0; c < cols; c += 256, b += BB) a = dot_##NAME(b, x + c, a);             \
+            out[r] = hsum(a);                                                                      \
+        }                                                                                          \
+    }
+DOT1(q4_k, 144)
+DOT1(q6_k, 210)
+DOT1(q2_k, 84)
+DOT1(q3_k, 110)
+DOT1(iq4_xs, 136)
 
 /* The driver shared by all types. */
 static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T,
@@ -532,6 +899,21 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
         }                                                                                          \
         FUSED_ALL(NAME)                                                                            \
     }
+/* K-quants with a single-token kernel (dot1_*). */
+#define EXPORT_KD(NAME)                                                                            \
+    __attribute__((visibility("default"))) void chorus_matmul_##NAME(                              \
+        const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out,           \
+        int outStride, int r0, int r1) {                                                           \
+        if (T == 1) {                                                                              \
+            dot1_##NAME(w, rowBytes, cols, x, out, r0, r1);                                        \
+            return;                                                                                \
+        }                                                                                          \
+        if (T > NT) {                                                                              \
+            matmul(dec_##NAME, w, rowBytes, cols, x, T, out, outStride, r0, r1);                   \
+            return;                                                                                \
+        }                                                                                          \
+        FUSED_ALL(NAME)                                                                            \
+    }
 /* Plain float types: the fused kernel when cols is a multiple of 32 (every real model), else the
  * chunked tiles with column tails. The choice depends only on the shape, never on T. */
 #define EXPORT_F(NAME)                                                                             \
@@ -547,9 +929,16 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
 
 EXPORT_Q(q8_0)
 EXPORT_Q(q4_0)
-EXPORT_K(q4_k)
+EXPORT_Q(q4_1)
+EXPORT_Q(q5_0)
+EXPORT_Q(q5_1)
+EXPORT_Q(iq4_nl)
+EXPORT_KD(q4_k)
 EXPORT_K(q5_k)
-EXPORT_K(q6_k)
+EXPORT_KD(q6_k)
+EXPORT_KD(q2_k)
+EXPORT_KD(q3_k)
+EXPORT_KD(iq4_xs)
 EXPORT_F(f16)
 EXPORT_F(bf16)
 EXPORT_F(f32)

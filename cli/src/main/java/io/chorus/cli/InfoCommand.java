@@ -41,8 +41,13 @@ final class InfoCommand implements Callable<Integer> {
                 bytes += t.byteSize();
             }
             System.out.printf("parameters     %.1f M in %d tensors, %s of weights%n", params / 1e6, f.tensors().size(), Units.bytes(bytes));
+            java.util.Set<String> unsupported = new java.util.TreeSet<>();
+            for (GgufTensorInfo t : f.tensors().values()) {
+                if (t.type() == null || !t.type().supported) unsupported.add(t.typeName());
+            }
             for (Map.Entry<String, long[]> e : byType.entrySet()) {
-                System.out.printf("  %-12s %4d tensors  %8.1f M params  %s%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e6, Units.bytes(e.getValue()[2]));
+                System.out.printf("  %-12s %4d tensors  %8.1f M params  %s%s%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e6,
+                        Units.bytes(e.getValue()[2]), unsupported.contains(e.getKey()) ? "  (not supported)" : "");
             }
             String tokenizer = f.getString("tokenizer.ggml.model", "none");
             String pre = f.getString("tokenizer.ggml.pre", null);
@@ -54,9 +59,9 @@ final class InfoCommand implements Callable<Integer> {
             System.out.printf("memory         weights %s + one full-context (%d tokens) f16 KV cache %s = %s%n",
                     Units.bytes(bytes), c.contextLength(), Units.bytes(kvF16 * c.contextLength()), Units.bytes(bytes + kvF16 * c.contextLength()));
             System.out.printf("matmul         %s%n", io.chorus.tensor.NativeKernels.description());
-            boolean ok = f.tensors().values().stream().allMatch(t -> t.type() != null && t.type().supported);
-            if (!ok) {
-                System.out.println("warning        some tensor types are not supported by Chorus; serving this file will fail");
+            if (!unsupported.isEmpty()) {
+                System.out.println("warning        tensor types " + String.join(", ", unsupported) + " are not supported by Chorus"
+                        + " (supported: " + io.chorus.tensor.GgmlType.supportedNames() + "); serving this file will fail");
             }
         }
         return 0;

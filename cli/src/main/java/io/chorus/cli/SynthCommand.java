@@ -13,7 +13,9 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--shape", required = true, description = "Shape: ${COMPLETION-CANDIDATES}", completionCandidates = Shapes.class)
     String shape;
 
-    @Option(names = "--type", defaultValue = "Q8_0", description = "Weight types: F32, F16, BF16, Q8_0, Q4_0, Q4_K_M, Q5_K_M, Q6_K (default ${DEFAULT-VALUE})")
+    @Option(names = "--type", defaultValue = "Q8_0", completionCandidates = Mixes.class,
+            description = "Weight types, as llama-quantize's presets (its per-tensor mix and its fallback for rows "
+                    + "256-value blocks cannot tile): ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     String type;
 
     @Option(names = "--out", required = true, description = "Output GGUF file")
@@ -21,6 +23,12 @@ final class SynthCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "1", description = "Random seed (default ${DEFAULT-VALUE})")
     long seed;
+
+    static final class Mixes extends java.util.ArrayList<String> {
+        Mixes() {
+            for (SyntheticModel.Mix m : SyntheticModel.Mix.values()) add(m.name());
+        }
+    }
 
     static final class Shapes extends java.util.ArrayList<String> {
         Shapes() {

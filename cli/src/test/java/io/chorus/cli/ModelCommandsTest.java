@@ -65,6 +65,48 @@ class ModelCommandsTest {
         for (int i = 0; i < a.length; i++) assertThat(c[i]).isCloseTo(a[i], org.assertj.core.data.Offset.offset(1e-4f));
     }
 
+    /** info counts the tensors of every type: Q3_K_M mixes four K-quant types (tiny-llama: untied, 2 layers). */
+    @Test
+    void infoListsEveryTensorType() throws Exception {
+        Path model = dir.resolve("q3km.gguf");
+        assertThat(run("synth", "--shape", "tiny-llama", "--type", "Q3_K_M", "--out", model.toString()).exit()).isZero();
+        Run info = run("info", model.toString());
+        assertThat(info.exit()).isZero();
+        assertThat(info.out()).containsPattern("  F32 +6 tensors ")
+                .containsPattern("  Q3_K +9 tensors ")    // token_embd, attn_q/k, ffn_gate/up
+                .containsPattern("  Q4_K +4 tensors ")    // attn_output, ffn_down
+                .containsPattern("  Q5_K +2 tensors ")    // attn_v of the first two layers
+                .containsPattern("  Q6_K +1 tensors ")    // output
+                .doesNotContain("not supported").doesNotContain("warning");
+    }
+
+    /** A type Chorus cannot compute with is named by info, with the list of those it can. */
+    @Test
+    void infoNamesUnsupportedTypes() throws Exception {
+        Path good = dir.resolve("f32.gguf");
+        assertThat(run("synth", "--shape", "tiny-llama", "--type", "F32", "--out", good.toString()).exit()).isZero();
+        byte[] bytes = Files.readAllBytes(good);
+        byte[] name = "blk.1.ffn_up.weight".getBytes(StandardCharsets.UTF_8);
+        int at = indexOf(bytes, name) + name.length + 4 + 2 * 8; // n_dims, two dims, then the type id
+        bytes[at] = (byte) io.chorus.tensor.GgmlType.IQ2_XS.id;  // 74 bytes per 256 values: less data, still valid
+        Path bad = dir.resolve("iq2.gguf");
+        Files.write(bad, bytes);
+        Run info = run("info", bad.toString());
+        assertThat(info.exit()).isZero();
+        assertThat(info.out()).containsPattern("  IQ2_XS +1 tensors .*\\(not supported\\)")
+                .contains("warning        tensor types IQ2_XS are not supported by Chorus (supported: "
+                        + io.chorus.tensor.GgmlType.supportedNames() + ")");
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        throw new AssertionError("not found");
+    }
+
     @Test
     void badInputGivesOneLineErrors() throws Exception {
         Run missing = run("info", dir.resolve("nope.gguf").toString());

@@ -49,9 +49,27 @@ public final class SyntheticModel {
         SHAPES.put(s.name(), s);
     }
 
-    /** Weight type mixes, named as llama-quantize names them. */
+    /**
+     * Weight type mixes, named as llama-quantize names them, with its per-tensor rules (llama.cpp
+     * b4748 {@code llama_tensor_get_type}, without an importance matrix) and its fallback for
+     * rows that the chosen type's blocks cannot tile. {@link #fileType} is llama.cpp's
+     * {@code general.file_type} for the mix.
+     */
     public enum Mix {
-        F32, F16, BF16, Q8_0, Q4_0, Q4_K_M, Q5_K_M, Q6_K;
+        F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16), Q8_0(7, GgmlType.Q8_0),
+        Q4_0(2, GgmlType.Q4_0), Q4_1(3, GgmlType.Q4_1), Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1),
+        IQ4_NL(25, GgmlType.IQ4_NL), Q2_K(10, GgmlType.Q2_K), Q3_K_S(11, GgmlType.Q3_K), Q3_K_M(12, GgmlType.Q3_K),
+        Q3_K_L(13, GgmlType.Q3_K), Q4_K_S(14, GgmlType.Q4_K), Q4_K_M(15, GgmlType.Q4_K), Q5_K_M(17, GgmlType.Q5_K),
+        Q6_K(18, GgmlType.Q6_K), IQ4_XS(30, GgmlType.IQ4_XS);
+
+        public final int fileType;
+        /** The type of every 2-D weight that no rule gives another one. */
+        public final GgmlType base;
+
+        Mix(int fileType, GgmlType base) {
+            this.fileType = fileType;
+            this.base = base;
+        }
 
         public static Mix parse(String s) {
             try {
@@ -61,21 +79,75 @@ public final class SyntheticModel {
             }
         }
 
-        /** Type of a 2-D weight; K-quant mixes keep half the layers' attn_v/ffn_down and the embedding at Q6_K. */
-        GgmlType typeOf(String tensor, int layer, int layers, boolean isEmbedding) {
-            return switch (this) {
-                case F32 -> GgmlType.F32;
-                case F16 -> GgmlType.F16;
-                case BF16 -> GgmlType.BF16;
-                case Q8_0 -> GgmlType.Q8_0;
-                case Q6_K -> GgmlType.Q6_K;
-                case Q4_0 -> isEmbedding ? GgmlType.Q6_K : GgmlType.Q4_0;
-                case Q4_K_M, Q5_K_M -> {
-                    boolean more = isEmbedding || ((tensor.endsWith("attn_v.weight") || tensor.endsWith("ffn_down.weight"))
-                            && (layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2));
-                    yield more ? GgmlType.Q6_K : (this == Q4_K_M ? GgmlType.Q4_K : GgmlType.Q5_K);
-                }
+        /**
+         * Type of the 2-D weight {@code name} with {@code cols} inputs in layer {@code layer} (-1
+         * outside the layers) of shape s. Float mixes store every weight in their type.
+         */
+        public GgmlType typeOf(String name, int layer, Shape s, int cols) {
+            if (base.blockSize == 1) return base;
+            GgmlType t = base;
+            int n = s.layers();
+            boolean output = name.equals("output.weight") || (s.tied() && name.equals("token_embd.weight"));
+            if (output) {
+                // the output matrix (or the embedding that doubles as it) gets 6 bits, or Q8_0 when
+                // the mix's own blocks do not tile its rows
+                t = cols % base.blockSize != 0 || base == GgmlType.Q8_0 ? GgmlType.Q8_0 : GgmlType.Q6_K;
+            } else if (name.contains("attn_v.weight")) {
+                t = switch (this) {
+                    case Q2_K -> s.heads() / s.kvHeads() >= 4 ? GgmlType.Q4_K : GgmlType.Q3_K;
+                    case Q3_K_M -> layer < 2 ? GgmlType.Q5_K : GgmlType.Q4_K;
+                    case Q3_K_L -> GgmlType.Q5_K;
+                    case IQ4_NL, IQ4_XS -> s.heads() / s.kvHeads() >= 4 ? GgmlType.Q5_K : t;
+                    case Q4_K_M, Q5_K_M -> moreBits(layer, n) ? GgmlType.Q6_K : t;
+                    case Q4_K_S -> layer < 4 ? GgmlType.Q5_K : t;
+                    default -> t;
+                };
+            } else if (name.contains("ffn_down")) {
+                t = switch (this) {
+                    case Q2_K -> GgmlType.Q3_K;
+                    case Q3_K_M -> layer < n / 16 ? GgmlType.Q5_K : GgmlType.Q4_K;
+                    case Q3_K_L -> GgmlType.Q5_K;
+                    case Q4_K_M, Q5_K_M -> moreBits(layer, n) ? GgmlType.Q6_K : t;
+                    case IQ4_NL, IQ4_XS, Q4_K_S -> layer < n / 8 ? GgmlType.Q5_K : t;
+                    default -> t;
+                };
+            } else if (name.contains("attn_output.weight")) {
+                t = switch (this) {
+                    case Q2_K -> GgmlType.Q3_K;
+                    case Q3_K_M -> GgmlType.Q4_K;
+                    case Q3_K_L -> GgmlType.Q5_K;
+                    default -> t;
+                };
+            } else if (name.contains("attn_qkv.weight")) {
+                t = switch (this) {
+                    case Q3_K_M, Q3_K_L -> GgmlType.Q4_K;
+                    case Q4_K_M -> GgmlType.Q5_K;
+                    case Q5_K_M -> GgmlType.Q6_K;
+                    default -> t;
+                };
+            }
+            return fallback(t, cols);
+        }
+
+        /** llama-quantize's "use more bits" layers: the first and last eighth and every third between. */
+        static boolean moreBits(int layer, int layers) {
+            return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+        }
+
+        /**
+         * The type llama-quantize stores a tensor in when t's blocks cannot tile rows of cols values:
+         * a 32-value type of about as many bits, else F16.
+         */
+        static GgmlType fallback(GgmlType t, int cols) {
+            if (cols % t.blockSize == 0) return t;
+            GgmlType f = switch (t) {
+                case Q2_K, Q3_K, IQ4_XS -> GgmlType.IQ4_NL;
+                case Q4_K -> GgmlType.Q5_0;
+                case Q5_K -> GgmlType.Q5_1;
+                case Q6_K -> GgmlType.Q8_0;
+                default -> GgmlType.F16;
             };
+            return cols % f.blockSize == 0 ? f : GgmlType.F16;
         }
     }
 
@@ -88,11 +160,23 @@ public final class SyntheticModel {
     }
 
     public static void write(Shape s, Mix mix, long seed, Path out) throws IOException {
+        build(s, mix, seed, new LinkedHashMap<>()).write(out);
+    }
+
+    /** The type each 2-D weight of shape s gets in the mix, in file order (nothing is generated). */
+    public static Map<String, GgmlType> tensorTypes(Shape s, Mix mix) {
+        Map<String, GgmlType> types = new LinkedHashMap<>();
+        build(s, mix, 1, types);
+        return types;
+    }
+
+    /** The model as a writer whose tensor data is generated when written; records each matrix's type. */
+    private static GgufWriter build(Shape s, Mix mix, long seed, Map<String, GgmlType> types) {
         GgufWriter w = new GgufWriter();
         String a = s.arch().ggufName;
         w.putString("general.architecture", a);
         w.putString("general.name", "chorus-synthetic-" + s.name());
-        w.putUInt32("general.file_type", mix.ordinal());
+        w.putUInt32("general.file_type", mix.fileType);
         w.putUInt32(a + ".context_length", s.context());
         w.putUInt32(a + ".embedding_length", s.dim());
         w.putUInt32(a + ".block_count", s.layers());
@@ -109,8 +193,8 @@ public final class SyntheticModel {
         int qDim = s.heads() * s.headDim(), kvDim = s.kvHeads() * s.headDim();
         float std = 0.02f;
         long[] counter = {seed};
-        matrix(w, mix, s, "token_embd.weight", -1, s.vocab(), s.dim(), 0.25f * (s.dim() >= 512 ? 0.1f : 1f), counter);
-        if (!s.tied()) matrix(w, mix, s, "output.weight", -1, s.vocab(), s.dim(), 0.05f, counter);
+        matrix(w, types, mix, s, "token_embd.weight", -1, s.vocab(), s.dim(), 0.25f * (s.dim() >= 512 ? 0.1f : 1f), counter);
+        if (!s.tied()) matrix(w, types, mix, s, "output.weight", -1, s.vocab(), s.dim(), 0.05f, counter);
         vector(w, "output_norm.weight", s.dim(), 1f, 0.1f, counter);
         if (s.llama3Rope()) w.addTensor("rope_freqs.weight", GgmlType.F32, new long[] {s.headDim() / 2}, fill(llama3Factors(s)));
         for (int l = 0; l < s.layers(); l++) {
@@ -118,14 +202,14 @@ public final class SyntheticModel {
             vector(w, p + "attn_norm.weight", s.dim(), 1f, 0.1f, counter);
             vector(w, p + "ffn_norm.weight", s.dim(), 1f, 0.1f, counter);
             if (s.arch().fusedProjections) {
-                matrix(w, mix, s, p + "attn_qkv.weight", l, qDim + 2 * kvDim, s.dim(), std, counter);
-                matrix(w, mix, s, p + "ffn_up.weight", l, 2 * s.ffn(), s.dim(), std, counter);
+                matrix(w, types, mix, s, p + "attn_qkv.weight", l, qDim + 2 * kvDim, s.dim(), std, counter);
+                matrix(w, types, mix, s, p + "ffn_up.weight", l, 2 * s.ffn(), s.dim(), std, counter);
             } else {
-                matrix(w, mix, s, p + "attn_q.weight", l, qDim, s.dim(), std, counter);
-                matrix(w, mix, s, p + "attn_k.weight", l, kvDim, s.dim(), std, counter);
-                matrix(w, mix, s, p + "attn_v.weight", l, kvDim, s.dim(), std, counter);
-                matrix(w, mix, s, p + "ffn_gate.weight", l, s.ffn(), s.dim(), std, counter);
-                matrix(w, mix, s, p + "ffn_up.weight", l, s.ffn(), s.dim(), std, counter);
+                matrix(w, types, mix, s, p + "attn_q.weight", l, qDim, s.dim(), std, counter);
+                matrix(w, types, mix, s, p + "attn_k.weight", l, kvDim, s.dim(), std, counter);
+                matrix(w, types, mix, s, p + "attn_v.weight", l, kvDim, s.dim(), std, counter);
+                matrix(w, types, mix, s, p + "ffn_gate.weight", l, s.ffn(), s.dim(), std, counter);
+                matrix(w, types, mix, s, p + "ffn_up.weight", l, s.ffn(), s.dim(), std, counter);
             }
             if (s.arch().qkvBias) {
                 vector(w, p + "attn_q.bias", qDim, 0f, 0.1f, counter);
@@ -136,17 +220,16 @@ public final class SyntheticModel {
                 vector(w, p + "attn_q_norm.weight", s.headDim(), 1f, 0.1f, counter);
                 vector(w, p + "attn_k_norm.weight", s.headDim(), 1f, 0.1f, counter);
             }
-            matrix(w, mix, s, p + "attn_output.weight", l, s.dim(), qDim, std, counter);
-            matrix(w, mix, s, p + "ffn_down.weight", l, s.dim(), s.ffn(), std, counter);
+            matrix(w, types, mix, s, p + "attn_output.weight", l, s.dim(), qDim, std, counter);
+            matrix(w, types, mix, s, p + "ffn_down.weight", l, s.dim(), s.ffn(), std, counter);
         }
-        w.write(out);
+        return w;
     }
 
-    private static void matrix(GgufWriter w, Mix mix, Shape s, String name, int layer, int rows, int cols, float std, long[] seed) {
-        GgmlType type = mix.typeOf(name, layer, s.layers(), name.equals("token_embd.weight") || name.equals("output.weight"));
-        // Rows that K-quant blocks cannot tile (Qwen2.5-0.5B's 896) fall back to Q8_0, as llama-quantize does for Q6_K.
-        if (cols % type.blockSize != 0) type = cols % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F16;
-        GgmlType t = type;
+    private static void matrix(GgufWriter w, Map<String, GgmlType> types, Mix mix, Shape s, String name, int layer,
+                               int rows, int cols, float std, long[] seed) {
+        GgmlType t = mix.typeOf(name, layer, s, cols);
+        types.put(name, t);
         long rowSeed = seed[0]++;
         float a = (float) (std * Math.sqrt(3)); // uniform on [-a, a] has this std
         w.addTensor(name, t, new long[] {cols, rows}, dst -> {

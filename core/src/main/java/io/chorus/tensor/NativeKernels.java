@@ -38,19 +38,30 @@ public final class NativeKernels {
 
     private static final String DESCRIPTION;
     private static final MethodHandle Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, F16, BF16, F32;
+    private static final MethodHandle Q4_1, Q5_0, Q5_1, IQ4_NL;
+    private static final MethodHandle Q2_K, Q3_K, IQ4_XS;
+
+    /** Exported kernels, chorus_matmul_<name>, in the order of the handles above. */
+    private static final String[] NAMES = {
+        "q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "f32",
+        "q4_1", "q5_0", "q5_1", "iq4_nl",
+        "q2_k", "q3_k", "iq4_xs",
+    };
 
     static {
         String desc;
-        MethodHandle[] h = new MethodHandle[8];
+        MethodHandle[] h = new MethodHandle[NAMES.length];
         try {
             desc = load(h);
         } catch (Throwable e) {
             System.err.println("chorus: native kernels unavailable (" + e + "); using Java kernels");
             desc = "Java kernels (native failed to load: " + e.getMessage() + ")";
-            h = new MethodHandle[8];
+            h = new MethodHandle[NAMES.length];
         }
         DESCRIPTION = desc;
         Q8_0 = h[0]; Q4_0 = h[1]; Q4_K = h[2]; Q5_K = h[3]; Q6_K = h[4]; F16 = h[5]; BF16 = h[6]; F32 = h[7];
+        Q4_1 = h[8]; Q5_0 = h[9]; Q5_1 = h[10]; IQ4_NL = h[11];
+        Q2_K = h[12]; Q3_K = h[13]; IQ4_XS = h[14];
     }
 
     /** True when native kernels are loaded and enabled. */
@@ -72,12 +83,19 @@ public final class NativeKernels {
         return switch (type) {
             case Q8_0 -> Q8_0;
             case Q4_0 -> Q4_0;
+            case Q4_1 -> Q4_1;
+            case Q5_0 -> Q5_0;
+            case Q5_1 -> Q5_1;
+            case IQ4_NL -> IQ4_NL;
             case Q4_K -> Q4_K;
             case Q5_K -> Q5_K;
             case Q6_K -> Q6_K;
             case F16 -> F16;
             case BF16 -> BF16;
             case F32 -> F32;
+            case Q2_K -> Q2_K;
+            case Q3_K -> Q3_K;
+            case IQ4_XS -> IQ4_XS;
             default -> null;
         };
     }
@@ -99,12 +117,19 @@ public final class NativeKernels {
             switch (w.type()) {
                 case Q8_0 -> Q8_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case Q4_0 -> Q4_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q4_1 -> Q4_1.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q5_0 -> Q5_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q5_1 -> Q5_1.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case IQ4_NL -> IQ4_NL.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case Q4_K -> Q4_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case Q5_K -> Q5_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case Q6_K -> Q6_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case F16 -> F16.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case BF16 -> BF16.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 case F32 -> F32.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q2_K -> Q2_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q3_K -> Q3_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case IQ4_XS -> IQ4_XS.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
                 default -> throw new IllegalArgumentException("no native kernel for " + w.type());
             }
         } catch (RuntimeException | Error e) {
@@ -150,9 +175,8 @@ public final class NativeKernels {
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
         // critical(true): no thread-state transition, and heap float[] may be passed in place.
         Linker.Option critical = Linker.Option.critical(true);
-        String[] names = {"q8_0", "q4_0", "q4_k", "q5_k", "q6_k", "f16", "bf16", "f32"};
-        for (int i = 0; i < names.length; i++) {
-            MemorySegment sym = lookup.find("chorus_matmul_" + names[i])
+        for (int i = 0; i < NAMES.length; i++) {
+            MemorySegment sym = lookup.find("chorus_matmul_" + NAMES[i])
                     .orElseThrow(() -> new IllegalStateException(file + " lacks chorus_matmul_*"));
             h[i] = linker.downcallHandle(sym, fd, critical);
         }
@@ -160,7 +184,7 @@ public final class NativeKernels {
         MemorySegment str = (MemorySegment) linker.downcallHandle(v, FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact();
         String built = str.reinterpret(32).getString(0);
         if (!built.equals(variant)) throw new IllegalStateException(file + " is the " + built + " build, expected " + variant);
-        return "native kernels (" + variant + ") for Q8_0 Q4_0 Q4_K Q5_K Q6_K F16 BF16 F32";
+        return "native kernels (" + variant + ") for " + String.join(" ", NAMES).toUpperCase(Locale.ROOT);
     }
 
     /** "avx512", "avx2" or null, from the CPU flags the kernel reports. */

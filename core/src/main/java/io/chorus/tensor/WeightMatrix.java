@@ -31,12 +31,8 @@ public abstract class WeightMatrix {
      */
     public static WeightMatrix of(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         if (!type.supported) {
-            StringBuilder ok = new StringBuilder();
-            for (GgmlType t : GgmlType.values()) {
-                if (t.supported) ok.append(ok.isEmpty() ? "" : ", ").append(t.name());
-            }
             throw new IllegalArgumentException("tensor " + name + " has type " + type
-                    + ", which Chorus does not support; supported: " + ok);
+                    + ", which Chorus does not support; supported: " + GgmlType.supportedNames());
         }
         if (rows < 0 || cols < 0) {
             throw new IllegalArgumentException("tensor " + name + " (" + type + ") has a negative shape " + rows + " x " + cols);
@@ -56,9 +52,16 @@ public abstract class WeightMatrix {
             case BF16 -> new BF16Matrix(name, data, rows, cols);
             case Q8_0 -> new Q8_0Matrix(name, data, rows, cols);
             case Q4_0 -> new Q4_0Matrix(name, data, rows, cols);
+            case Q4_1 -> new Q4_1Matrix(name, data, rows, cols);
+            case Q5_0 -> new Q5_0Matrix(name, data, rows, cols);
+            case Q5_1 -> new Q5_1Matrix(name, data, rows, cols);
+            case IQ4_NL -> new IQ4_NLMatrix(name, data, rows, cols);
             case Q4_K -> new Q4_KMatrix(name, data, rows, cols);
             case Q5_K -> new Q5_KMatrix(name, data, rows, cols);
             case Q6_K -> new Q6_KMatrix(name, data, rows, cols);
+            case Q2_K -> new Q2_KMatrix(name, data, rows, cols);
+            case Q3_K -> new Q3_KMatrix(name, data, rows, cols);
+            case IQ4_XS -> new IQ4_XSMatrix(name, data, rows, cols);
             default -> throw new IllegalStateException("supported type without a kernel: " + type);
         };
     }

@@ -32,7 +32,8 @@ class BatchInvarianceTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"tiny-llama,F32", "tiny-qwen2,Q8_0", "tiny-qwen3,Q4_K_M", "tiny-phi3,F16", "tiny-llama,Q4_0", "tiny-qwen2,Q6_K", "tiny-qwen2,BF16", "tiny-llama,Q5_K_M"})
+    @CsvSource({"tiny-llama,F32", "tiny-qwen2,Q8_0", "tiny-qwen3,Q4_K_M", "tiny-phi3,F16", "tiny-llama,Q4_0", "tiny-qwen2,Q6_K", "tiny-qwen2,BF16", "tiny-llama,Q5_K_M",
+            "tiny-llama,Q2_K", "tiny-qwen2,Q3_K_M", "tiny-qwen3,IQ4_XS"})
     void logitsInsideABatchEqualLogitsAlone(String shape, String mix) throws IOException {
         Path file = dir.resolve(shape + "-" + mix + ".gguf");
         SyntheticModel.write(SyntheticModel.shape(shape), SyntheticModel.Mix.parse(mix), 7, file);

@@ -35,21 +35,22 @@ class ModelLoadErrorsTest {
     void unsupportedTensorTypeNamesTheTensor() throws IOException {
         Path good = dir.resolve("good.gguf");
         SyntheticModel.write(SyntheticModel.shape("tiny-llama"), SyntheticModel.Mix.F32, 1, good);
-        // Rewrite the type id of blk.0.attn_q.weight in the header to IQ4_NL (same block size 32, unsupported).
+        // Rewrite the type id of blk.0.attn_q.weight in the header to IQ2_XS (rows of 256 fit its blocks; unsupported).
         byte[] bytes = Files.readAllBytes(good);
         byte[] name = "blk.0.attn_q.weight".getBytes();
         int at = indexOf(bytes, name) + name.length;
         int typeAt = at + 4 + 2 * 8; // n_dims, two dims, then the type id
-        bytes[typeAt] = (byte) GgmlType.IQ4_NL.id;
-        // IQ4_NL takes 18 bytes per 32 values instead of 128: the data is smaller, so the file stays valid.
-        Path bad = dir.resolve("iq4.gguf");
+        bytes[typeAt] = (byte) GgmlType.IQ2_XS.id;
+        // IQ2_XS takes 74 bytes per 256 values instead of 1024: the data is smaller, so the file stays valid.
+        Path bad = dir.resolve("iq2.gguf");
         Files.write(bad, bytes);
         try (WorkerPool pool = new WorkerPool(1)) {
             assertThatThrownBy(() -> Model.load(bad, pool))
                     .isInstanceOf(UnsupportedModelException.class)
                     .hasMessageContaining(bad.toString())
                     .hasMessageContaining("blk.0.attn_q.weight")
-                    .hasMessageContaining("IQ4_NL");
+                    .hasMessageContaining("IQ2_XS")
+                    .hasMessageContaining("supported: " + GgmlType.supportedNames());
         }
     }
 

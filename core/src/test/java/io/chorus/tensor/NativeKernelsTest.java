@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** The native kernels against the scalar reference, the Java kernels, and themselves across batch sizes. */
 class NativeKernelsTest {
 
-    static final int[] TS = {1, 2, 3, 5, 8, 17, 33};
+    static final int[] TS = {1, 2, 3, 5, 7, 8, 17, 33, 64};
 
     @BeforeEach
     void needsNative() {
@@ -30,7 +30,7 @@ class NativeKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "IQ4_XS"})
     void matchesReference(GgmlType type) {
         Random rnd = new Random(200 + type.ordinal());
         // rows not a multiple of the 4-row tile; plain types: column tails (77, 1100) and the
@@ -70,7 +70,7 @@ class NativeKernelsTest {
 
     /** Each token's result is bit-identical whether it is computed alone or inside any batch. */
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "IQ4_XS"})
     void batchSizeDoesNotChangeResults(GgmlType type) {
         Random rnd = new Random(300 + type.ordinal());
         for (int cols : type.blockSize == 1 ? new int[] {1100, 1024} : new int[] {1536}) {
@@ -95,7 +95,7 @@ class NativeKernelsTest {
 
     /** Native and Java kernels agree closely; the pool path uses the native kernel. */
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "IQ4_XS"})
     void agreesWithJavaKernels(GgmlType type) {
         Random rnd = new Random(400 + type.ordinal());
         int rows = 83, cols = type.blockSize == 1 ? 896 : type.blockSize == 32 ? 896 : 1024;

@@ -17,7 +17,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 class WeightMatrixTest {
 
     static final EnumSet<GgmlType> SUPPORTED = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
-            GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+            GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
+            GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL,
+            GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS);
 
     static MemorySegment segment(byte[] bytes) {
         MemorySegment s = Arena.ofAuto().allocate(bytes.length, 64);
@@ -45,9 +47,13 @@ class WeightMatrixTest {
         rnd.nextBytes(b);
         for (int o = 0; o < b.length; o += type.typeSize) {
             switch (type) {
-                case Q8_0, Q4_0 -> putHalf(b, o, randomHalf(rnd, 0.05f));
+                case Q8_0, Q4_0, Q5_0, IQ4_NL -> putHalf(b, o, randomHalf(rnd, 0.05f));
+                case Q4_1, Q5_1 -> { putHalf(b, o, randomHalf(rnd, 0.05f)); putHalf(b, o + 2, randomHalf(rnd, 0.5f)); }
                 case Q4_K, Q5_K -> { putHalf(b, o, randomHalf(rnd, 0.01f)); putHalf(b, o + 2, randomHalf(rnd, 0.01f)); }
                 case Q6_K -> putHalf(b, o + 208, randomHalf(rnd, 0.001f));
+                case Q2_K -> { putHalf(b, o + 80, randomHalf(rnd, 0.01f)); putHalf(b, o + 82, randomHalf(rnd, 0.01f)); }
+                case Q3_K -> putHalf(b, o + 108, randomHalf(rnd, 0.001f));
+                case IQ4_XS -> putHalf(b, o, randomHalf(rnd, 0.0005f));
                 default -> throw new AssertionError(type);
             }
         }
@@ -63,7 +69,7 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "IQ4_XS"})
     void dequantizeRowMatchesReference(GgmlType type) {
         Random rnd = new Random(type.ordinal());
         int rows = 5, cols = colsFor(type, true);
@@ -82,7 +88,7 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "IQ4_XS"})
     void matmulMatchesReference(GgmlType type) {
         Random rnd = new Random(100 + type.ordinal());
         for (boolean large : new boolean[] {false, true}) {
@@ -90,7 +96,7 @@ class WeightMatrixTest {
             byte[] bytes = randomBlocks(type, rows * cols, rnd);
             float[] wf = ReferenceKernels.dequantize(type, bytes, rows * cols);
             WeightMatrix w = WeightMatrix.of("w", type, segment(bytes), rows, cols);
-            for (int T : new int[] {1, 2, 3, 5, 8, 17}) {
+            for (int T : new int[] {1, 2, 3, 5, 7, 8, 17, 64}) {
                 float[] x = new float[T * cols];
                 for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
                 double[] mag = new double[T * rows];
@@ -119,7 +125,7 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "Q8_0", "Q4_K", "Q6_K"})
+    @EnumSource(names = {"F32", "Q8_0", "Q4_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "IQ4_XS"})
     void poolMatmulMatchesReference(GgmlType type) {
         Random rnd = new Random(7);
         int rows = 83, cols = colsFor(type, false), T = 6;
@@ -138,7 +144,7 @@ class WeightMatrixTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "IQ4_XS"})
     void quantizeRoundTripIsClose(GgmlType type) {
         Random rnd = new Random(3);
         int n = 256 * 16;
@@ -158,7 +164,14 @@ class WeightMatrixTest {
             case Q8_0 -> 0.01;
             case Q6_K -> 0.04;
             case Q5_K -> 0.06;
+            case Q5_1 -> 0.04;
+            case Q5_0 -> 0.045;
+            case Q4_1 -> 0.08;
+            case IQ4_NL -> 0.08;
             case Q4_0, Q4_K -> 0.12;
+            case IQ4_XS -> 0.10;
+            case Q3_K -> 0.22;
+            case Q2_K -> 0.40;
             default -> throw new AssertionError();
         };
         assertThat(rel).as(type + " relative RMS error").isLessThanOrEqualTo(limit);
@@ -173,6 +186,42 @@ class WeightMatrixTest {
         for (int i = 0; i < 32; i++) x[i] = (i % 16) - 8; // -8..7: Q4_0 is exact with d = 1
         y = ReferenceKernels.dequantize(GgmlType.Q4_0, Quantizer.quantize(GgmlType.Q4_0, x), 32);
         assertThat(y).containsExactly(x);
+    }
+
+    /** Inputs the 32-value quantizers represent exactly, with the bytes llama.cpp writes for them. */
+    @Test
+    void legacyQuantizersEncodeExactValues() {
+        float[] x = new float[32];
+        for (int i = 0; i < 32; i++) x[i] = (i % 16) * 0.5f + 1; // min 1, max 8.5: Q4_1 d = 0.5, m = 1
+        byte[] b = Quantizer.quantize(GgmlType.Q4_1, x);
+        assertThat(Arrays.copyOf(b, 6)).containsExactly(0x00, 0x38, 0x00, 0x3C, 0x00, 0x11);
+        assertThat(b[19]).isEqualTo((byte) 0xFF);
+        assertThat(ReferenceKernels.dequantize(GgmlType.Q4_1, b, 32)).containsExactly(x);
+
+        for (int i = 0; i < 32; i++) x[i] = i - 16; // -16 has the largest magnitude: Q5_0 d = 1, q = i
+        b = Quantizer.quantize(GgmlType.Q5_0, x);
+        assertThat(Arrays.copyOf(b, 8)).containsExactly(0x00, 0x3C, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x11);
+        assertThat(ReferenceKernels.dequantize(GgmlType.Q5_0, b, 32)).containsExactly(x);
+
+        for (int i = 0; i < 32; i++) x[i] = i * 0.25f - 2; // min -2, max 5.75: Q5_1 d = 0.25, m = -2
+        b = Quantizer.quantize(GgmlType.Q5_1, x);
+        assertThat(Arrays.copyOf(b, 10)).containsExactly(0x00, 0x34, 0x00, 0xC0, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0x11);
+        assertThat(ReferenceKernels.dequantize(GgmlType.Q5_1, b, 32)).containsExactly(x);
+
+        int[] levels = ReferenceKernels.IQ4_NL_LEVELS;
+        for (int i = 0; i < 32; i++) x[i] = levels[(i * 7) % 16] * 0.5f; // the table itself, scaled: d = 0.5
+        b = Quantizer.quantize(GgmlType.IQ4_NL, x);
+        assertThat(Arrays.copyOf(b, 3)).containsExactly(0x00, 0x38, 0x00); // qs[0]: codes 0 (j=0) and 112 % 16 = 0 (j=16)
+        assertThat(b[3]).isEqualTo((byte) (7 | (((17 * 7) % 16) << 4)));
+        assertThat(ReferenceKernels.dequantize(GgmlType.IQ4_NL, b, 32)).containsExactly(x);
+    }
+
+    /** An all-zero block stores d = 0 and decodes to zeros (no division by zero). */
+    @ParameterizedTest
+    @EnumSource(names = {"Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
+    void legacyQuantizersKeepZeroBlocksZero(GgmlType type) {
+        float[] y = ReferenceKernels.dequantize(type, Quantizer.quantize(type, new float[64]), 64);
+        for (float v : y) assertEquals(0f, v, 0f);
     }
 
     // ---- hand-built blocks with values computed by hand ----
@@ -265,6 +314,125 @@ class WeightMatrixTest {
         assertEquals(0.5f * -3 * -32, row[128 + 96]);      // l = 0, q4: sc[8 + 0 + 6] = sc[14] = -3 (signed)
     }
 
+    @Test
+    void q2_KHandBlock() {
+        byte[] b = new byte[84];
+        putHalf(b, 80, Float.floatToFloat16(0.5f));  // d
+        putHalf(b, 82, Float.floatToFloat16(0.25f)); // dmin
+        b[0] = 0x32;          // run 0: scale 2, min 3
+        b[2] = 0x05;          // run 2 (h 0, j 1, g 0): scale 5, min 0
+        b[6] = (byte) 0xF1;   // run 6 (h 0, j 3, g 0): scale 1, min 15
+        b[11] = 0x27;         // run 11 (h 1, j 1, g 1): scale 7, min 2
+        b[16] = (byte) 0xE7;  // qs[0]: fields 3, 1, 2, 3 -> values 0, 32, 64, 96
+        b[16 + 52] = 0x08;    // qs[52] = half 1, g 1, l 4: field j = 1 is 2 -> value 128 + 32 + 16 + 4
+        float[] row = dequant(GgmlType.Q2_K, b, 256);
+        assertEquals(0.5f * 2 * 3 - 0.25f * 3, row[0]);    // 2.25
+        assertEquals(-0.75f, row[1]);                        // q = 0, min only
+        assertEquals(0.5f * 5 * 1, row[32]);                 // 2.5
+        assertEquals(0.5f * 1 * 3 - 0.25f * 15, row[96]);  // -2.25
+        assertEquals(0.5f * 7 * 2 - 0.25f * 2, row[180]);  // 6.5
+    }
+
+    @Test
+    void q3_KHandBlock() {
+        byte[] b = new byte[110];
+        putHalf(b, 108, Float.floatToFloat16(0.5f)); // d last
+        b[96] = 8; b[96 + 8] = 2;     // run 0: low 8 | high 2 << 4 = 40 -> scale 8
+        b[96 + 5] = 0x50;             // run 13: low nibble in scales[5] >> 4 = 5, high bits 0 -> scale -27
+        // run 13 = (h 1, j 2, g 1), l = 3: value 128 + 64 + 16 + 3; low bits in qs[32 + 16 + 3] bits 4..5,
+        // high bit 4h + j = 6 of hmask[16 + 3]
+        b[32 + 51] = 0x20;
+        b[19] = 1 << 6;
+        b[32] = 1;                    // qs[0] field 0 = 1, hmask[0] bit 0 clear: 1 - 4
+        float[] row = dequant(GgmlType.Q3_K, b, 256);
+        assertEquals(0.5f * 8 * -3, row[0]);     // -12
+        assertEquals(0.5f * 8 * -4, row[1]);     // -16
+        assertEquals(0.5f * -32 * -4, row[16]);  // run 1: all-zero scale bits -> -32; value -4 -> 64
+        assertEquals(0.5f * -27 * 2, row[211]);  // -27
+        assertEquals(-27f, row[211]);
+    }
+
+    @Test
+    void iq4_XSHandBlock() {
+        byte[] b = new byte[136];
+        putHalf(b, 0, Float.floatToFloat16(0.25f));
+        b[2] = 0x02; b[3] = (byte) 0xC0;  // scales_h: sub-block 0 high bits 2, sub-block 7 high bits 3
+        b[4] = 0x01;                      // sub-block 0 low bits 1 -> 33 - 32 = 1; sub-block 1: 0 -> -32
+        b[7] = (byte) 0xF0;               // sub-block 7 low bits 15 -> 63 - 32 = 31
+        b[8] = (byte) 0xF0;               // qs[0]: low code 0 (-127) -> value 0, high code 15 (113) -> value 16
+        b[8 + 48] = 0x08;                 // sub-block 3 (scale -32): code 8 (1) -> value 96, code 0 -> value 112
+        b[8 + 117] = (byte) 0x9E;         // sub-block 7, j = 5: code 14 (89) -> 229, code 9 (13) -> 245
+        float[] row = dequant(GgmlType.IQ4_XS, b, 256);
+        assertEquals(0.25f * -127, row[0]);
+        assertEquals(0.25f * 113, row[16]);
+        assertEquals(0.25f * -32 * -127, row[32]);  // sub-block 1, code 0
+        assertEquals(0.25f * -32 * 1, row[96]);
+        assertEquals(1016f, row[112]);
+        assertEquals(0.25f * 31 * 89, row[229]);
+        assertEquals(0.25f * 31 * 13, row[245]);
+    }
+
+    @Test
+    void q4_1HandBlock() {
+        byte[] b = new byte[20];
+        putHalf(b, 0, Float.floatToFloat16(0.5f));
+        putHalf(b, 2, Float.floatToFloat16(-3f));
+        b[4] = (byte) 0xF3;  // j=0: 3 * 0.5 - 3 = -1.5; j=16: 15 * 0.5 - 3 = 4.5
+        b[19] = (byte) 0x80; // j=15: -3; j=31: 8 * 0.5 - 3 = 1
+        float[] row = dequant(GgmlType.Q4_1, b, 32);
+        assertEquals(-1.5f, row[0]);
+        assertEquals(4.5f, row[16]);
+        assertEquals(-3f, row[15]);
+        assertEquals(1f, row[31]);
+    }
+
+    @Test
+    void q5_0HandBlock() {
+        byte[] b = new byte[22];
+        putHalf(b, 0, Float.floatToFloat16(2f));
+        int qh = 1 | 1 << 17 | 1 << 31; // fifth bits of values 0, 17 and 31
+        for (int i = 0; i < 4; i++) b[2 + i] = (byte) (qh >>> (8 * i));
+        b[6] = 0x3A;  // j=0: (10 | 16) - 16 = 10 -> 20; j=16: 3 - 16 -> -26
+        b[7] = 0x21;  // j=1: 1 - 16 -> -30; j=17: (2 | 16) - 16 = 2 -> 4
+        float[] row = dequant(GgmlType.Q5_0, b, 32);
+        assertEquals(20f, row[0]);
+        assertEquals(-26f, row[16]);
+        assertEquals(-30f, row[1]);
+        assertEquals(4f, row[17]);
+        assertEquals(-32f, row[15]); // q = 0
+        assertEquals(0f, row[31]);   // q = 16
+    }
+
+    @Test
+    void q5_1HandBlock() {
+        byte[] b = new byte[24];
+        putHalf(b, 0, Float.floatToFloat16(0.25f));
+        putHalf(b, 2, Float.floatToFloat16(1f));
+        int qh = 1 | 1 << 20;
+        for (int i = 0; i < 4; i++) b[4 + i] = (byte) (qh >>> (8 * i));
+        b[8] = 0x0F;          // j=0: (15 | 16) * 0.25 + 1 = 8.75; j=16: 0 * 0.25 + 1 = 1
+        b[8 + 4] = 0x70;      // j=4: 1; j=20: (7 | 16) * 0.25 + 1 = 6.75
+        float[] row = dequant(GgmlType.Q5_1, b, 32);
+        assertEquals(8.75f, row[0]);
+        assertEquals(1f, row[16]);
+        assertEquals(1f, row[4]);
+        assertEquals(6.75f, row[20]);
+    }
+
+    @Test
+    void iq4_nlHandBlock() {
+        byte[] b = new byte[18];
+        putHalf(b, 0, Float.floatToFloat16(0.5f));
+        b[2] = (byte) 0xF0;     // j=0: K[0] = -127 -> -63.5; j=16: K[15] = 113 -> 56.5
+        b[2 + 3] = (byte) 0x87; // j=3: K[7] = -10 -> -5; j=19: K[8] = 1 -> 0.5
+        float[] row = dequant(GgmlType.IQ4_NL, b, 32);
+        assertEquals(-63.5f, row[0]);
+        assertEquals(56.5f, row[16]);
+        assertEquals(-5f, row[3]);
+        assertEquals(0.5f, row[19]);
+        assertEquals(-63.5f, row[1]); // qs[1] = 0
+    }
+
     private static float[] dequant(GgmlType type, byte[] b, int n) {
         WeightMatrix w = WeightMatrix.of("hand", type, segment(b), 1, n);
         float[] row = new float[n];
@@ -273,13 +441,16 @@ class WeightMatrixTest {
         return row;
     }
 
-    @Test
-    void unsupportedTypeIsNamed() {
-        MemorySegment s = Arena.ofAuto().allocate(GgmlType.IQ2_XS.bytesFor(256));
-        assertThatThrownBy(() -> WeightMatrix.of("blk.0.attn_q.weight", GgmlType.IQ2_XS, s, 1, 256))
+    /** Types Chorus cannot compute with are refused by name, with the list of those it can. */
+    @ParameterizedTest
+    @EnumSource(names = {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "TQ1_0", "TQ2_0", "Q8_K"})
+    void unsupportedTypeIsNamed(GgmlType type) {
+        assertThat(type.supported).isFalse();
+        MemorySegment s = Arena.ofAuto().allocate(type.bytesFor(256));
+        assertThatThrownBy(() -> WeightMatrix.of("blk.0.attn_q.weight", type, s, 1, 256))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("tensor blk.0.attn_q.weight has type IQ2_XS, which Chorus does not support; "
-                        + "supported: F32, F16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, BF16");
+                .hasMessage("tensor blk.0.attn_q.weight has type " + type + ", which Chorus does not support; "
+                        + "supported: F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, BF16");
     }
 
     @Test

@@ -77,6 +77,11 @@ public class MatmulBench {
                 case Q8_0, Q4_0 -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, scale);
                 case Q4_K, Q5_K -> { data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, scale); data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 2, scale); }
                 case Q6_K -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 208, scale);
+                case Q5_0, IQ4_NL -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, scale);
+                case Q4_1, Q5_1 -> { data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, scale); data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 2, scale); }
+                case Q2_K -> { data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 80, scale); data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 82, scale); }
+                case Q3_K -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b + 108, scale);
+                case IQ4_XS -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, scale);
                 case F16, BF16 -> data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b, scale);
                 case F32 -> data.set(ValueLayout.JAVA_FLOAT_UNALIGNED, b, 0.01f);
                 default -> throw new IllegalArgumentException(type);
