@@ -32,9 +32,15 @@ final class ChatCompletions {
 
     void handle(JsonNode body, ServerResponse res) throws IOException, InterruptedException {
         server.checkModel(body, model);
+        try (Admission.Ticket ticket = server.admit(1)) { // before any rendering or tokenization
+            run(body, res);
+        }
+    }
+
+    private void run(JsonNode body, ServerResponse res) throws IOException, InterruptedException {
         boolean stream = Params.bool(body, "stream", false);
         boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
-        ChatPrompt.Rendered prompt = ChatPrompt.render(model, body);
+        ChatPrompt.Rendered prompt = ChatPrompt.render(model, body, server.options().parseSpecialInContent());
         int promptLen = prompt.tokenIds().length;
         SamplingParams.Builder b = Params.sampling(body, tok.vocabSize());
         boolean hasMct = Params.present(body, "max_completion_tokens");
@@ -51,14 +57,13 @@ final class ChatCompletions {
             throw ApiError.badRequest(e.getMessage(), e.param());
         }
         Integer priority = Params.integer(body, "priority");
-        try (ChorusServer.Submitted s = server.submit(model, id, prompt.tokenIds(), sp, priority != null ? priority : 0)) {
-            Generation g = new Generation(tok, sp, s.handle, s.timer);
-            try {
-                if (stream) stream(g, sp, res, includeUsage, promptLen, logprobs);
-                else complete(g, sp, res, promptLen, logprobs);
-            } finally {
-                s.timer.complete(promptLen, g.totalTokens());
-            }
+        ChorusServer.Submitted s = server.submit(model, id, prompt.tokenIds(), sp, priority != null ? priority : 0);
+        Generation g = new Generation(model.detokenizers(), sp, s.handle(), s.timer());
+        try {
+            if (stream) stream(g, sp, res, includeUsage, promptLen, logprobs);
+            else complete(g, sp, res, promptLen, logprobs);
+        } finally {
+            s.timer().complete(promptLen, g.totalTokens());
         }
     }
 
@@ -70,7 +75,7 @@ final class ChatCompletions {
             texts[i] = new StringBuilder();
             lps.add(new ArrayList<>());
         }
-        g.run(new Generation.Sink() {
+        g.run(ConnectionWatch.watchCurrent(), new Generation.Sink() {
             @Override
             public void text(int index, String text, int[] tokenIds, TokenLogprobs[] lp) {
                 texts[index].append(text);

@@ -9,21 +9,23 @@ import io.chorus.engine.api.EngineRequest;
 import io.chorus.engine.api.InvalidRequestException;
 import io.chorus.engine.api.RequestHandle;
 import io.chorus.engine.api.SamplingParams;
+import io.chorus.json.BoundedJson;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.http1.Http1Config;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -33,13 +35,16 @@ import java.util.logging.Logger;
  * (handlers run on virtual threads and block cheaply on the engine's output streams).
  *
  * <p>Implementation notes. The server listens before the model is loaded and answers 503 until
- * {@link #load} completes, and again once {@link #shutdown} begins. {@code inflight} counts requests
- * submitted to the engine and not yet finished; admission rejects with 429 when it would exceed
- * max-num-seqs + max-queue. Every error leaves through {@link ApiError} as OpenAI's JSON.
+ * {@link #load} completes, and again once {@link #shutdown} begins. {@link Admission} counts engine
+ * requests admitted and not yet finished, and rejects with 429 beyond max-num-seqs + the queue bound,
+ * before any rendering or tokenization. Every route but /health (and /metrics with
+ * {@code --metrics-public}) needs the API key; the key itself is never logged. An error answered
+ * before the request body was read closes the connection, so unread body bytes are never taken for a
+ * next request. Every error leaves through {@link ApiError} as OpenAI's JSON.
  */
 public final class ChorusServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ChorusServer.class.getName());
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = BoundedJson.mapper();
     static final String VERSION = "0.1.0";
     private static final HeaderName RETRY_AFTER = HeaderNames.create("Retry-After");
     private static final long STARTED = Instant.now().getEpochSecond();
@@ -48,7 +53,7 @@ public final class ChorusServer implements AutoCloseable {
 
     private final ServeOptions options;
     private final byte[] apiKey;
-    private final AtomicInteger inflight = new AtomicInteger();
+    private final Admission admission;
     private volatile State state = State.LOADING;
     private volatile LoadedModel model;
     private volatile ServerMetrics metrics;
@@ -59,6 +64,7 @@ public final class ChorusServer implements AutoCloseable {
         this.options = options;
         String key = options.apiKey() != null ? options.apiKey() : System.getenv("CHORUS_API_KEY");
         this.apiKey = key != null && !key.isEmpty() ? key.getBytes(StandardCharsets.UTF_8) : null;
+        this.admission = new Admission(options.maxNumSeqs() + options.queueBound());
     }
 
     /** Starts listening (answering 503 until a model is loaded). */
@@ -67,6 +73,12 @@ public final class ChorusServer implements AutoCloseable {
                 .host(options.host())
                 .port(options.port())
                 .shutdownHook(false)
+                .maxTcpConnections(options.maxConnections())
+                .addProtocol(Http1Config.builder()
+                        .maxPrologueLength(options.maxHeaderBytes())
+                        .maxHeadersSize(options.maxHeaderBytes())
+                        .addReceiveListener(new ConnectionWatch())
+                        .build())
                 .routing(this::routes)
                 .build()
                 .start();
@@ -98,7 +110,7 @@ public final class ChorusServer implements AutoCloseable {
         if (state == State.STOPPED) return;
         state = State.DRAINING;
         long deadline = System.nanoTime() + grace.toNanos();
-        while (inflight.get() > 0 && System.nanoTime() < deadline) {
+        while (admission.admitted() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -106,11 +118,11 @@ public final class ChorusServer implements AutoCloseable {
                 break;
             }
         }
-        if (inflight.get() > 0) LOG.info("shutdown: aborting " + inflight.get() + " request(s) still running after the grace period");
+        if (admission.admitted() > 0) LOG.info("shutdown: aborting " + admission.admitted() + " request(s) still running after the grace period");
         LoadedModel m = model;
         if (m != null) m.engine().close(); // aborts what is left; handlers see ABORT and finish their responses
         long drain = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-        while (inflight.get() > 0 && System.nanoTime() < drain) {
+        while (admission.admitted() > 0 && System.nanoTime() < drain) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -132,7 +144,7 @@ public final class ChorusServer implements AutoCloseable {
     private void sampleBatches() {
         while (state != State.STOPPED) {
             try {
-                if (inflight.get() > 0) {
+                if (admission.admitted() > 0) {
                     metrics.sampleBatch(model.engine().stats().lastStepSeqs());
                     Thread.sleep(1);
                 } else {
@@ -148,14 +160,14 @@ public final class ChorusServer implements AutoCloseable {
 
     private void routes(HttpRouting.Builder r) {
         r.get("/health", guard(false, true, (req, res) -> res.status(Status.OK_200).send()))
-                .get("/version", guard(false, false, (req, res) -> sendJson(res, 200, JSON.createObjectNode().put("version", VERSION))))
-                .get("/metrics", guard(false, true, this::metrics))
+                .get("/version", guard(true, false, (req, res) -> sendJson(res, 200, JSON.createObjectNode().put("version", VERSION))))
+                .get("/metrics", guard(!options.metricsPublic(), true, this::metrics))
                 .get("/v1/models", guard(true, true, this::models))
                 .post("/v1/chat/completions", guard(true, true, (req, res) -> new ChatCompletions(this, model).handle(readJson(req), res)))
                 .post("/v1/completions", guard(true, true, (req, res) -> new TextCompletions(this, model).handle(readJson(req), res)))
                 .post("/tokenize", guard(true, true, (req, res) -> Tokenize.tokenize(this, model, readJson(req), res)))
                 .post("/detokenize", guard(true, true, (req, res) -> Tokenize.detokenize(this, model, readJson(req), res)))
-                .any(guard(false, false, (req, res) -> {
+                .any(guard(true, false, (req, res) -> {
                     throw ApiError.notFound("No route for " + req.prologue().method().text() + " " + req.path().path(), "not_found");
                 }));
     }
@@ -176,15 +188,27 @@ public final class ChorusServer implements AutoCloseable {
                 if (needsModel && s != State.READY) throw ApiError.unavailable("the server is shutting down");
                 step.handle(req, res);
             } catch (ApiError e) {
+                closeIfBodyUnread(req, res);
                 sendError(res, e);
             } catch (Generation.ClientGone e) {
                 // the client went away mid-response; the request was aborted and nothing can be sent
             } catch (Exception e) {
                 LOG.log(Level.WARNING, "request " + req.path().path() + " failed", e);
                 // Details stay in the log: a client must never see internals (paths, stack traces).
+                closeIfBodyUnread(req, res);
                 sendError(res, ApiError.internal("internal server error; see the server log"));
             }
         };
+    }
+
+    /**
+     * An error answered before the whole body was read (413, 401, 429...) closes the connection:
+     * reading on would cost what the limit was there to avoid, and the unread bytes must never be
+     * parsed as the next request (a proxy reusing the connection would turn that into smuggling).
+     */
+    private static void closeIfBodyUnread(ServerRequest req, ServerResponse res) {
+        boolean hasBody = req.headers().contentLength().orElse(0) > 0 || req.headers().contains(HeaderNames.TRANSFER_ENCODING);
+        if (hasBody && !req.content().consumed() && !res.isSent()) res.header(HeaderValues.CONNECTION_CLOSE);
     }
 
     private boolean authorized(ServerRequest req) {
@@ -235,50 +259,33 @@ public final class ChorusServer implements AutoCloseable {
         if (name != null && !name.equals(m.name())) throw ApiError.modelNotFound(name);
     }
 
-    /** A submitted request: its engine handle and timer; {@link #close} releases its admission slot. */
-    final class Submitted implements AutoCloseable {
-        final RequestHandle handle;
-        final RequestTimer timer;
-        private boolean closed;
+    /** A submitted request: its engine handle and timer. Its admission ticket is the caller's to close. */
+    record Submitted(RequestHandle handle, RequestTimer timer) {}
 
-        Submitted(RequestHandle handle, RequestTimer timer) {
-            this.handle = handle;
-            this.timer = timer;
-        }
-
-        @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                inflight.decrementAndGet();
-            }
-        }
+    /**
+     * Admits {@code n} engine requests (429 + Retry-After past the bound). Called first, before the
+     * handler renders or tokenizes anything; the handler closes the ticket when its requests are over.
+     */
+    Admission.Ticket admit(int n) {
+        return admission.admit(n);
     }
 
-    /** Admits and submits a request to the engine (429 when the queue is full, 400 when it cannot run). */
+    /** Submits an admitted request to the engine (400 when it can never run, 503 when shutting down). */
     Submitted submit(LoadedModel m, String id, int[] prompt, SamplingParams sp, int priority) {
-        long cap = (long) m.engineConfig().maxNumSeqs() + (options.maxQueue() != null ? options.maxQueue() : Integer.MAX_VALUE);
-        if (inflight.incrementAndGet() > cap) {
-            inflight.decrementAndGet();
-            throw ApiError.queueFull(1);
-        }
-        RequestTimer timer = new RequestTimer(metrics, id);
         try {
-            // A deadline also bounds a request whose client left without the server noticing (non-streaming).
-            java.time.Instant deadline = options.requestTimeout() != null ? java.time.Instant.now().plus(options.requestTimeout()) : null;
+            // A deadline also bounds a request whose client left without the server noticing.
+            Instant deadline = options.requestTimeout() != null ? Instant.now().plus(options.requestTimeout()) : null;
             RequestHandle h = m.engine().submit(new EngineRequest(id, prompt, sp, priority, deadline));
-            return new Submitted(h, timer);
+            return new Submitted(h, new RequestTimer(metrics, id));
         } catch (InvalidRequestException e) {
-            inflight.decrementAndGet();
             throw ApiError.badRequest(e.getMessage(), e.param());
         } catch (IllegalStateException e) {
-            inflight.decrementAndGet();
             throw ApiError.unavailable("the server is shutting down");
-        } catch (RuntimeException e) {
-            inflight.decrementAndGet();
-            throw e;
         }
     }
+
+    /** Options the handlers read (limits, flags). */
+    ServeOptions options() { return options; }
 
     static void sendJson(ServerResponse res, int status, JsonNode body) {
         res.status(Status.create(status));
