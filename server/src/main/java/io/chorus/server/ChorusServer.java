@@ -284,6 +284,9 @@ public final class ChorusServer implements AutoCloseable {
         }
     }
 
+    /** Engine requests admitted and not yet over (for tests and the shutdown drain). */
+    int admitted() { return admission.admitted(); }
+
     /** Options the handlers read (limits, flags). */
     ServeOptions options() { return options; }
 
