@@ -7,6 +7,7 @@ import io.chorus.engine.api.InvalidRequestException;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.TokenLogprobs;
 import io.chorus.tokenizer.Tokenizer;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,13 +20,15 @@ import java.util.UUID;
 /** {@code POST /v1/chat/completions}, streaming and not. */
 final class ChatCompletions {
     private final ChorusServer server;
+    private final ServerRequest request;
     private final LoadedModel model;
     private final Tokenizer tok;
     private final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
     private final long created = Instant.now().getEpochSecond();
 
-    ChatCompletions(ChorusServer server, LoadedModel model) {
+    ChatCompletions(ChorusServer server, LoadedModel model, ServerRequest request) {
         this.server = server;
+        this.request = request;
         this.model = model;
         this.tok = model.tokenizer();
     }
@@ -75,16 +78,20 @@ final class ChatCompletions {
             texts[i] = new StringBuilder();
             lps.add(new ArrayList<>());
         }
-        g.run(ConnectionWatch.watchCurrent(), new Generation.Sink() {
-            @Override
-            public void text(int index, String text, int[] tokenIds, TokenLogprobs[] lp) {
-                texts[index].append(text);
-                if (lp != null) lps.get(index).addAll(Arrays.asList(lp));
-            }
+        try {
+            g.run(server.watchClient(request), new Generation.Sink() {
+                @Override
+                public void text(int index, String text, int[] tokenIds, TokenLogprobs[] lp) {
+                    texts[index].append(text);
+                    if (lp != null) lps.get(index).addAll(Arrays.asList(lp));
+                }
 
-            @Override
-            public void finish(int index, String finishReason) {}
-        });
+                @Override
+                public void finish(int index, String finishReason) {}
+            });
+        } finally {
+            server.unwatch(request);
+        }
         if (g.error() != null) throw ApiError.internal(g.error());
         ObjectNode root = base("chat.completion");
         ArrayNode choices = root.putArray("choices");

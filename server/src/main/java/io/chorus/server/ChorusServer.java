@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -54,6 +55,7 @@ public final class ChorusServer implements AutoCloseable {
     private final ServeOptions options;
     private final byte[] apiKey;
     private final Admission admission;
+    private final ConnectionWatch connections = new ConnectionWatch();
     private volatile State state = State.LOADING;
     private volatile LoadedModel model;
     private volatile ServerMetrics metrics;
@@ -77,7 +79,6 @@ public final class ChorusServer implements AutoCloseable {
                 .addProtocol(Http1Config.builder()
                         .maxPrologueLength(options.maxHeaderBytes())
                         .maxHeadersSize(options.maxHeaderBytes())
-                        .addReceiveListener(new ConnectionWatch())
                         .build())
                 .routing(this::routes)
                 .build()
@@ -163,8 +164,8 @@ public final class ChorusServer implements AutoCloseable {
                 .get("/version", guard(true, false, (req, res) -> sendJson(res, 200, JSON.createObjectNode().put("version", VERSION))))
                 .get("/metrics", guard(!options.metricsPublic(), true, this::metrics))
                 .get("/v1/models", guard(true, true, this::models))
-                .post("/v1/chat/completions", guard(true, true, (req, res) -> new ChatCompletions(this, model).handle(readJson(req), res)))
-                .post("/v1/completions", guard(true, true, (req, res) -> new TextCompletions(this, model).handle(readJson(req), res)))
+                .post("/v1/chat/completions", guard(true, true, (req, res) -> new ChatCompletions(this, model, req).handle(readJson(req), res)))
+                .post("/v1/completions", guard(true, true, (req, res) -> new TextCompletions(this, model, req).handle(readJson(req), res)))
                 .post("/tokenize", guard(true, true, (req, res) -> Tokenize.tokenize(this, model, readJson(req), res)))
                 .post("/detokenize", guard(true, true, (req, res) -> Tokenize.detokenize(this, model, readJson(req), res)))
                 .any(guard(true, false, (req, res) -> {
@@ -283,6 +284,14 @@ public final class ChorusServer implements AutoCloseable {
             throw ApiError.unavailable("the server is shutting down");
         }
     }
+
+    /**
+     * Watches the client connection of a non-streaming request while it is generated (true once the
+     * client has gone); {@link #unwatch} when the response is over.
+     */
+    BooleanSupplier watchClient(ServerRequest req) { return connections.watch(req); }
+
+    void unwatch(ServerRequest req) { connections.unwatch(req); }
 
     /** Engine requests admitted and not yet over (for tests and the shutdown drain). */
     int admitted() { return admission.admitted(); }

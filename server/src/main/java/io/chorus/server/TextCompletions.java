@@ -7,6 +7,7 @@ import io.chorus.engine.api.InvalidRequestException;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.TokenLogprobs;
 import io.chorus.tokenizer.Tokenizer;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,6 +28,7 @@ import java.util.function.BooleanSupplier;
  */
 final class TextCompletions {
     private final ChorusServer server;
+    private final ServerRequest request;
     private final LoadedModel model;
     private final Tokenizer tok;
     private final String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
@@ -60,8 +62,9 @@ final class TextCompletions {
         }
     }
 
-    TextCompletions(ChorusServer server, LoadedModel model) {
+    TextCompletions(ChorusServer server, LoadedModel model, ServerRequest request) {
         this.server = server;
+        this.request = request;
         this.model = model;
         this.tok = model.tokenizer();
     }
@@ -164,7 +167,7 @@ final class TextCompletions {
             throws IOException, InterruptedException {
         Sse sse = stream ? new Sse(res) : null;
         // A non-streaming client is watched on its socket: nothing is written to it until the end.
-        BooleanSupplier gone = stream ? ConnectionWatch.ALWAYS_CONNECTED : ConnectionWatch.watchCurrent();
+        BooleanSupplier gone = stream ? ConnectionWatch.ALWAYS_CONNECTED : server.watchClient(request);
         try {
             runAll(runs, gone, r -> new Generation.Sink() {
                 @Override
@@ -236,6 +239,8 @@ final class TextCompletions {
             sse.close();
         } catch (IOException | UncheckedIOException e) {
             throw new Generation.ClientGone(e);
+        } finally {
+            if (!stream) server.unwatch(request);
         }
     }
 

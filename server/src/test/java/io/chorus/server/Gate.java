@@ -49,7 +49,14 @@ final class Gate implements ForwardPass {
     @Override
     public void forward(Batch batch, float[] logits) {
         arrivals.incrementAndGet();
-        if (!open) permits.acquireUninterruptibly();
+        if (!open) {
+            try {
+                permits.acquire();
+            } catch (InterruptedException e) { // the engine is closing: let the step fail rather than hang
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("gate interrupted", e);
+            }
+        }
         model.forward(batch, logits);
     }
 
