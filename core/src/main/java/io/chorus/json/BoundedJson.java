@@ -2,6 +2,7 @@ package io.chorus.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -9,7 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * The one way Chorus makes a Jackson {@link ObjectMapper}: with its read limits set here, explicitly,
  * rather than inherited from whatever a Jackson version defaults to. A hostile body can then cost at
  * most {@link #MAX_DEPTH} levels of recursion and {@link #MAX_STRING_CHARS} characters per string
- * (a request body is bounded separately, by bytes, before it is parsed).
+ * (a request body is bounded separately, by bytes, before it is parsed). A key given twice in one
+ * object is an error.
  */
 public final class BoundedJson {
     /** Deepest nesting of arrays and objects accepted; OpenAI requests need fewer than 10 levels. */
@@ -33,6 +35,7 @@ public final class BoundedJson {
                         .maxNameLength(MAX_NAME_CHARS)
                         .build())
                 .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION) // {"model": a, "model": b} is ambiguous: refuse it
                 .build();
         return new ObjectMapper(f);
     }

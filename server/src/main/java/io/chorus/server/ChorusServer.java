@@ -14,6 +14,7 @@ import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
@@ -189,15 +190,13 @@ public final class ChorusServer implements AutoCloseable {
                 if (needsModel && s != State.READY) throw ApiError.unavailable("the server is shutting down");
                 step.handle(req, res);
             } catch (ApiError e) {
-                closeIfBodyUnread(req, res);
-                sendError(res, e);
+                sendErrorAndCloseIfBodyUnread(req, res, e);
             } catch (Generation.ClientGone e) {
                 // the client went away mid-response; the request was aborted and nothing can be sent
             } catch (Exception e) {
                 LOG.log(Level.WARNING, "request " + req.path().path() + " failed", e);
                 // Details stay in the log: a client must never see internals (paths, stack traces).
-                closeIfBodyUnread(req, res);
-                sendError(res, ApiError.internal("internal server error; see the server log"));
+                sendErrorAndCloseIfBodyUnread(req, res, ApiError.internal("internal server error; see the server log"));
             }
         };
     }
@@ -206,10 +205,15 @@ public final class ChorusServer implements AutoCloseable {
      * An error answered before the whole body was read (413, 401, 429...) closes the connection:
      * reading on would cost what the limit was there to avoid, and the unread bytes must never be
      * parsed as the next request (a proxy reusing the connection would turn that into smuggling).
+     * Helidon does not close on a {@code Connection: close} response header alone, so once the answer
+     * is out the handler throws its close-connection signal.
      */
-    private static void closeIfBodyUnread(ServerRequest req, ServerResponse res) {
+    private static void sendErrorAndCloseIfBodyUnread(ServerRequest req, ServerResponse res, ApiError e) {
         boolean hasBody = req.headers().contentLength().orElse(0) > 0 || req.headers().contains(HeaderNames.TRANSFER_ENCODING);
-        if (hasBody && !req.content().consumed() && !res.isSent()) res.header(HeaderValues.CONNECTION_CLOSE);
+        boolean unread = hasBody && !req.content().consumed() && !res.isSent();
+        if (unread) res.header(HeaderValues.CONNECTION_CLOSE);
+        sendError(res, e);
+        if (unread) throw new CloseConnectionException("the request body was not read");
     }
 
     private boolean authorized(ServerRequest req) {
