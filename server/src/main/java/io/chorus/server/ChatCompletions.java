@@ -52,6 +52,9 @@ final class ChatCompletions {
         boolean logprobs = Params.bool(body, "logprobs", false);
         Integer top = Params.integer(body, "top_logprobs");
         if (top != null && !logprobs) throw ApiError.badRequest("top_logprobs requires logprobs to be true", "top_logprobs");
+        if (top != null && (top < 0 || top > SamplingParams.MAX_LOGPROBS)) {
+            throw ApiError.badRequest("top_logprobs must be in [0, " + SamplingParams.MAX_LOGPROBS + "], got " + top, "top_logprobs");
+        }
         if (logprobs) b.logprobs(top != null ? top : 0);
         SamplingParams sp;
         try {

@@ -121,7 +121,7 @@ class HostileInputTest {
                 new Case("max_tokens past the context", "POST", "/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":5000}", 400, "max_tokens"),
                 chat("min_tokens above max_tokens", ",\"min_tokens\":5", 400, "min_tokens"),
                 chat("top_logprobs without logprobs", ",\"top_logprobs\":3", 400, "top_logprobs"),
-                chat("top_logprobs 50", ",\"logprobs\":true,\"top_logprobs\":50", 400, null),
+                chat("top_logprobs 50", ",\"logprobs\":true,\"top_logprobs\":50", 400, "top_logprobs"),
                 chat("stop is a number", ",\"stop\":5", 400, "stop"),
                 chat("an empty stop string", ",\"stop\":[\"\"]", 400, "stop"),
                 chat("stop_token_ids outside the vocabulary", ",\"stop_token_ids\":[999999]", 400, "stop_token_ids"),
