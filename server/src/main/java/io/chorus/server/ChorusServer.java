@@ -134,6 +134,7 @@ public final class ChorusServer implements AutoCloseable {
         }
         state = State.STOPPED;
         if (sampler != null) sampler.interrupt();
+        connections.close();
         if (web != null) web.stop();
         if (m != null) m.close();
     }

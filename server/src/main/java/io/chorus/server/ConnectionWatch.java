@@ -46,6 +46,7 @@ final class ConnectionWatch {
     private final Map<Key, Watch> watches = new ConcurrentHashMap<>();
     private final boolean available = TABLES.stream().anyMatch(Files::isReadable);
     private Thread poller;
+    private boolean closed;
 
     /**
      * Starts watching the connection of {@code req}; the returned check is true once the client has
@@ -72,8 +73,14 @@ final class ConnectionWatch {
     }
 
     private synchronized void startPoller() {
-        if (poller != null) return;
+        if (poller != null || closed) return;
         poller = Thread.ofPlatform().daemon(true).name("chorus-connection-watch").start(this::poll);
+    }
+
+    /** Stops the poller (the server is shutting down). */
+    synchronized void close() {
+        closed = true;
+        if (poller != null) poller.interrupt();
     }
 
     private void poll() {
