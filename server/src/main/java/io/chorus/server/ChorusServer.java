@@ -193,7 +193,9 @@ public final class ChorusServer implements AutoCloseable {
             } catch (ApiError e) {
                 sendErrorAndCloseIfBodyUnread(req, res, e);
             } catch (Generation.ClientGone e) {
-                // the client went away mid-response; the request was aborted and nothing can be sent
+                // The client went away; the request was aborted and nothing can be sent. Closing the
+                // connection ourselves keeps Helidon from logging a handler that "sent nothing".
+                throw new CloseConnectionException("the client closed the connection");
             } catch (Exception e) {
                 LOG.log(Level.WARNING, "request " + req.path().path() + " failed", e);
                 // Details stay in the log: a client must never see internals (paths, stack traces).
