@@ -50,13 +50,26 @@ final class ServeCommand implements Callable<Integer> {
     Integer threads;
     @Option(names = "--chat-template", description = "Jinja chat template file overriding the model's")
     Path chatTemplate;
-    @Option(names = "--max-queue", description = "Requests allowed to wait beyond --max-num-seqs before 429 (default: no limit)")
+    @Option(names = "--max-queue", description = "Requests admitted beyond --max-num-seqs before 429 + Retry-After (default: 4 x --max-num-seqs)")
     Integer maxQueue;
     @Option(names = "--scheduling-policy", defaultValue = "fcfs", description = "fcfs or priority (default ${DEFAULT-VALUE})")
     String schedulingPolicy;
     @Option(names = "--request-timeout", defaultValue = "0",
             description = "Seconds a request may run before it is aborted and its blocks freed; 0 = no limit (default ${DEFAULT-VALUE})")
     int requestTimeout;
+
+    @Option(names = "--max-request-bytes", defaultValue = "8M",
+            description = "Largest request body; beyond it 413 and the connection is closed; suffixes K, M (default ${DEFAULT-VALUE})")
+    String maxRequestBytes;
+    @Option(names = "--max-header-bytes", defaultValue = "16K", description = "Largest request line plus headers (default ${DEFAULT-VALUE})")
+    String maxHeaderBytes;
+    @Option(names = "--max-connections", defaultValue = "1024", description = "Most open client connections (default ${DEFAULT-VALUE})")
+    int maxConnections;
+    @Option(names = "--metrics-public", description = "Serve /metrics without the API key")
+    boolean metricsPublic;
+    @Option(names = "--parse-special-in-content",
+            description = "Treat control-token text in message content (e.g. <|im_start|>) as those tokens, as vLLM does (default: plain text)")
+    boolean parseSpecialInContent;
 
     @Option(names = "--shutdown-delay", defaultValue = "5",
             description = "Seconds after SIGTERM during which /health answers 503 but requests are still served, so load balancers"
@@ -77,8 +90,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen,
                 memoryUtilization, kvCacheMemory != null ? Units.parseBytes(kvCacheMemory) : null, blockSize, prefixCaching,
-                KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, 8L << 20, Duration.ofSeconds(shutdownGrace),
-                requestTimeout > 0 ? Duration.ofSeconds(requestTimeout) : null);
+                KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, Units.parseBytes(maxRequestBytes),
+                Duration.ofSeconds(shutdownGrace), requestTimeout > 0 ? Duration.ofSeconds(requestTimeout) : null, metricsPublic,
+                parseSpecialInContent, Math.toIntExact(Units.parseBytes(maxHeaderBytes)), maxConnections);
     }
 
     @Override

@@ -57,7 +57,7 @@ import java.util.logging.Logger;
  *       logprobs until the next step, and a request's prompt logprobs go out once, on its first
  *       token's output.
  *   <li>A failing forward pass fails the requests in that step's batch (ERROR output, blocks freed);
- *       the loop goes on. An unexpected failure anywhere else in a step fails every live request.
+ *       the loop goes on. A failure while sampling one sequence fails only that sequence's request. An unexpected failure anywhere else in a step fails every live request.
  * </ul>
  */
 public final class EngineLoop implements EngineClient {
@@ -97,7 +97,12 @@ public final class EngineLoop implements EngineClient {
 
     /** An engine over {@code model} with its loop running on its own thread. */
     public static EngineLoop start(EngineConfig config, ForwardPass model) {
-        EngineLoop loop = new EngineLoop(config, model, new TemperatureSampler());
+        return start(config, model, new TemperatureSampler());
+    }
+
+    /** An engine over {@code model} sampling with {@code sampler}, its loop running on its own thread. */
+    public static EngineLoop start(EngineConfig config, ForwardPass model, Sampler sampler) {
+        EngineLoop loop = new EngineLoop(config, model, sampler);
         loop.thread = Thread.ofPlatform().name("chorus-engine").daemon(true).start(loop::run);
         return loop;
     }
@@ -261,6 +266,11 @@ public final class EngineLoop implements EngineClient {
         for (int i = 0; i < seqs.size(); i++) {
             ScheduledSeq w = seqs.get(i);
             Sequence s = w.seq();
+            if (s.status() == Sequence.Status.FINISHED) continue; // its request failed earlier in this loop
+            if (sampled[i] == ModelRunner.FAILED) {
+                finishRequest(s.request(), FinishReason.ERROR, ENGINE_ERROR); // this request only; blocks freed
+                continue;
+            }
             s.setNumComputed(w.endPos());
             scheduler.kv().cacheComputedBlocks(s.blockTable(), s.tokenArray(), s.numComputed());
             if (s.isForkParent()) {

@@ -9,12 +9,19 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Optional native matmul kernels (core/src/main/c/chorus_kernels.c, built by Maven with gcc into
@@ -30,8 +37,10 @@ import java.util.Locale;
  * depend on batching. Threading stays in Java: each worker calls the kernel on its row range.
  *
  * <p>The library is copied out of the class path into a per-user cache file named by its content
- * hash ({@code $CHORUS_CACHE/native}, else {@code ~/.cache/chorus/native}, else the temp folder),
- * so concurrent processes and upgrades never overwrite a loaded file.
+ * hash ({@code $CHORUS_CACHE/native}, else {@code ~/.cache/chorus/native}, else a new private
+ * temporary folder), so concurrent processes and upgrades never overwrite a loaded file. A cache
+ * folder is used only if it is owned by this user and no one else can write it, and a file found there
+ * is linked only if its SHA-256 matches the bundled library's (see {@link #extract}).
  */
 public final class NativeKernels {
     private NativeKernels() {}
@@ -166,7 +175,7 @@ public final class NativeKernels {
                 if (in == null) return "Java kernels (no native library built; gcc missing at build time?)";
                 lib = in.readAllBytes();
             }
-            file = extract(lib, variant);
+            file = extract(lib, variant, cacheDirs());
         }
         SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
         Linker linker = Linker.nativeLinker();
@@ -212,33 +221,77 @@ public final class NativeKernels {
         return flags.contains(" " + f + " ");
     }
 
-    private static Path extract(byte[] lib, String variant) throws Exception {
-        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(lib)).substring(0, 16);
-        String name = "libchorus_kernels_" + variant + "-" + hash + ".so";
-        IOException last = null;
-        for (Path dir : cacheDirs()) {
+    /**
+     * Writes {@code lib} where it can be linked safely: in the first cache folder that is (or can be
+     * made) a real directory owned by this user that no one else can write, else in a new private
+     * temporary folder. A file already there is linked only if its bytes hash to the library's
+     * SHA-256; otherwise it is replaced. Nothing is trusted by its name or size: another local user
+     * could have planted it, and whoever can write the folder decides what gets linked.
+     */
+    static Path extract(byte[] lib, String variant, List<Path> cacheDirs) throws IOException {
+        byte[] digest = sha256(lib);
+        String name = "libchorus_kernels_" + variant + "-" + HexFormat.of().formatHex(digest).substring(0, 16) + ".so";
+        for (Path dir : cacheDirs) {
             try {
+                if (!privateDirectory(dir)) continue;
                 Path file = dir.resolve(name);
-                if (Files.isRegularFile(file) && Files.size(file) == lib.length) return file;
-                Files.createDirectories(dir);
-                Path tmp = Files.createTempFile(dir, name, ".tmp");
-                Files.write(tmp, lib);
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                return file;
+                if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && MessageDigest.isEqual(sha256(Files.readAllBytes(file)), digest)) {
+                    return file;
+                }
+                return write(dir, name, lib);
             } catch (IOException e) {
-                last = e;
+                // an unusable folder: try the next one
             }
         }
-        throw last != null ? last : new IOException("no writable cache folder");
+        Path dir = Files.createTempDirectory("chorus-native-", PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        dir.toFile().deleteOnExit();
+        Path file = write(dir, name, lib);
+        file.toFile().deleteOnExit();
+        return file;
     }
 
-    private static Path[] cacheDirs() {
-        java.util.List<Path> dirs = new java.util.ArrayList<>();
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+
+    /** Creates {@code dir} owner-only if absent; true when it is a real directory of this user that no one else can write. */
+    static boolean privateDirectory(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(dir.getParent());
+            try {
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+            } catch (FileAlreadyExistsException raced) {
+                // someone made it meanwhile: judged below like any existing folder
+            }
+        }
+        PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!a.isDirectory() || a.isSymbolicLink()) return false;
+        if (!a.owner().getName().equals(System.getProperty("user.name"))) return false;
+        Set<PosixFilePermission> p = a.permissions(); // reading is harmless; writing would let others plant code
+        return !p.contains(PosixFilePermission.GROUP_WRITE) && !p.contains(PosixFilePermission.OTHERS_WRITE);
+    }
+
+    private static Path write(Path dir, String name, byte[] lib) throws IOException {
+        Path tmp = Files.createTempFile(dir, name, ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(tmp, lib);
+        Path file = dir.resolve(name);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return file;
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Where the library may be cached, most preferred first (a private temporary folder comes after). */
+    private static List<Path> cacheDirs() {
+        List<Path> dirs = new java.util.ArrayList<>();
         String env = System.getenv("CHORUS_CACHE");
         if (env != null && !env.isBlank()) dirs.add(Path.of(env, "native"));
         String home = System.getProperty("user.home");
         if (home != null && !home.isBlank()) dirs.add(Path.of(home, ".cache", "chorus", "native"));
-        dirs.add(Path.of(System.getProperty("java.io.tmpdir"), "chorus-native-" + System.getProperty("user.name", "user")));
-        return dirs.toArray(Path[]::new);
+        return dirs;
     }
 }

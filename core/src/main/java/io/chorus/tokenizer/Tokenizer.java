@@ -17,6 +17,7 @@ import java.util.List;
 public final class Tokenizer {
     private final Vocabulary vocab;
     private final SpecialTokenSplitter splitter;
+    private final SpecialTextShield shield;
     private final SpmTokenizer spm;
     private final BpeTokenizer bpe;
     /** Per id, the bytes the token renders as when special tokens are shown. */
@@ -25,6 +26,7 @@ public final class Tokenizer {
     public Tokenizer(Vocabulary vocab) {
         this.vocab = vocab;
         this.splitter = new SpecialTokenSplitter(vocab);
+        this.shield = new SpecialTextShield(vocab);
         this.spm = vocab.model == Vocabulary.Model.SPM ? new SpmTokenizer(vocab) : null;
         this.bpe = vocab.model == Vocabulary.Model.BPE ? new BpeTokenizer(vocab) : null;
         this.pieceBytes = new byte[vocab.size()][];
@@ -91,10 +93,31 @@ public final class Tokenizer {
      *                     tokens; user-defined tokens are recognised either way, as in llama.cpp
      */
     public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
+        return encode(text, addSpecial, parseSpecial, false);
+    }
+
+    /**
+     * Marks control-token text inside {@code content} (text from a user, placed into a template) so
+     * that {@link #encodeRendered} tokenizes it as plain text, as if special parsing were off for it.
+     */
+    public String shieldSpecialText(String content) {
+        return shield.shield(content);
+    }
+
+    /**
+     * Encodes a rendered chat prompt: control tokens the template wrote are parsed; text marked by
+     * {@link #shieldSpecialText} is tokenized as plain text.
+     */
+    public int[] encodeRendered(String text, boolean addSpecial) {
+        return encode(text, addSpecial, true, true);
+    }
+
+    private int[] encode(String text, boolean addSpecial, boolean parseSpecial, boolean shielded) {
         text = replaceLoneSurrogates(text);
         IntList out = new IntList();
         if (addSpecial && vocab.addBos && vocab.bos >= 0) out.add(vocab.bos);
         List<SpecialTokenSplitter.Fragment> frags = text.isEmpty() ? List.of() : splitter.split(text, parseSpecial);
+        if (shielded) frags = frags.stream().map(f -> f.isText() ? new SpecialTokenSplitter.Fragment(-1, SpecialTextShield.unshield(f.text())) : f).toList();
         if (spm != null) {
             boolean prevSpecial = true; // SentencePiece adds its space prefix at the start and after special tokens
             for (SpecialTokenSplitter.Fragment f : frags) {

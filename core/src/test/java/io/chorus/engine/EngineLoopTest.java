@@ -12,6 +12,8 @@ import io.chorus.engine.api.RequestHandle;
 import io.chorus.engine.api.RequestOutput;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.SchedulingPolicy;
+import io.chorus.engine.runner.Sampler;
+import io.chorus.engine.runner.TemperatureSampler;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -219,6 +221,44 @@ class EngineLoopTest {
         h.submit(new EngineRequest("after", p.clone(), SamplingParams.greedy(10)));
         h.runToCompletion();
         assertThat(h.tokens("after", 0)).containsExactly(h.tokens("c", 0));
+    }
+
+    /** Samples as usual, but fails the third time it samples for a request seeded {@code poisonSeed}. */
+    private static Sampler failingOnThirdToken(long poisonSeed, int badToken) {
+        TemperatureSampler real = new TemperatureSampler();
+        int[] calls = {0};
+        return (logits, offset, vocab, state) -> {
+            int t = real.sample(logits, offset, vocab, state);
+            if (Long.valueOf(poisonSeed).equals(state.params().seed()) && ++calls[0] == 3) {
+                if (badToken == 0) throw new IllegalStateException("injected sampler fault");
+                return badToken;
+            }
+            return t;
+        };
+    }
+
+    @ParameterizedTest(name = "bad token {0}")
+    @CsvSource({"0", "256", "-5"}) // 0: the sampler throws; otherwise it returns an id outside the vocabulary
+    void aSamplerFaultFailsOnlyItsRequestAndEveryBlockIsFreed(int badToken) {
+        Harness h = new Harness(VOCAB, BS, 64, Harness.config(8, 256, 256, true), failingOnThirdToken(13, badToken));
+        int[] p = new SplittableRandom(9).ints(20, 0, VOCAB).toArray();
+        SamplingParams poisoned = SamplingParams.random(0.8, 13L, 10);
+        h.submit(new EngineRequest("a", p, SamplingParams.greedy(10)));
+        h.submit(new EngineRequest("poison", p.clone(), poisoned));
+        h.submit(new EngineRequest("b", p.clone(), SamplingParams.greedy(10).withN(2)));
+        h.runToCompletion(); // asserts every block free and nothing running or waiting
+
+        assertThat(h.finals("poison")).hasSize(1);
+        assertThat(h.last("poison", 0).finishReason()).isEqualTo(FinishReason.ERROR);
+        assertThat(h.last("poison", 0).error()).isEqualTo(EngineLoop.ENGINE_ERROR);
+        assertThat(h.tokens("poison", 0)).hasSize(2);
+        int[] greedy = Harness.reference(p, SamplingParams.greedy(10), 0, 0, VOCAB, List.of());
+        assertThat(h.tokens("a", 0)).containsExactly(greedy);
+        assertThat(h.tokens("b", 0)).containsExactly(greedy);
+        assertThat(h.tokens("b", 1)).containsExactly(greedy);
+        assertThat(h.last("a", 0).finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(h.loop.stats().finishedError()).isEqualTo(1);
+        assertThat(h.loop.stats().finishedLength()).isEqualTo(3);
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.chorus.engine.api.RequestOutput;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.SchedulingPolicy;
 import io.chorus.engine.kv.BlockPool;
+import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.SamplingState;
 import io.chorus.engine.runner.TemperatureSampler;
 import java.time.Duration;
@@ -28,9 +29,13 @@ final class Harness {
     final Map<String, List<RequestOutput>> outputs = new LinkedHashMap<>();
 
     Harness(int vocab, int blockSize, int numBlocks, EngineConfig config) {
+        this(vocab, blockSize, numBlocks, config, new TemperatureSampler());
+    }
+
+    Harness(int vocab, int blockSize, int numBlocks, EngineConfig config, Sampler sampler) {
         this.model = new FakeForwardPass(vocab, blockSize, numBlocks);
         this.config = config;
-        this.loop = new EngineLoop(config, model, new TemperatureSampler());
+        this.loop = new EngineLoop(config, model, sampler);
     }
 
     static EngineConfig config(int maxNumSeqs, int maxBatchedTokens, int maxModelLen, boolean prefixCaching) {

@@ -7,6 +7,7 @@ import io.chorus.engine.api.InvalidRequestException;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.TokenLogprobs;
 import io.chorus.tokenizer.Tokenizer;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,22 +20,30 @@ import java.util.UUID;
 /** {@code POST /v1/chat/completions}, streaming and not. */
 final class ChatCompletions {
     private final ChorusServer server;
+    private final ServerRequest request;
     private final LoadedModel model;
     private final Tokenizer tok;
     private final String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
     private final long created = Instant.now().getEpochSecond();
 
-    ChatCompletions(ChorusServer server, LoadedModel model) {
+    ChatCompletions(ChorusServer server, LoadedModel model, ServerRequest request) {
         this.server = server;
+        this.request = request;
         this.model = model;
         this.tok = model.tokenizer();
     }
 
     void handle(JsonNode body, ServerResponse res) throws IOException, InterruptedException {
         server.checkModel(body, model);
+        try (Admission.Ticket ticket = server.admit(1)) { // before any rendering or tokenization
+            run(body, res);
+        }
+    }
+
+    private void run(JsonNode body, ServerResponse res) throws IOException, InterruptedException {
         boolean stream = Params.bool(body, "stream", false);
         boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
-        ChatPrompt.Rendered prompt = ChatPrompt.render(model, body);
+        ChatPrompt.Rendered prompt = ChatPrompt.render(model, body, server.options().parseSpecialInContent());
         int promptLen = prompt.tokenIds().length;
         SamplingParams.Builder b = Params.sampling(body, tok.vocabSize());
         boolean hasMct = Params.present(body, "max_completion_tokens");
@@ -43,6 +52,9 @@ final class ChatCompletions {
         boolean logprobs = Params.bool(body, "logprobs", false);
         Integer top = Params.integer(body, "top_logprobs");
         if (top != null && !logprobs) throw ApiError.badRequest("top_logprobs requires logprobs to be true", "top_logprobs");
+        if (top != null && (top < 0 || top > SamplingParams.MAX_LOGPROBS)) {
+            throw ApiError.badRequest("top_logprobs must be in [0, " + SamplingParams.MAX_LOGPROBS + "], got " + top, "top_logprobs");
+        }
         if (logprobs) b.logprobs(top != null ? top : 0);
         SamplingParams sp;
         try {
@@ -51,14 +63,13 @@ final class ChatCompletions {
             throw ApiError.badRequest(e.getMessage(), e.param());
         }
         Integer priority = Params.integer(body, "priority");
-        try (ChorusServer.Submitted s = server.submit(model, id, prompt.tokenIds(), sp, priority != null ? priority : 0)) {
-            Generation g = new Generation(tok, sp, s.handle, s.timer);
-            try {
-                if (stream) stream(g, sp, res, includeUsage, promptLen, logprobs);
-                else complete(g, sp, res, promptLen, logprobs);
-            } finally {
-                s.timer.complete(promptLen, g.totalTokens());
-            }
+        ChorusServer.Submitted s = server.submit(model, id, prompt.tokenIds(), sp, priority != null ? priority : 0);
+        Generation g = new Generation(model.detokenizers(), sp, s.handle(), s.timer());
+        try {
+            if (stream) stream(g, sp, res, includeUsage, promptLen, logprobs);
+            else complete(g, sp, res, promptLen, logprobs);
+        } finally {
+            s.timer().complete(promptLen, g.totalTokens());
         }
     }
 
@@ -70,16 +81,20 @@ final class ChatCompletions {
             texts[i] = new StringBuilder();
             lps.add(new ArrayList<>());
         }
-        g.run(new Generation.Sink() {
-            @Override
-            public void text(int index, String text, int[] tokenIds, TokenLogprobs[] lp) {
-                texts[index].append(text);
-                if (lp != null) lps.get(index).addAll(Arrays.asList(lp));
-            }
+        try {
+            g.run(server.watchClient(request), new Generation.Sink() {
+                @Override
+                public void text(int index, String text, int[] tokenIds, TokenLogprobs[] lp) {
+                    texts[index].append(text);
+                    if (lp != null) lps.get(index).addAll(Arrays.asList(lp));
+                }
 
-            @Override
-            public void finish(int index, String finishReason) {}
-        });
+                @Override
+                public void finish(int index, String finishReason) {}
+            });
+        } finally {
+            server.unwatch(request);
+        }
         if (g.error() != null) throw ApiError.internal(g.error());
         ObjectNode root = base("chat.completion");
         ArrayNode choices = root.putArray("choices");

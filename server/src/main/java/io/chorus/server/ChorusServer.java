@@ -9,21 +9,25 @@ import io.chorus.engine.api.EngineRequest;
 import io.chorus.engine.api.InvalidRequestException;
 import io.chorus.engine.api.RequestHandle;
 import io.chorus.engine.api.SamplingParams;
+import io.chorus.json.BoundedJson;
 import io.helidon.http.HeaderName;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.http1.Http1Config;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -35,13 +39,16 @@ import java.util.logging.Logger;
  * <p>Implementation notes. The server listens before the model is loaded and answers 503 until
  * {@link #load} completes. {@link #shutdown} drains in the order a load balancer can follow:
  * DRAINING (health 503, requests still served), then the listener closes, then in-flight requests
- * finish or are aborted, then STOPPED (every request 503). {@code inflight} counts requests
- * submitted to the engine and not yet finished; admission rejects with 429 when it would exceed
- * max-num-seqs + max-queue. Every error leaves through {@link ApiError} as OpenAI's JSON.
+ * finish or are aborted, then STOPPED (every request 503). {@link Admission} counts engine
+ * requests admitted and not yet finished, and rejects with 429 beyond max-num-seqs + the queue bound,
+ * before any rendering or tokenization. Every route but /health (and /metrics with
+ * {@code --metrics-public}) needs the API key; the key itself is never logged. An error answered
+ * before the request body was read closes the connection, so unread body bytes are never taken for a
+ * next request. Every error leaves through {@link ApiError} as OpenAI's JSON.
  */
 public final class ChorusServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ChorusServer.class.getName());
-    static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = BoundedJson.mapper();
     static final String VERSION = "0.1.0";
     private static final HeaderName RETRY_AFTER = HeaderNames.create("Retry-After");
     private static final long STARTED = Instant.now().getEpochSecond();
@@ -50,7 +57,8 @@ public final class ChorusServer implements AutoCloseable {
 
     private final ServeOptions options;
     private final byte[] apiKey;
-    private final AtomicInteger inflight = new AtomicInteger();
+    private final Admission admission;
+    private final ConnectionWatch connections = new ConnectionWatch();
     private volatile State state = State.LOADING;
     private volatile LoadedModel model;
     private volatile ServerMetrics metrics;
@@ -62,6 +70,7 @@ public final class ChorusServer implements AutoCloseable {
         this.options = options;
         String key = options.apiKey() != null ? options.apiKey() : System.getenv("CHORUS_API_KEY");
         this.apiKey = key != null && !key.isEmpty() ? key.getBytes(StandardCharsets.UTF_8) : null;
+        this.admission = new Admission(options.maxNumSeqs() + options.queueBound());
     }
 
     /** Starts listening (answering 503 until a model is loaded). */
@@ -73,6 +82,11 @@ public final class ChorusServer implements AutoCloseable {
                 // Helidon's own wait for open connections outlasts ours, so requests end by finishing or by our abort.
                 .shutdownGracePeriod(options.shutdownGrace().plusSeconds(5))
                 .addConnectionSelector(new Http10Selector()) // HTTP/1.0 health checks and proxies; Helidon alone answers 505
+                .maxTcpConnections(options.maxConnections())
+                .addProtocol(Http1Config.builder()
+                        .maxPrologueLength(options.maxHeaderBytes())
+                        .maxHeadersSize(options.maxHeaderBytes())
+                        .build())
                 .routing(this::routes)
                 .build()
                 .start();
@@ -126,13 +140,14 @@ public final class ChorusServer implements AutoCloseable {
         Thread listener = Thread.ofPlatform().name("chorus-listener-stop").start(() -> {
             if (web != null) web.stop();
         });
-        if (!grace.isZero()) LOG.info("listener closed; " + inflight.get() + " request(s) in flight get " + seconds(grace) + " s to finish");
+        if (!grace.isZero()) LOG.info("listener closed; " + admission.admitted() + " request(s) in flight get " + seconds(grace) + " s to finish");
         join(listener, grace);
         LoadedModel m = model;
-        if (listener.isAlive() && inflight.get() > 0) LOG.info("aborting " + inflight.get() + " request(s) still running after the grace period");
+        if (listener.isAlive() && admission.admitted() > 0) LOG.info("aborting " + admission.admitted() + " request(s) still running after the grace period");
         if (m != null) m.engine().close(); // aborts what is left; handlers see ABORT and finish their responses
         state = State.STOPPED;
         if (sampler != null) sampler.interrupt();
+        connections.close();
         join(listener, null); // bounded by Helidon's own grace period (above ours)
         if (m != null) m.close();
     }
@@ -159,7 +174,7 @@ public final class ChorusServer implements AutoCloseable {
     private void sampleBatches() {
         while (state != State.STOPPED) {
             try {
-                if (inflight.get() > 0) {
+                if (admission.admitted() > 0) {
                     metrics.sampleBatch(model.engine().stats().lastStepSeqs());
                     Thread.sleep(1);
                 } else {
@@ -175,14 +190,14 @@ public final class ChorusServer implements AutoCloseable {
 
     private void routes(HttpRouting.Builder r) {
         r.get("/health", guard(false, true, this::health))
-                .get("/version", guard(false, false, (req, res) -> sendJson(res, 200, JSON.createObjectNode().put("version", VERSION))))
-                .get("/metrics", guard(false, true, this::metrics))
+                .get("/version", guard(true, false, (req, res) -> sendJson(res, 200, JSON.createObjectNode().put("version", VERSION))))
+                .get("/metrics", guard(!options.metricsPublic(), true, this::metrics))
                 .get("/v1/models", guard(true, true, this::models))
-                .post("/v1/chat/completions", guard(true, true, (req, res) -> new ChatCompletions(this, model).handle(readJson(req), res)))
-                .post("/v1/completions", guard(true, true, (req, res) -> new TextCompletions(this, model).handle(readJson(req), res)))
+                .post("/v1/chat/completions", guard(true, true, (req, res) -> new ChatCompletions(this, model, req).handle(readJson(req), res)))
+                .post("/v1/completions", guard(true, true, (req, res) -> new TextCompletions(this, model, req).handle(readJson(req), res)))
                 .post("/tokenize", guard(true, true, (req, res) -> Tokenize.tokenize(this, model, readJson(req), res)))
                 .post("/detokenize", guard(true, true, (req, res) -> Tokenize.detokenize(this, model, readJson(req), res)))
-                .any(guard(false, false, (req, res) -> {
+                .any(guard(true, false, (req, res) -> {
                     throw ApiError.notFound("No route for " + req.prologue().method().text() + " " + req.path().path(), "not_found");
                 }));
     }
@@ -204,15 +219,32 @@ public final class ChorusServer implements AutoCloseable {
                 if (needsModel && s == State.STOPPED) throw ApiError.unavailable("the server is shutting down");
                 step.handle(req, res);
             } catch (ApiError e) {
-                sendError(res, e);
+                sendErrorAndCloseIfBodyUnread(req, res, e);
             } catch (Generation.ClientGone e) {
-                // the client went away mid-response; the request was aborted and nothing can be sent
+                // The client went away; the request was aborted and nothing can be sent. Closing the
+                // connection ourselves keeps Helidon from logging a handler that "sent nothing".
+                throw new CloseConnectionException("the client closed the connection");
             } catch (Exception e) {
                 LOG.log(Level.WARNING, "request " + req.path().path() + " failed", e);
                 // Details stay in the log: a client must never see internals (paths, stack traces).
-                sendError(res, ApiError.internal("internal server error; see the server log"));
+                sendErrorAndCloseIfBodyUnread(req, res, ApiError.internal("internal server error; see the server log"));
             }
         };
+    }
+
+    /**
+     * An error answered before the whole body was read (413, 401, 429...) closes the connection:
+     * reading on would cost what the limit was there to avoid, and the unread bytes must never be
+     * parsed as the next request (a proxy reusing the connection would turn that into smuggling).
+     * Helidon does not close on a {@code Connection: close} response header alone, so once the answer
+     * is out the handler throws its close-connection signal.
+     */
+    private static void sendErrorAndCloseIfBodyUnread(ServerRequest req, ServerResponse res, ApiError e) {
+        boolean hasBody = req.headers().contentLength().orElse(0) > 0 || req.headers().contains(HeaderNames.TRANSFER_ENCODING);
+        boolean unread = hasBody && !req.content().consumed() && !res.isSent();
+        if (unread) res.header(HeaderValues.CONNECTION_CLOSE);
+        sendError(res, e);
+        if (unread) throw new CloseConnectionException("the request body was not read");
     }
 
     private boolean authorized(ServerRequest req) {
@@ -269,50 +301,44 @@ public final class ChorusServer implements AutoCloseable {
         if (name != null && !name.equals(m.name())) throw ApiError.modelNotFound(name);
     }
 
-    /** A submitted request: its engine handle and timer; {@link #close} releases its admission slot. */
-    final class Submitted implements AutoCloseable {
-        final RequestHandle handle;
-        final RequestTimer timer;
-        private boolean closed;
+    /** A submitted request: its engine handle and timer. Its admission ticket is the caller's to close. */
+    record Submitted(RequestHandle handle, RequestTimer timer) {}
 
-        Submitted(RequestHandle handle, RequestTimer timer) {
-            this.handle = handle;
-            this.timer = timer;
-        }
-
-        @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                inflight.decrementAndGet();
-            }
-        }
+    /**
+     * Admits {@code n} engine requests (429 + Retry-After past the bound). Called first, before the
+     * handler renders or tokenizes anything; the handler closes the ticket when its requests are over.
+     */
+    Admission.Ticket admit(int n) {
+        return admission.admit(n);
     }
 
-    /** Admits and submits a request to the engine (429 when the queue is full, 400 when it cannot run). */
+    /** Submits an admitted request to the engine (400 when it can never run, 503 when shutting down). */
     Submitted submit(LoadedModel m, String id, int[] prompt, SamplingParams sp, int priority) {
-        long cap = (long) m.engineConfig().maxNumSeqs() + (options.maxQueue() != null ? options.maxQueue() : Integer.MAX_VALUE);
-        if (inflight.incrementAndGet() > cap) {
-            inflight.decrementAndGet();
-            throw ApiError.queueFull(1);
-        }
-        RequestTimer timer = new RequestTimer(metrics, id);
         try {
-            // A deadline also bounds a request whose client left without the server noticing (non-streaming).
-            java.time.Instant deadline = options.requestTimeout() != null ? java.time.Instant.now().plus(options.requestTimeout()) : null;
+            // A deadline also bounds a request whose client left without the server noticing.
+            Instant deadline = options.requestTimeout() != null ? Instant.now().plus(options.requestTimeout()) : null;
             RequestHandle h = m.engine().submit(new EngineRequest(id, prompt, sp, priority, deadline));
-            return new Submitted(h, timer);
+            return new Submitted(h, new RequestTimer(metrics, id));
         } catch (InvalidRequestException e) {
-            inflight.decrementAndGet();
             throw ApiError.badRequest(e.getMessage(), e.param());
         } catch (IllegalStateException e) {
-            inflight.decrementAndGet();
             throw ApiError.unavailable("the server is shutting down");
-        } catch (RuntimeException e) {
-            inflight.decrementAndGet();
-            throw e;
         }
     }
+
+    /**
+     * Watches the client connection of a non-streaming request while it is generated (true once the
+     * client has gone); {@link #unwatch} when the response is over.
+     */
+    BooleanSupplier watchClient(ServerRequest req) { return connections.watch(req); }
+
+    void unwatch(ServerRequest req) { connections.unwatch(req); }
+
+    /** Engine requests admitted and not yet over (for tests and the shutdown drain). */
+    int admitted() { return admission.admitted(); }
+
+    /** Options the handlers read (limits, flags). */
+    ServeOptions options() { return options; }
 
     static void sendJson(ServerResponse res, int status, JsonNode body) {
         res.status(Status.create(status));

@@ -6,12 +6,13 @@ import io.chorus.engine.api.RequestOutput;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.TokenLogprobs;
 import io.chorus.tokenizer.StopStringMatcher;
-import io.chorus.tokenizer.StreamingDetokenizer;
-import io.chorus.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Drives one engine request to the end and turns its token events into text per completion index:
@@ -36,7 +37,12 @@ final class Generation {
         ClientGone(Throwable cause) { super(cause.getMessage(), cause, false, false); }
     }
 
-    private final Tokenizer tokenizer;
+    private static final Logger LOG = Logger.getLogger(Generation.class.getName());
+    /** How often a non-streaming request looks at its client's connection while it waits. */
+    private static final Duration WATCH_PERIOD = Duration.ofMillis(20);
+    /** What a client is told when turning its tokens into text failed; the cause is only logged. */
+    static final String DECODE_ERROR = "the server failed while decoding this request's output; see the server log";
+
     private final SamplingParams params;
     private final RequestHandle handle;
     private final RequestTimer timer;
@@ -46,37 +52,46 @@ final class Generation {
     private String error;
 
     private static final class Choice {
-        final StreamingDetokenizer detok;
+        final Detokenizers.Stream detok;
         final StopStringMatcher stops;
         int tokens;
         String finishReason;
 
-        Choice(StreamingDetokenizer detok, StopStringMatcher stops) {
+        Choice(Detokenizers.Stream detok, StopStringMatcher stops) {
             this.detok = detok;
             this.stops = stops;
         }
     }
 
-    Generation(Tokenizer tokenizer, SamplingParams params, RequestHandle handle, RequestTimer timer) {
-        this.tokenizer = tokenizer;
+    Generation(Detokenizers detokenizers, SamplingParams params, RequestHandle handle, RequestTimer timer) {
         this.params = params;
         this.handle = handle;
         this.timer = timer;
         this.choices = new Choice[params.n()];
         for (int i = 0; i < choices.length; i++) {
-            choices[i] = new Choice(tokenizer.streamingDetokenizer(params.skipSpecialTokens()),
-                    new StopStringMatcher(params.stop(), params.includeStopStrInOutput()));
+            choices[i] = new Choice(detokenizers.open(params), new StopStringMatcher(params.stop(), params.includeStopStrInOutput()));
         }
         this.open = choices.length;
     }
 
     /** Runs to the end, feeding {@code sink}. */
     void run(Sink sink) throws InterruptedException {
+        run(ConnectionWatch.ALWAYS_CONNECTED, sink);
+    }
+
+    /**
+     * Runs to the end, feeding {@code sink}; aborts the request as soon as {@code clientGone} says so
+     * (a non-streaming client whose connection closed), and throws {@link ClientGone}.
+     */
+    void run(BooleanSupplier clientGone, Sink sink) throws InterruptedException {
+        boolean watched = clientGone != ConnectionWatch.ALWAYS_CONNECTED;
+        Duration wait = watched ? WATCH_PERIOD : Duration.ofSeconds(5);
         try {
             while (open > 0) {
+                if (watched && clientGone.getAsBoolean()) throw new IOException("the client closed the connection");
                 RequestOutput out;
                 try {
-                    out = handle.next(Duration.ofSeconds(5));
+                    out = handle.next(wait);
                 } catch (TimeoutException e) {
                     continue; // the engine is busy; it always ends a request (finish, abort or error) eventually
                 }
@@ -104,8 +119,19 @@ final class Generation {
         if (ids.length > 0) timer.tokens(ids.length, out.timings());
         c.tokens += ids.length;
         StringBuilder text = new StringBuilder();
-        for (int id : ids) text.append(c.detok.push(id));
-        if (out.finished()) text.append(c.detok.flush());
+        try {
+            for (int id : ids) text.append(c.detok.push(id));
+            if (out.finished()) text.append(c.detok.flush());
+        } catch (RuntimeException e) {
+            // This request's failure alone: stop it in the engine and end every completion with an error.
+            LOG.log(Level.WARNING, "decoding the output of request " + out.requestId() + " failed; failing that request", e);
+            handle.abort();
+            error = DECODE_ERROR;
+            for (int i = 0; i < choices.length; i++) {
+                if (choices[i].finishReason == null) finish(i, FinishReason.ERROR.openAiName(), sink);
+            }
+            return;
+        }
         StopStringMatcher.Result r = c.stops.push(text.toString());
         if (r.stopped()) {
             sink.text(out.index(), r.text(), ids, out.logprobs());

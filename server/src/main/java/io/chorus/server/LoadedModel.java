@@ -3,6 +3,9 @@ package io.chorus.server;
 import io.chorus.engine.KvCacheSizing;
 import io.chorus.engine.api.EngineClient;
 import io.chorus.engine.api.EngineConfig;
+import io.chorus.engine.runner.Sampler;
+import io.chorus.engine.runner.TemperatureSampler;
+import io.chorus.model.ForwardPass;
 import io.chorus.model.Model;
 import io.chorus.tensor.WorkerPool;
 import io.chorus.tokenizer.Tokenizer;
@@ -15,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.logging.Logger;
 
 /**
@@ -36,10 +40,19 @@ public final class LoadedModel implements AutoCloseable {
     private final EngineConfig engineConfig;
     private final KvCacheSizing sizing;
     private final ServeOptions options;
+    private final Detokenizers detokenizers;
+
+    /**
+     * What tests may put between the server and the engine: a wrapper around the forward pass, the
+     * sampler, and the detokenizers (to hold a step, or to inject a fault into one request).
+     */
+    record Seams(UnaryOperator<ForwardPass> forward, Sampler sampler, UnaryOperator<Detokenizers> detokenizers) {
+        static final Seams NONE = new Seams(UnaryOperator.identity(), new TemperatureSampler(), UnaryOperator.identity());
+    }
 
     private LoadedModel(String name, Path path, boolean demo, WorkerPool pool, Model model, Tokenizer tokenizer,
                         ChatTemplate chatTemplate, EngineClient engine, EngineConfig engineConfig, KvCacheSizing sizing,
-                        ServeOptions options) {
+                        ServeOptions options, Detokenizers detokenizers) {
         this.name = name;
         this.path = path;
         this.demo = demo;
@@ -51,10 +64,15 @@ public final class LoadedModel implements AutoCloseable {
         this.engineConfig = engineConfig;
         this.sizing = sizing;
         this.options = options;
+        this.detokenizers = detokenizers;
     }
 
     /** Loads the model (or the demo model), sizes the KV cache and starts the engine. */
     public static LoadedModel load(ServeOptions o) {
+        return load(o, Seams.NONE);
+    }
+
+    static LoadedModel load(ServeOptions o, Seams seams) {
         boolean demo = o.model() == null;
         Path path = demo ? DemoModel.ensure() : o.model();
         if (!Files.isRegularFile(path)) throw new IllegalArgumentException("model file not found: " + path);
@@ -72,9 +90,10 @@ public final class LoadedModel implements AutoCloseable {
             for (int id = 0; id < tokenizer.vocabSize(); id++) if (tokenizer.isEog(id)) eos.add(id);
             EngineConfig config = new EngineConfig(o.maxNumSeqs(), o.maxNumBatchedTokens(), sizing.maxModelLen(),
                     o.enablePrefixCaching(), o.schedulingPolicy(), eos);
-            EngineClient engine = EngineClient.start(config, model);
+            EngineClient engine = EngineClient.start(config, seams.forward().apply(model), seams.sampler());
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
-            return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o);
+            return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o,
+                    seams.detokenizers().apply(Detokenizers.of(tokenizer)));
         } catch (RuntimeException e) {
             if (model != null) model.close();
             pool.close();
@@ -85,7 +104,8 @@ public final class LoadedModel implements AutoCloseable {
     /** Wraps an engine that is not over a loaded {@link Model} (tests drive the server with a scripted engine). */
     static LoadedModel of(String name, Path path, Tokenizer tokenizer, ChatTemplate template, EngineClient engine,
                           EngineConfig config, KvCacheSizing sizing, ServeOptions options) {
-        return new LoadedModel(name, path, false, null, null, tokenizer, template, engine, config, sizing, options);
+        return new LoadedModel(name, path, false, null, null, tokenizer, template, engine, config, sizing, options,
+                Detokenizers.of(tokenizer));
     }
 
     private static ChatTemplate chatTemplate(Path override, String fromModel) {
@@ -121,6 +141,7 @@ public final class LoadedModel implements AutoCloseable {
     public EngineConfig engineConfig() { return engineConfig; }
     public KvCacheSizing sizing() { return sizing; }
     public ServeOptions options() { return options; }
+    Detokenizers detokenizers() { return detokenizers; }
     public int maxModelLen() { return sizing.maxModelLen(); }
 
     /** The text of a token id, or "" when the vocabulary has none. */

@@ -15,6 +15,11 @@ import java.util.Map;
 final class Params {
     private Params() {}
 
+    /** At most 64 characters of client text, for quoting it back in an error message. */
+    static String clip(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+    }
+
     static boolean present(JsonNode body, String field) {
         JsonNode v = body.get(field);
         return v != null && !v.isNull();

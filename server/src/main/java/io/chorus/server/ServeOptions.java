@@ -16,34 +16,66 @@ import java.time.Duration;
  * @param kvCacheMemory       KV cache bytes; null = from memoryUtilization
  * @param threads             kernel threads; null = physical cores
  * @param chatTemplate        a Jinja chat template file overriding the model's; null = the model's
- * @param maxQueue            most requests waiting beyond max-num-seqs before 429; null = no limit
- * @param maxBodyBytes        largest accepted request body (413 beyond)
+ * @param maxQueue            most requests admitted beyond max-num-seqs before 429; null = 4 x max-num-seqs
+ * @param maxBodyBytes        largest accepted request body (413 beyond, and the connection is closed)
  * @param shutdownGrace       how long in-flight requests may run on once the listener has closed in a shutdown
  * @param requestTimeout      longest a request may run before the engine aborts it; null = no limit
+ * @param metricsPublic       serve /metrics without the API key (for a scraper that cannot send one)
+ * @param parseSpecialInContent recognise control-token text (such as {@code <|im_start|>}) inside message
+ *                            content as those tokens, as vLLM does; false = content is plain text
+ * @param maxHeaderBytes      largest request prologue plus headers (the request is refused beyond)
+ * @param maxConnections      most open TCP connections at once; more wait in the accept backlog
  */
 public record ServeOptions(
         Path model, String host, int port, String servedModelName, String apiKey,
         int maxNumSeqs, int maxNumBatchedTokens, Integer maxModelLen, double memoryUtilization, Long kvCacheMemory,
         int blockSize, boolean enablePrefixCaching, KvCacheDtype kvCacheDtype, Integer threads, Path chatTemplate,
         Integer maxQueue, SchedulingPolicy schedulingPolicy, long maxBodyBytes, Duration shutdownGrace,
-        Duration requestTimeout) {
+        Duration requestTimeout, boolean metricsPublic, boolean parseSpecialInContent, int maxHeaderBytes,
+        int maxConnections) {
 
-    public ServeOptions withRequestTimeout(Duration v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, v); }
+    /** The default for {@code --max-queue}: requests admitted beyond those running, per running slot. */
+    public static final int DEFAULT_QUEUE_PER_SEQ = 4;
+
+    /** The admission bound beyond max-num-seqs: {@code maxQueue}, or 4 x max-num-seqs when unset. */
+    public int queueBound() {
+        return maxQueue != null ? maxQueue : DEFAULT_QUEUE_PER_SEQ * maxNumSeqs;
+    }
+
+    /** Never shows the API key (options get logged and printed). */
+    @Override
+    public String toString() {
+        return "ServeOptions[model=" + model + ", host=" + host + ", port=" + port + ", servedModelName=" + servedModelName
+                + ", apiKey=" + (apiKey == null ? "none" : "(set)") + ", maxNumSeqs=" + maxNumSeqs + ", maxNumBatchedTokens="
+                + maxNumBatchedTokens + ", maxModelLen=" + maxModelLen + ", kvCacheMemory=" + kvCacheMemory + ", maxQueue=" + queueBound()
+                + ", maxBodyBytes=" + maxBodyBytes + ", requestTimeout=" + requestTimeout + ", metricsPublic=" + metricsPublic
+                + ", parseSpecialInContent=" + parseSpecialInContent + ", maxHeaderBytes=" + maxHeaderBytes
+                + ", maxConnections=" + maxConnections + "]";
+    }
+
+    public ServeOptions withRequestTimeout(Duration v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, v, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
 
     public static ServeOptions defaults() {
         return new ServeOptions(null, "127.0.0.1", 8000, null, null, 64, 2048, null, 0.5, null, 16, true,
-                KvCacheDtype.F16, null, null, null, SchedulingPolicy.FCFS, 8L << 20, Duration.ofSeconds(30), null);
+                KvCacheDtype.F16, null, null, null, SchedulingPolicy.FCFS, 8L << 20, Duration.ofSeconds(30), null, false, false, 16 << 10, 1024);
     }
 
-    public ServeOptions withModel(Path v) { return new ServeOptions(v, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
-    public ServeOptions withPort(int v) { return new ServeOptions(model, host, v, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
-    public ServeOptions withServedModelName(String v) { return new ServeOptions(model, host, port, v, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
-    public ServeOptions withApiKey(String v) { return new ServeOptions(model, host, port, servedModelName, v, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
-    public ServeOptions withMaxNumSeqs(int v) { return new ServeOptions(model, host, port, servedModelName, apiKey, v, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
-    public ServeOptions withMaxModelLen(Integer v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, v, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
-    public ServeOptions withKvCacheMemory(Long v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, v, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
-    public ServeOptions withThreads(Integer v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, v, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
-    public ServeOptions withMaxQueue(Integer v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, v, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout); }
-    public ServeOptions withMaxBodyBytes(long v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, v, shutdownGrace, requestTimeout); }
-    public ServeOptions withShutdownGrace(Duration v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, v, requestTimeout); }
+    public ServeOptions withModel(Path v) { return new ServeOptions(v, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withPort(int v) { return new ServeOptions(model, host, v, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withServedModelName(String v) { return new ServeOptions(model, host, port, v, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withApiKey(String v) { return new ServeOptions(model, host, port, servedModelName, v, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withMaxNumSeqs(int v) { return new ServeOptions(model, host, port, servedModelName, apiKey, v, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withMaxModelLen(Integer v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, v, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withKvCacheMemory(Long v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, v, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withThreads(Integer v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, v, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withMaxQueue(Integer v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, v, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withMaxBodyBytes(long v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, v, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withShutdownGrace(Duration v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, v, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withMetricsPublic(boolean v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, v, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withParseSpecialInContent(boolean v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, v, maxHeaderBytes, maxConnections); }
+    public ServeOptions withMaxHeaderBytes(int v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, v, maxConnections); }
+    public ServeOptions withMaxConnections(int v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, v); }
+    public ServeOptions withSchedulingPolicy(SchedulingPolicy v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, v, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withChatTemplate(Path v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, v, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
+    public ServeOptions withMaxNumBatchedTokens(int v) { return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, v, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections); }
 }

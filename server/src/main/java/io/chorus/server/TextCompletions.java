@@ -7,6 +7,7 @@ import io.chorus.engine.api.InvalidRequestException;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.TokenLogprobs;
 import io.chorus.tokenizer.Tokenizer;
+import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,6 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@code POST /v1/completions} (legacy text completions), streaming and not, with echo and logprobs.
@@ -26,6 +28,7 @@ import java.util.concurrent.Future;
  */
 final class TextCompletions {
     private final ChorusServer server;
+    private final ServerRequest request;
     private final LoadedModel model;
     private final Tokenizer tok;
     private final String id = "cmpl-" + UUID.randomUUID().toString().replace("-", "");
@@ -59,8 +62,9 @@ final class TextCompletions {
         }
     }
 
-    TextCompletions(ChorusServer server, LoadedModel model) {
+    TextCompletions(ChorusServer server, LoadedModel model, ServerRequest request) {
         this.server = server;
+        this.request = request;
         this.model = model;
         this.tok = model.tokenizer();
     }
@@ -70,6 +74,21 @@ final class TextCompletions {
         boolean stream = Params.bool(body, "stream", false);
         boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
         if (Params.present(body, "suffix")) throw ApiError.badRequest("suffix is not supported", "suffix");
+        // One engine request per prompt; all are admitted before any of them is tokenized.
+        try (Admission.Ticket ticket = server.admit(promptCount(body))) {
+            run(body, res, stream, includeUsage);
+        }
+    }
+
+    /** How many prompts {@code body.prompt} holds, read from the JSON alone (400 when it is missing). */
+    private static int promptCount(JsonNode body) {
+        JsonNode p = body.get("prompt");
+        if (p == null || p.isNull()) throw ApiError.badRequest("prompt is required", "prompt");
+        if (p.isArray() && !p.isEmpty() && (p.get(0).isTextual() || p.get(0).isArray())) return p.size();
+        return 1;
+    }
+
+    private void run(JsonNode body, ServerResponse res, boolean stream, boolean includeUsage) throws IOException, InterruptedException {
         List<Prompt> prompts = prompts(body);
         Integer bestOf = Params.integer(body, "best_of");
         Integer n = Params.integer(body, "n");
@@ -96,7 +115,7 @@ final class TextCompletions {
                 Run r = runs.get(k);
                 String rid = runs.size() == 1 ? id : id + "-" + k;
                 r.submitted = server.submit(model, rid, r.prompt.ids(), r.sp, priority != null ? priority : 0);
-                r.generation = new Generation(tok, r.sp, r.submitted.handle, r.submitted.timer);
+                r.generation = new Generation(model.detokenizers(), r.sp, r.submitted.handle(), r.submitted.timer());
             }
             respond(runs, res, stream, includeUsage, echo, logprobs != null);
         } finally {
@@ -104,9 +123,8 @@ final class TextCompletions {
                 if (r.submitted == null) continue;
                 if (r.generation != null) {
                     r.generation.abort(); // a no-op for a finished request; stops the others when one failed
-                    r.submitted.timer.complete(r.prompt.ids().length, r.generation.totalTokens());
+                    r.submitted.timer().complete(r.prompt.ids().length, r.generation.totalTokens());
                 }
-                r.submitted.close();
             }
         }
     }
@@ -148,8 +166,10 @@ final class TextCompletions {
     private void respond(List<Run> runs, ServerResponse res, boolean stream, boolean includeUsage, boolean echo, boolean logprobs)
             throws IOException, InterruptedException {
         Sse sse = stream ? new Sse(res) : null;
+        // A non-streaming client is watched on its socket: nothing is written to it until the end.
+        BooleanSupplier gone = stream ? ConnectionWatch.ALWAYS_CONNECTED : server.watchClient(request);
         try {
-            runAll(runs, r -> new Generation.Sink() {
+            runAll(runs, gone, r -> new Generation.Sink() {
                 @Override
                 public void text(int index, String text, int[] tokenIds, TokenLogprobs[] lp) throws IOException {
                     String out = text;
@@ -219,6 +239,8 @@ final class TextCompletions {
             sse.close();
         } catch (IOException | UncheckedIOException e) {
             throw new Generation.ClientGone(e);
+        } finally {
+            if (!stream) server.unwatch(request);
         }
     }
 
@@ -227,17 +249,17 @@ final class TextCompletions {
     }
 
     /** Runs every prompt's generation to the end: inline for one, side by side on virtual threads for several. */
-    private void runAll(List<Run> runs, SinkFactory sinks) throws InterruptedException {
+    private void runAll(List<Run> runs, BooleanSupplier gone, SinkFactory sinks) throws InterruptedException {
         if (runs.size() == 1) {
             Run r = runs.getFirst();
-            r.generation.run(sinks.sink(r));
+            r.generation.run(gone, sinks.sink(r));
             return;
         }
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> futures = new ArrayList<>();
             for (Run r : runs) {
                 futures.add(pool.submit(() -> {
-                    r.generation.run(sinks.sink(r));
+                    r.generation.run(gone, sinks.sink(r));
                     return null;
                 }));
             }

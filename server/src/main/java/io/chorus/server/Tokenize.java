@@ -17,7 +17,7 @@ final class Tokenize {
         Tokenizer tok = m.tokenizer();
         int[] ids;
         if (Params.present(body, "messages")) {
-            ids = ChatPrompt.render(m, body).tokenIds();
+            ids = ChatPrompt.render(m, body, server.options().parseSpecialInContent()).tokenIds();
         } else {
             String prompt = Params.string(body, "prompt");
             if (prompt == null) throw ApiError.badRequest("prompt (a string) or messages is required", "prompt");

@@ -34,9 +34,8 @@ class ErrorsTest {
         Files.writeString(template, "{% for m in messages %}{% if m['role'] == 'system' %}"
                 + "{{ raise_exception('System messages are not supported') }}{% endif %}"
                 + "<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}<|im_start|>assistant\n");
-        guarded = TestServers.start(o -> new ServeOptions(o.model(), o.host(), 0, o.servedModelName(), "sekret", 1,
-                o.maxNumBatchedTokens(), null, o.memoryUtilization(), o.kvCacheMemory(), o.blockSize(), true, o.kvCacheDtype(),
-                o.threads(), template, 0, o.schedulingPolicy(), 2048, o.shutdownGrace(), null));
+        guarded = TestServers.start(o -> o.withApiKey("sekret").withMaxNumSeqs(1).withChatTemplate(template).withMaxQueue(0)
+                .withMaxBodyBytes(2048));
     }
 
     @AfterAll

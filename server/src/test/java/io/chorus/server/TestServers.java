@@ -41,10 +41,29 @@ final class TestServers {
     }
 
     static ChorusServer start(UnaryOperator<ServeOptions> tweak) {
+        return start(tweak, LoadedModel.Seams.NONE);
+    }
+
+    static ChorusServer start(UnaryOperator<ServeOptions> tweak, LoadedModel.Seams seams) {
         ServeOptions o = tweak.apply(options());
         ChorusServer s = new ChorusServer(o).start();
-        s.load(() -> LoadedModel.load(o));
+        s.load(() -> LoadedModel.load(o, seams));
         return s;
+    }
+
+    /** An authorized request. */
+    static HttpRequest.Builder request(ChorusServer s, String path, String key) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.url() + path)).header("Content-Type", "application/json");
+        return key == null ? b : b.header("Authorization", "Bearer " + key);
+    }
+
+    /** Waits (up to 30 s) until {@code condition} holds; fails otherwise. */
+    static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long until = System.nanoTime() + 30_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > until) throw new AssertionError("timed out waiting for " + what);
+            Thread.sleep(2);
+        }
     }
 
     static OpenAIClient client(ChorusServer s) {

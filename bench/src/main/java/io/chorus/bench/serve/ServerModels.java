@@ -2,6 +2,7 @@ package io.chorus.bench.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chorus.json.BoundedJson;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,7 +20,7 @@ public final class ServerModels {
             if (apiKey != null) rb.header("Authorization", "Bearer " + apiKey);
             HttpResponse<String> r = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) throw new IllegalStateException("GET /v1/models answered HTTP " + r.statusCode() + "; pass --model");
-            JsonNode data = new ObjectMapper().readTree(r.body()).path("data");
+            JsonNode data = BoundedJson.mapper().readTree(r.body()).path("data");
             if (!data.isArray() || data.isEmpty()) throw new IllegalStateException("the server lists no models; pass --model");
             return data.get(0).path("id").asText();
         } catch (InterruptedException e) {

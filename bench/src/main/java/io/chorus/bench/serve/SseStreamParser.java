@@ -2,6 +2,7 @@ package io.chorus.bench.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chorus.json.BoundedJson;
 import java.util.Arrays;
 
 /**
@@ -13,7 +14,7 @@ import java.util.Arrays;
  * and no error object: a stream cut short is a failure, never a short success.
  */
 public final class SseStreamParser {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = BoundedJson.mapper();
 
     private final Endpoint endpoint;
     private final long startNs;

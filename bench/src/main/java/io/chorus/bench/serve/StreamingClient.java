@@ -2,6 +2,7 @@ package io.chorus.bench.serve;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chorus.json.BoundedJson;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,7 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * server and most others do not speak h2c).
  */
 public final class StreamingClient implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = BoundedJson.mapper();
 
     private final BenchConfig config;
     private final HttpClient http;

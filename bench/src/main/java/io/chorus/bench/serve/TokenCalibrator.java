@@ -2,6 +2,7 @@ package io.chorus.bench.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chorus.json.BoundedJson;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,7 +18,7 @@ import java.util.SplittableRandom;
  * {@code content}; both are sent). Servers without it (Ollama) leave the 1 token a word estimate.
  */
 public final class TokenCalibrator {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = BoundedJson.mapper();
     private static final int SAMPLE_WORDS = 1000;
 
     private TokenCalibrator() {}

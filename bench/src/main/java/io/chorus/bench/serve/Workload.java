@@ -2,6 +2,7 @@ package io.chorus.bench.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.chorus.json.BoundedJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ public final class Workload {
             + "table door window paper letter friend child mother father garden market summer winter morning evening green "
             + "blue red white black open short high large early late best better every found give told").split(" ");
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = BoundedJson.mapper();
 
     private Workload() {}
 

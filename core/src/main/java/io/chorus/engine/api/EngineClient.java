@@ -1,6 +1,7 @@
 package io.chorus.engine.api;
 
 import io.chorus.engine.EngineLoop;
+import io.chorus.engine.runner.Sampler;
 import io.chorus.model.ForwardPass;
 
 /**
@@ -37,5 +38,10 @@ public interface EngineClient extends AutoCloseable {
     /** Starts an engine loop thread over {@code model}. */
     static EngineClient start(EngineConfig config, ForwardPass model) {
         return EngineLoop.start(config, model);
+    }
+
+    /** As {@link #start(EngineConfig, ForwardPass)}, choosing tokens with {@code sampler}. */
+    static EngineClient start(EngineConfig config, ForwardPass model, Sampler sampler) {
+        return EngineLoop.start(config, model, sampler);
     }
 }

@@ -9,6 +9,8 @@ import io.chorus.model.Batch;
 import io.chorus.model.ForwardPass;
 import java.util.Arrays;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Runs one step's plan: block copies, one flat {@link Batch}, one forward pass, and a sample for every
@@ -26,6 +28,7 @@ import java.util.List;
  * logprobs; the engine loop applies the rest. Engine loop thread only.
  */
 public final class ModelRunner {
+    private static final Logger LOG = Logger.getLogger(ModelRunner.class.getName());
     private final ForwardPass model;
     private final Sampler sampler;
     private final LogitsProcessor processor;
@@ -52,9 +55,13 @@ public final class ModelRunner {
     /** Time the last {@link #execute} spent inside the model's forward pass alone. */
     public long lastModelNanos() { return lastModelNanos; }
 
+    /** In {@link #execute}'s result: sampling (or prompt logprobs) failed for this sequence. */
+    public static final int FAILED = -2;
+
     /**
-     * Runs {@code plan} and returns, for each of its sequences in order, the sampled token or -1 when
-     * it does not sample this step. Throws whatever the model throws.
+     * Runs {@code plan} and returns, for each of its sequences in order, the sampled token, -1 when
+     * it does not sample this step, or {@link #FAILED} when its sampling threw (logged here). Throws
+     * whatever the model throws.
      */
     public int[] execute(SchedulerOutput plan) {
         List<BlockCopy> copies = plan.copies();
@@ -91,18 +98,26 @@ public final class ModelRunner {
         model.forward(batch, logits);
         lastModelNanos = System.nanoTime() - t0;
 
-        int row = 0;
+        int next = 0;
         for (int i = 0; i < seqs.size(); i++) {
             ScheduledSeq w = seqs.get(i);
             Sequence s = w.seq();
             int promptRows = promptRows(w);
-            for (int k = 0; k < promptRows; k++) {
-                int predicted = w.startPos() + k + 1; // the row at position p predicts prompt token p + 1
-                s.request().setPromptLogprobs(predicted, logprobs.compute(logits, row++ * vocab, vocab,
-                        s.token(predicted), s.request().request().sampling().promptLogprobs()));
+            int row = next;
+            next += promptRows + (w.sample() ? 1 : 0);
+            // A failure here belongs to this sequence's request alone: the others in the batch go on.
+            try {
+                for (int k = 0; k < promptRows; k++) {
+                    int predicted = w.startPos() + k + 1; // the row at position p predicts prompt token p + 1
+                    s.request().setPromptLogprobs(predicted, logprobs.compute(logits, row++ * vocab, vocab,
+                            s.token(predicted), s.request().request().sampling().promptLogprobs()));
+                }
+                if (w.sample()) sampled[i] = sample(s, row * vocab, i);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "sampling failed for request " + s.requestId() + "; failing that request", e);
+                sampled[i] = FAILED;
+                sampledLogprobs[i] = null;
             }
-            if (!w.sample()) continue;
-            sampled[i] = sample(s, row++ * vocab, i);
         }
         return sampled;
     }
@@ -130,6 +145,9 @@ public final class ModelRunner {
         }
         processor.apply(logits, offset, vocab, state, s.numGenerated());
         int token = sampler.sample(logits, offset, vocab, state);
+        if (token < 0 || token >= vocab) { // a bad id would fail the next forward pass for the whole batch
+            throw new IllegalStateException("the sampler returned token id " + token + " outside the vocabulary [0, " + vocab + ")");
+        }
         if (topN != null) sampledLogprobs[i] = logprobs.compute(rawRow, 0, vocab, token, topN);
         return token;
     }

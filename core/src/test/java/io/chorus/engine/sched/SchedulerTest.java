@@ -168,6 +168,30 @@ class SchedulerTest {
     }
 
     @Test
+    void aStepThatPreemptedAdmitsNothingEvenWhenTheVictimWouldFitAgain() {
+        // A small token budget: after preempting b, a chunk of b's recomputation (3 tokens, one block)
+        // would fit in the block b just freed. Admitting it in the same step would only thrash.
+        setUp(3, 8, 4, SchedulingPolicy.FCFS, false);
+        Sequence a = submit("a", 4, 0, 1);
+        Sequence b = submit("b", 4, 0, 1);
+        assertThat(step()).containsExactly("a:0+4*");
+        assertThat(step()).containsExactly("a:4+1*", "b:0+3");
+        assertThat(step()).containsExactly("a:5+1*", "b:3+1*");
+        assertThat(kv.pool().numFreeBlocks()).isZero();
+
+        assertThat(step()).containsExactly("a:6+1*"); // b needs a second block: b is the victim
+        assertThat(lastPreempted).containsExactly("b");
+        assertThat(b.status()).isEqualTo(Sequence.Status.WAITING);
+        assertThat(b.numComputed()).isZero();
+        assertThat(b.blockTable().ids()).isEmpty();
+        assertThat(kv.pool().numFreeBlocks()).isEqualTo(1);
+        assertThat(scheduler.waiting()).extracting(Object::toString).containsExactly("b");
+        assertThat(a.blockTable().ids()).hasSize(2);
+
+        assertThat(step()).containsExactly("a:7+1*", "b:0+3"); // the next step takes it back
+    }
+
+    @Test
     void preemptsTheRequestThatMustMakeRoomItself() {
         setUp(4, 8, 100, SchedulingPolicy.FCFS, false);
         Sequence a = submit("a", 8, 0, 1);
