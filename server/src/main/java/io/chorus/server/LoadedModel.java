@@ -4,6 +4,7 @@ import io.chorus.engine.KvCacheSizing;
 import io.chorus.engine.api.EngineClient;
 import io.chorus.engine.api.EngineConfig;
 import io.chorus.model.Model;
+import io.chorus.tensor.ReservedMemory;
 import io.chorus.tensor.WorkerPool;
 import io.chorus.tokenizer.Tokenizer;
 import io.chorus.tokenizer.template.ChatTemplate;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.logging.Logger;
 
 /**
@@ -133,9 +135,12 @@ public final class LoadedModel implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("model %s (%s, %s), weights %s, context %d tokens%n", name, path,
                 model.config().arch().ggufName, Units.bytes(model.weightBytes()), model.config().contextLength()));
-        sb.append(String.format("KV cache: %d blocks x %d tokens = %d tokens (%s, %s), budget %s%n", sizing.numBlocks(),
+        sb.append(String.format("KV cache: %d blocks x %d tokens = %d tokens (%s, %s), budget %s, %s%n", sizing.numBlocks(),
                 sizing.blockSize(), sizing.tokens(), Units.bytes(sizing.bytes()), options.kvCacheDtype().name().toLowerCase(),
-                Units.bytes(sizing.budgetBytes())));
+                Units.bytes(sizing.budgetBytes()), model.kvCache().reserved()
+                        ? "reserved: memory is committed as blocks are written" : "allocated in chunks as blocks are written"));
+        OptionalLong resident = ReservedMemory.residentBytes();
+        if (resident.isPresent()) sb.append(String.format("resident memory now %s%n", Units.bytes(resident.getAsLong())));
         sb.append(String.format("max-model-len %d: %d full-length requests fit at once; max-num-seqs %d, max-num-batched-tokens %d, prefix caching %s, %d threads",
                 sizing.maxModelLen(), sizing.fullLengthConcurrency(), engineConfig.maxNumSeqs(), engineConfig.maxNumBatchedTokens(),
                 engineConfig.enablePrefixCaching() ? "on" : "off", pool.threads()));
