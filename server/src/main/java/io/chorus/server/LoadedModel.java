@@ -1,11 +1,13 @@
 package io.chorus.server;
 
 import io.chorus.engine.KvCacheSizing;
+import io.chorus.engine.Warmup;
 import io.chorus.engine.api.EngineClient;
 import io.chorus.engine.api.EngineConfig;
 import io.chorus.model.Model;
 import io.chorus.tensor.ReservedMemory;
 import io.chorus.tensor.WorkerPool;
+import io.chorus.tokenizer.StreamingDetokenizer;
 import io.chorus.tokenizer.Tokenizer;
 import io.chorus.tokenizer.template.ChatTemplate;
 import io.chorus.tokenizer.template.ChatTemplates;
@@ -38,10 +40,11 @@ public final class LoadedModel implements AutoCloseable {
     private final EngineConfig engineConfig;
     private final KvCacheSizing sizing;
     private final ServeOptions options;
+    private final Warmup.Result warmup; // null when skipped
 
     private LoadedModel(String name, Path path, boolean demo, WorkerPool pool, Model model, Tokenizer tokenizer,
                         ChatTemplate chatTemplate, EngineClient engine, EngineConfig engineConfig, KvCacheSizing sizing,
-                        ServeOptions options) {
+                        ServeOptions options, Warmup.Result warmup) {
         this.name = name;
         this.path = path;
         this.demo = demo;
@@ -53,10 +56,19 @@ public final class LoadedModel implements AutoCloseable {
         this.engineConfig = engineConfig;
         this.sizing = sizing;
         this.options = options;
+        this.warmup = warmup;
     }
 
-    /** Loads the model (or the demo model), sizes the KV cache and starts the engine. */
+    /** Loads the model (or the demo model), sizes the KV cache, warms the engine up and starts it. */
     public static LoadedModel load(ServeOptions o) {
+        return load(o, true);
+    }
+
+    /**
+     * As {@link #load(ServeOptions)}; {@code warmup} false skips the warm-up (the first requests then
+     * run while the JIT compiles), for callers that start many short-lived engines.
+     */
+    public static LoadedModel load(ServeOptions o, boolean warmup) {
         boolean demo = o.model() == null;
         Path path = demo ? DemoModel.ensure() : o.model();
         if (!Files.isRegularFile(path)) throw new IllegalArgumentException("model file not found: " + path);
@@ -74,9 +86,17 @@ public final class LoadedModel implements AutoCloseable {
             for (int id = 0; id < tokenizer.vocabSize(); id++) if (tokenizer.isEog(id)) eos.add(id);
             EngineConfig config = new EngineConfig(o.maxNumSeqs(), o.maxNumBatchedTokens(), sizing.maxModelLen(),
                     o.enablePrefixCaching(), o.schedulingPolicy(), eos);
+            Warmup.Result warm = null;
+            if (warmup) {
+                warm = Warmup.run(config, model);
+                StreamingDetokenizer detok = tokenizer.streamingDetokenizer(true);
+                for (int t : warm.sampleTokens()) detok.push(t);
+                detok.flush();
+                LOG.info(warm.describe());
+            }
             EngineClient engine = EngineClient.start(config, model);
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
-            return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o);
+            return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o, warm);
         } catch (RuntimeException e) {
             if (model != null) model.close();
             pool.close();
@@ -87,7 +107,7 @@ public final class LoadedModel implements AutoCloseable {
     /** Wraps an engine that is not over a loaded {@link Model} (tests drive the server with a scripted engine). */
     static LoadedModel of(String name, Path path, Tokenizer tokenizer, ChatTemplate template, EngineClient engine,
                           EngineConfig config, KvCacheSizing sizing, ServeOptions options) {
-        return new LoadedModel(name, path, false, null, null, tokenizer, template, engine, config, sizing, options);
+        return new LoadedModel(name, path, false, null, null, tokenizer, template, engine, config, sizing, options, null);
     }
 
     private static ChatTemplate chatTemplate(Path override, String fromModel) {
@@ -123,6 +143,8 @@ public final class LoadedModel implements AutoCloseable {
     public EngineConfig engineConfig() { return engineConfig; }
     public KvCacheSizing sizing() { return sizing; }
     public ServeOptions options() { return options; }
+    /** What the start-up warm-up did, or null when it was skipped. */
+    public Warmup.Result warmup() { return warmup; }
     public int maxModelLen() { return sizing.maxModelLen(); }
 
     /** The text of a token id, or "" when the vocabulary has none. */
