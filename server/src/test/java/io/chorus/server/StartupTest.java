@@ -12,7 +12,7 @@ class StartupTest {
 
     @Test
     void warmUpRunsBeforeHealthyAndCountsNothing() {
-        try (ChorusServer server = TestServers.start(o -> o)) {
+        try (ChorusServer server = TestServers.start(o -> o, true)) {
             Warmup.Result warm = server.model().warmup();
             assertThat(warm).isNotNull();
             assertThat(warm.widestStep()).as("a step with max-num-seqs sequences").isEqualTo(64);
@@ -32,9 +32,7 @@ class StartupTest {
 
     @Test
     void warmUpCanBeSkipped() {
-        ServeOptions o = TestServers.options();
-        try (ChorusServer server = new ChorusServer(o).start()) {
-            server.load(() -> LoadedModel.load(o, false));
+        try (ChorusServer server = TestServers.start(o -> o, false)) {
             assertThat(server.model().warmup()).isNull();
             assertThat(TestServers.get(server, "/health").statusCode()).isEqualTo(200);
         }

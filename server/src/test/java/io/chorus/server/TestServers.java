@@ -40,10 +40,15 @@ final class TestServers {
                 .withKvCacheMemory(32L << 20).withThreads(2);
     }
 
+    /** A server without the start-up warm-up: tests start many and measure no speed ({@link StartupTest} covers warm-up). */
     static ChorusServer start(UnaryOperator<ServeOptions> tweak) {
+        return start(tweak, false);
+    }
+
+    static ChorusServer start(UnaryOperator<ServeOptions> tweak, boolean warmup) {
         ServeOptions o = tweak.apply(options());
         ChorusServer s = new ChorusServer(o).start();
-        s.load(() -> LoadedModel.load(o));
+        s.load(() -> LoadedModel.load(o, warmup));
         return s;
     }
 
