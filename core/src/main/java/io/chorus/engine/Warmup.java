@@ -42,11 +42,15 @@ public final class Warmup {
      * @param widestStep      most sequences in one step
      * @param sampleTokens    the tokens the first sequence generated (to warm a detokenizer with)
      * @param nanos           how long it took
+     * @param phaseNanos      how long each part took: prefill and sampled decode, greedy decode, max-num-seqs decode
      */
-    public record Result(long steps, long promptTokens, long generatedTokens, int widestStep, int[] sampleTokens, long nanos) {
+    public record Result(long steps, long promptTokens, long generatedTokens, int widestStep, int[] sampleTokens, long nanos,
+                         long[] phaseNanos) {
         public String describe() {
-            return String.format("warm-up: %d steps, %d prompt + %d generated tokens, up to %d sequences per step, in %.2f s",
-                    steps, promptTokens, generatedTokens, widestStep, nanos / 1e9);
+            return String.format("warm-up: %d steps, %d prompt + %d generated tokens, up to %d sequences per step, in %.2f s"
+                            + " (prefill and sampled decode %.2f s, greedy decode %.2f s, %d-sequence decode %.2f s)",
+                    steps, promptTokens, generatedTokens, widestStep, nanos / 1e9,
+                    phaseNanos[0] / 1e9, phaseNanos[1] / 1e9, widestStep, phaseNanos[2] / 1e9);
         }
     }
 
@@ -63,9 +67,10 @@ public final class Warmup {
         EngineLoop scratch = new EngineLoop(config, model, new TemperatureSampler());
         int capacity = Math.min(config.maxModelLen(), model.numBlocks() * model.blockSize());
         int vocab = model.vocabSize();
-        if (capacity < 4) return new Result(0, 0, 0, 0, new int[0], System.nanoTime() - t0); // no room to run anything useful
+        if (capacity < 4) return new Result(0, 0, 0, 0, new int[0], System.nanoTime() - t0, new long[3]); // no room to run anything useful
         int widest;
         int[] sample;
+        long[] phases = new long[3];
 
         // 1. One prefill chunk, then decoding one sequence through every sampling stage.
         int decode = Math.max(1, Math.min(DECODE_TOKENS, capacity / 2));
@@ -76,11 +81,15 @@ public final class Warmup {
         Collected first = new Collected(scratch.submit(new EngineRequest("warmup-sampled", tokens(prefill, vocab, 1), full)));
         widest = drive(scratch, List.of(first));
         sample = first.tokens();
+        long t1 = System.nanoTime();
+        phases[0] = t1 - t0;
 
         // 2. Greedy decoding of one sequence (the other sampler path).
         SamplingParams greedy = SamplingParams.greedy(decode).withIgnoreEos(true);
         widest = Math.max(widest, drive(scratch, List.of(new Collected(scratch.submit(
                 new EngineRequest("warmup-greedy", tokens(Math.min(8, capacity - decode), vocab, 2), greedy))))));
+        long t2 = System.nanoTime();
+        phases[1] = t2 - t1;
 
         // 3. max-num-seqs sequences decoding together, half sampled and half greedy.
         int wide = Math.max(1, Math.min(WIDE_DECODE_TOKENS, capacity - 2));
@@ -91,10 +100,11 @@ public final class Warmup {
             batch.add(new Collected(scratch.submit(new EngineRequest("warmup-" + i, tokens(2, vocab, 3 + i), sp))));
         }
         widest = Math.max(widest, drive(scratch, batch));
+        phases[2] = System.nanoTime() - t2;
 
         EngineStats s = scratch.stats();
         if (s.finishedError() > 0) throw new IllegalStateException("warm-up failed: the model could not run a forward pass (see the log)");
-        return new Result(s.steps(), s.promptTokens(), s.generationTokens(), widest, sample, System.nanoTime() - t0);
+        return new Result(s.steps(), s.promptTokens(), s.generationTokens(), widest, sample, System.nanoTime() - t0, phases);
     }
 
     /** Steps {@code loop} until no request is live; returns the most sequences one step ran. */
