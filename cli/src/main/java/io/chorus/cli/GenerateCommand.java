@@ -37,11 +37,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "Keep generating past end-of-sequence tokens") boolean ignoreEos;
     @Option(names = "--threads", description = "Kernel threads (default: all cores)") Integer threads;
     @Option(names = "--max-model-len", description = "Most tokens per sequence (default: the model's context)") Integer maxModelLen;
+    @Option(names = "--warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Warm the engine up before the prompt, so the reported speed is the steady one (default on)") boolean warmup;
 
     @Override
     public Integer call() throws Exception {
         ServeOptions o = ServeOptions.defaults().withModel(model).withMaxNumSeqs(1).withThreads(threads).withMaxModelLen(maxModelLen);
-        try (LoadedModel m = LoadedModel.load(o)) {
+        try (LoadedModel m = LoadedModel.load(o, warmup)) {
             String text = prompt;
             boolean addBos = true;
             if (chat) {

@@ -58,6 +58,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Seconds a request may run before it is aborted and its blocks freed; 0 = no limit (default ${DEFAULT-VALUE})")
     int requestTimeout;
 
+    @Option(names = "--warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Run the engine's hot paths once before reporting healthy, so the first request runs at full speed (default on)")
+    boolean warmup;
+
     @Option(names = "--max-request-bytes", defaultValue = "8M",
             description = "Largest request body; beyond it 413 and the connection is closed; suffixes K, M (default ${DEFAULT-VALUE})")
     String maxRequestBytes;
@@ -115,7 +119,7 @@ final class ServeCommand implements Callable<Integer> {
         });
         LoadedModel m;
         try {
-            m = server.load(() -> LoadedModel.load(o));
+            m = server.load(() -> LoadedModel.load(o, warmup));
         } catch (RuntimeException e) {
             server.close();
             throw e;

@@ -33,7 +33,7 @@ class BenchAgainstChorusTest {
         ServeOptions o = ServeOptions.defaults().withModel(model).withPort(0).withServedModelName("tiny")
                 .withKvCacheMemory(16L << 20).withThreads(2);
         try (ChorusServer server = new ChorusServer(o).start()) {
-            server.load(() -> LoadedModel.load(o));
+            server.load(() -> LoadedModel.load(o, false)); // no warm-up: this test measures nothing
             BenchConfig cfg = BenchConfig.builder(server.url(), "tiny").concurrencyLevels(List.of(1, 4))
                     .numPrompts(8).inputLen(24).outputLen(10).ignoreEos(true).seed(5).progress(false).build();
             BenchResult result = BenchRunner.run(cfg);

@@ -10,9 +10,10 @@ import java.nio.file.Path;
  *
  * <p>The budget is {@code --kv-cache-memory} bytes when given, else {@code --memory-utilization} x
  * the memory this process may use (the machine's, or the cgroup limit when lower) minus the weights.
- * Blocks beyond what {@code maxNumSeqs} full-length sequences can use are not allocated (the arena
- * is zeroed at start-up, so idle blocks would cost real memory). {@code --max-model-len} defaults to
- * the model's context length and is capped to what the cache can hold.
+ * Blocks beyond what {@code maxNumSeqs} full-length sequences can use are not reserved: they could
+ * never be used. The cache reserves the blocks' address space and commits memory only as blocks are
+ * written, so a large budget costs nothing until requests fill it. {@code --max-model-len} defaults
+ * to the model's context length and is capped to what the cache can hold.
  *
  * @param numBlocks     blocks to allocate
  * @param blockSize     tokens per block

@@ -61,14 +61,14 @@ public final class PagedAttention {
         int[] table = tables[t];
         int bs = cache.blockSize();
         boolean f16 = cache.dtype() == KvCacheDtype.F16;
-        MemorySegment mem = cache.memory();
         long headBytes = (long) g * headDim * cache.dtype().bytes;
         if (ctx * group > sc.length) throw new IllegalStateException("context " + ctx + " exceeds the attention scratch");
         int qBase = t * qStride + qOff + g * group * headDim;
 
         for (int j = 0; j < ctx; j++) {
-            int slot = table[j / bs] * bs + j % bs;
-            long k = cache.offset(layer, 0, slot) + headBytes;
+            int block = table[j / bs];
+            MemorySegment mem = cache.chunkOf(block);
+            long k = cache.offset(layer, 0, block, j % bs) + headBytes;
             for (int h = 0; h < group; h++) {
                 float d = f16 ? dotF16(q, qBase + h * headDim, mem, k) : dotF32(q, qBase + h * headDim, mem, k);
                 sc[h * ctx + j] = d * scale;
@@ -79,8 +79,9 @@ public final class PagedAttention {
         int oBase = t * nHeads * headDim + g * group * headDim;
         java.util.Arrays.fill(out, oBase, oBase + group * headDim, 0f);
         for (int j = 0; j < ctx; j++) {
-            int slot = table[j / bs] * bs + j % bs;
-            long v = cache.offset(layer, 1, slot) + headBytes;
+            int block = table[j / bs];
+            MemorySegment mem = cache.chunkOf(block);
+            long v = cache.offset(layer, 1, block, j % bs) + headBytes;
             for (int h = 0; h < group; h++) {
                 float p = sc[h * ctx + j];
                 if (f16) axpyF16(p, mem, v, out, oBase + h * headDim);

@@ -11,7 +11,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Paged attention against a scalar reference that keeps each sequence's K/V in plain contiguous
- * arrays: scattered block tables, GQA groups, causal prefill chunks, odd head sizes, f32 and f16.
+ * arrays: scattered block tables, GQA groups, causal prefill chunks, odd head sizes, f32 and f16, over
+ * a reserved cache and over one that allocates its chunks as they are written.
  */
 class PagedAttentionTest {
     private static WorkerPool pool;
@@ -27,8 +28,9 @@ class PagedAttentionTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"4,2,16,F32", "4,2,16,F16", "6,3,8,F32", "8,1,64,F16", "3,3,20,F32", "2,2,128,F16"})
-    void matchesReference(int heads, int kvHeads, int headDim, KvCacheDtype dtype) {
+    @CsvSource({"4,2,16,F32,true", "4,2,16,F16,true", "6,3,8,F32,true", "8,1,64,F16,true", "3,3,20,F32,true", "2,2,128,F16,true",
+                "4,2,16,F16,false", "3,3,20,F32,false"})
+    void matchesReference(int heads, int kvHeads, int headDim, KvCacheDtype dtype, boolean reserve) {
         SplittableRandom r = new SplittableRandom(heads * 31 + headDim);
         int blockSize = 4, blocks = 40, kvDim = kvHeads * headDim, qDim = heads * headDim;
         int[] lens = {1, 5, 13, 9};          // tokens already in each sequence's context after this step
@@ -40,7 +42,7 @@ class PagedAttentionTest {
         for (int s = 0; s < seqs; s++) for (int b = 0; b < 4; b++) tables[s][b] = next--;
         // Reference K/V per sequence, position-major.
         float[][][] k = new float[seqs][][], v = new float[seqs][][];
-        try (PagedKvCache cache = new PagedKvCache(2, blocks, blockSize, kvDim, dtype)) {
+        try (PagedKvCache cache = new PagedKvCache(2, blocks, blockSize, kvDim, dtype, reserve)) {
             for (int s = 0; s < seqs; s++) {
                 k[s] = new float[lens[s]][];
                 v[s] = new float[lens[s]][];

@@ -1,13 +1,16 @@
 package io.chorus.server;
 
 import io.chorus.engine.KvCacheSizing;
+import io.chorus.engine.Warmup;
 import io.chorus.engine.api.EngineClient;
 import io.chorus.engine.api.EngineConfig;
 import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.TemperatureSampler;
 import io.chorus.model.ForwardPass;
 import io.chorus.model.Model;
+import io.chorus.tensor.ReservedMemory;
 import io.chorus.tensor.WorkerPool;
+import io.chorus.tokenizer.StreamingDetokenizer;
 import io.chorus.tokenizer.Tokenizer;
 import io.chorus.tokenizer.template.ChatTemplate;
 import io.chorus.tokenizer.template.ChatTemplates;
@@ -19,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import java.util.OptionalLong;
 import java.util.logging.Logger;
 
 /**
@@ -41,6 +45,7 @@ public final class LoadedModel implements AutoCloseable {
     private final KvCacheSizing sizing;
     private final ServeOptions options;
     private final Detokenizers detokenizers;
+    private final Warmup.Result warmup; // null when skipped
 
     /**
      * What tests may put between the server and the engine: a wrapper around the forward pass, the
@@ -52,7 +57,7 @@ public final class LoadedModel implements AutoCloseable {
 
     private LoadedModel(String name, Path path, boolean demo, WorkerPool pool, Model model, Tokenizer tokenizer,
                         ChatTemplate chatTemplate, EngineClient engine, EngineConfig engineConfig, KvCacheSizing sizing,
-                        ServeOptions options, Detokenizers detokenizers) {
+                        ServeOptions options, Detokenizers detokenizers, Warmup.Result warmup) {
         this.name = name;
         this.path = path;
         this.demo = demo;
@@ -65,14 +70,23 @@ public final class LoadedModel implements AutoCloseable {
         this.sizing = sizing;
         this.options = options;
         this.detokenizers = detokenizers;
+        this.warmup = warmup;
     }
 
-    /** Loads the model (or the demo model), sizes the KV cache and starts the engine. */
+    /** Loads the model (or the demo model), sizes the KV cache, warms the engine up and starts it. */
     public static LoadedModel load(ServeOptions o) {
-        return load(o, Seams.NONE);
+        return load(o, true);
     }
 
-    static LoadedModel load(ServeOptions o, Seams seams) {
+    /**
+     * As {@link #load(ServeOptions)}; {@code warmup} false skips the warm-up (the first requests then
+     * run while the JIT compiles), for callers that start many short-lived engines.
+     */
+    public static LoadedModel load(ServeOptions o, boolean warmup) {
+        return load(o, warmup, Seams.NONE);
+    }
+
+    static LoadedModel load(ServeOptions o, boolean warmup, Seams seams) {
         boolean demo = o.model() == null;
         Path path = demo ? DemoModel.ensure() : o.model();
         if (!Files.isRegularFile(path)) throw new IllegalArgumentException("model file not found: " + path);
@@ -90,10 +104,18 @@ public final class LoadedModel implements AutoCloseable {
             for (int id = 0; id < tokenizer.vocabSize(); id++) if (tokenizer.isEog(id)) eos.add(id);
             EngineConfig config = new EngineConfig(o.maxNumSeqs(), o.maxNumBatchedTokens(), sizing.maxModelLen(),
                     o.enablePrefixCaching(), o.schedulingPolicy(), eos);
+            Warmup.Result warm = null;
+            if (warmup) {
+                warm = Warmup.run(config, model);
+                StreamingDetokenizer detok = tokenizer.streamingDetokenizer(true);
+                for (int t : warm.sampleTokens()) detok.push(t);
+                detok.flush();
+                LOG.info(warm.describe());
+            }
             EngineClient engine = EngineClient.start(config, seams.forward().apply(model), seams.sampler());
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
             return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o,
-                    seams.detokenizers().apply(Detokenizers.of(tokenizer)));
+                    seams.detokenizers().apply(Detokenizers.of(tokenizer)), warm);
         } catch (RuntimeException e) {
             if (model != null) model.close();
             pool.close();
@@ -105,7 +127,7 @@ public final class LoadedModel implements AutoCloseable {
     static LoadedModel of(String name, Path path, Tokenizer tokenizer, ChatTemplate template, EngineClient engine,
                           EngineConfig config, KvCacheSizing sizing, ServeOptions options) {
         return new LoadedModel(name, path, false, null, null, tokenizer, template, engine, config, sizing, options,
-                Detokenizers.of(tokenizer));
+                Detokenizers.of(tokenizer), null);
     }
 
     private static ChatTemplate chatTemplate(Path override, String fromModel) {
@@ -142,6 +164,9 @@ public final class LoadedModel implements AutoCloseable {
     public KvCacheSizing sizing() { return sizing; }
     public ServeOptions options() { return options; }
     Detokenizers detokenizers() { return detokenizers; }
+
+    /** What the start-up warm-up did, or null when it was skipped. */
+    public Warmup.Result warmup() { return warmup; }
     public int maxModelLen() { return sizing.maxModelLen(); }
 
     /** The text of a token id, or "" when the vocabulary has none. */
@@ -154,9 +179,12 @@ public final class LoadedModel implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("model %s (%s, %s), weights %s, context %d tokens%n", name, path,
                 model.config().arch().ggufName, Units.bytes(model.weightBytes()), model.config().contextLength()));
-        sb.append(String.format("KV cache: %d blocks x %d tokens = %d tokens (%s, %s), budget %s%n", sizing.numBlocks(),
+        sb.append(String.format("KV cache: %d blocks x %d tokens = %d tokens (%s, %s), budget %s, %s%n", sizing.numBlocks(),
                 sizing.blockSize(), sizing.tokens(), Units.bytes(sizing.bytes()), options.kvCacheDtype().name().toLowerCase(),
-                Units.bytes(sizing.budgetBytes())));
+                Units.bytes(sizing.budgetBytes()), model.kvCache().reserved()
+                        ? "reserved: memory is committed as blocks are written" : "allocated in chunks as blocks are written"));
+        OptionalLong resident = ReservedMemory.residentBytes();
+        if (resident.isPresent()) sb.append(String.format("resident memory now %s%n", Units.bytes(resident.getAsLong())));
         sb.append(String.format("max-model-len %d: %d full-length requests fit at once; max-num-seqs %d, max-num-batched-tokens %d, prefix caching %s, %d threads",
                 sizing.maxModelLen(), sizing.fullLengthConcurrency(), engineConfig.maxNumSeqs(), engineConfig.maxNumBatchedTokens(),
                 engineConfig.enablePrefixCaching() ? "on" : "off", pool.threads()));

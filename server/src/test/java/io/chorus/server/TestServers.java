@@ -40,14 +40,23 @@ final class TestServers {
                 .withKvCacheMemory(32L << 20).withThreads(2);
     }
 
+    /** A server without the start-up warm-up: tests start many and measure no speed ({@link StartupTest} covers warm-up). */
     static ChorusServer start(UnaryOperator<ServeOptions> tweak) {
-        return start(tweak, LoadedModel.Seams.NONE);
+        return start(tweak, false, LoadedModel.Seams.NONE);
+    }
+
+    static ChorusServer start(UnaryOperator<ServeOptions> tweak, boolean warmup) {
+        return start(tweak, warmup, LoadedModel.Seams.NONE);
     }
 
     static ChorusServer start(UnaryOperator<ServeOptions> tweak, LoadedModel.Seams seams) {
+        return start(tweak, false, seams);
+    }
+
+    static ChorusServer start(UnaryOperator<ServeOptions> tweak, boolean warmup, LoadedModel.Seams seams) {
         ServeOptions o = tweak.apply(options());
         ChorusServer s = new ChorusServer(o).start();
-        s.load(() -> LoadedModel.load(o, seams));
+        s.load(() -> LoadedModel.load(o, warmup, seams));
         return s;
     }
 
