@@ -43,6 +43,41 @@ class WorkerPoolTest {
         }
     }
 
+    @Test
+    void anIdlePoolParksWithoutATimeoutAndWakesForTheNextJob() throws InterruptedException {
+        try (WorkerPool pool = new WorkerPool(3)) {
+            pool.run(3, (w, from, to) -> {});
+            // Idle means idle: each worker ends in an untimed park (a timed one would wake it periodically).
+            for (Thread t : pool.workerThreads()) awaitState(t, Thread.State.WAITING);
+            // A parked worker is woken by the next job and takes its own range.
+            AtomicIntegerArray byWorker = new AtomicIntegerArray(3);
+            pool.run(3, (w, from, to) -> byWorker.set(w, to - from));
+            for (int w = 0; w < 3; w++) assertThat(byWorker.get(w)).as("worker %d", w).isEqualTo(1);
+            assertThat(pool.parks()).isGreaterThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    void aCallerThatParkedIsWokenByTheLastWorker() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            AtomicIntegerArray done = new AtomicIntegerArray(1);
+            int before = pool.parks();
+            pool.run(2, (w, from, to) -> {
+                if (w == 1) {
+                    sleep(100); // far past the caller's spin: it must park and be unparked
+                    done.set(0, 1);
+                }
+            });
+            assertThat(done.get(0)).isEqualTo(1);
+            assertThat(pool.parks()).isGreaterThan(before);
+        }
+    }
+
+    private static void awaitState(Thread t, Thread.State state) throws InterruptedException {
+        for (int i = 0; i < 500 && t.getState() != state; i++) Thread.sleep(10);
+        assertThat(t.getState()).as(t.getName()).isEqualTo(state);
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
