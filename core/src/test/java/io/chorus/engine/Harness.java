@@ -30,7 +30,7 @@ final class Harness {
     Harness(int vocab, int blockSize, int numBlocks, EngineConfig config) {
         this.model = new FakeForwardPass(vocab, blockSize, numBlocks);
         this.config = config;
-        this.loop = new EngineLoop(config, model, new TemperatureSampler());
+        this.loop = Engine.create(config, model, new TemperatureSampler());
     }
 
     static EngineConfig config(int maxNumSeqs, int maxBatchedTokens, int maxModelLen, boolean prefixCaching) {

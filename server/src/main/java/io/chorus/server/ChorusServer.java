@@ -53,7 +53,6 @@ public final class ChorusServer implements AutoCloseable {
     private volatile LoadedModel model;
     private volatile ServerMetrics metrics;
     private WebServer web;
-    private Thread sampler;
 
     public ChorusServer(ServeOptions options) {
         this.options = options;
@@ -80,7 +79,6 @@ public final class ChorusServer implements AutoCloseable {
                 options.kvCacheDtype().name().toLowerCase(), m.engineConfig().enablePrefixCaching(), options.memoryUtilization());
         metrics = new ServerMetrics(m.name(), () -> m.engine().stats(), cache);
         model = m;
-        sampler = Thread.ofVirtual().name("chorus-batch-sampler").start(this::sampleBatches);
         if (state == State.LOADING) state = State.READY;
         return m;
     }
@@ -119,7 +117,6 @@ public final class ChorusServer implements AutoCloseable {
             }
         }
         state = State.STOPPED;
-        if (sampler != null) sampler.interrupt();
         if (web != null) web.stop();
         if (m != null) m.close();
     }
@@ -127,21 +124,6 @@ public final class ChorusServer implements AutoCloseable {
     @Override
     public void close() {
         shutdown(Duration.ZERO);
-    }
-
-    private void sampleBatches() {
-        while (state != State.STOPPED) {
-            try {
-                if (inflight.get() > 0) {
-                    metrics.sampleBatch(model.engine().stats().lastStepSeqs());
-                    Thread.sleep(1);
-                } else {
-                    Thread.sleep(20);
-                }
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
     }
 
     // ---- routing ----

@@ -1,6 +1,7 @@
 package io.chorus.server;
 
 import io.chorus.engine.KvCacheSizing;
+import io.chorus.engine.Engine;
 import io.chorus.engine.api.EngineClient;
 import io.chorus.engine.api.EngineConfig;
 import io.chorus.model.Model;
@@ -72,7 +73,7 @@ public final class LoadedModel implements AutoCloseable {
             for (int id = 0; id < tokenizer.vocabSize(); id++) if (tokenizer.isEog(id)) eos.add(id);
             EngineConfig config = new EngineConfig(o.maxNumSeqs(), o.maxNumBatchedTokens(), sizing.maxModelLen(),
                     o.enablePrefixCaching(), o.schedulingPolicy(), eos);
-            EngineClient engine = EngineClient.start(config, model);
+            EngineClient engine = Engine.start(config, model);
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
             return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o);
         } catch (RuntimeException e) {

@@ -28,7 +28,6 @@ final class ServerMetrics {
     private final String model;
     private final Counter requestSuccess;
     final Histogram ttft, itl, e2e, queueTime, promptTokens, generationTokens;
-    private volatile int maxBatchSeqs;
 
     ServerMetrics(String model, Supplier<EngineStats> stats, CacheInfo cache) {
         this.model = model;
@@ -37,8 +36,7 @@ final class ServerMetrics {
         gauge("vllm:kv_cache_usage_perc", "KV cache usage; 1 means 100 percent.", stats, EngineStats::kvUsage);
         gauge("vllm:gpu_cache_usage_perc", "KV cache usage; 1 means 100 percent (old vLLM name).", stats, EngineStats::kvUsage);
         gauge("chorus:last_step_seqs", "Sequences in the engine's latest step.", stats, s -> s.lastStepSeqs());
-        GaugeWithCallback.builder().name("chorus:max_step_seqs").help("Most sequences seen in one engine step (sampled).")
-                .labelNames("model_name").callback(cb -> cb.call(maxBatchSeqs, model)).register(registry);
+        gauge("chorus:max_step_seqs", "Most sequences in one engine step since start.", stats, s -> s.maxStepSeqs());
         counter("vllm:prefix_cache_queries", "Prompt tokens looked up in the prefix cache.", stats, s -> s.prefixCacheQueries());
         counter("vllm:prefix_cache_hits", "Prompt tokens found in the prefix cache.", stats, s -> s.prefixCacheHits());
         counter("vllm:gpu_prefix_cache_queries", "Prompt tokens looked up in the prefix cache (old vLLM name).", stats, s -> s.prefixCacheQueries());
@@ -47,6 +45,8 @@ final class ServerMetrics {
         counter("vllm:generation_tokens", "Tokens generated.", stats, s -> s.generationTokens());
         counter("vllm:num_preemptions", "Sequences preempted (recomputed later).", stats, s -> s.preemptions());
         counter("chorus:engine_steps", "Engine steps run.", stats, s -> s.steps());
+        counter("chorus:engine_step_seqs", "Sequences summed over engine steps (divided by steps: the mean batch).", stats, s -> s.totalStepSeqs());
+        counter("chorus:engine_step_tokens", "Tokens summed over engine steps.", stats, s -> s.totalStepTokens());
         GaugeWithCallback.builder().name("vllm:cache_config_info").help("Information of the KV cache configuration.")
                 .labelNames("model_name", "block_size", "num_gpu_blocks", "cache_dtype", "enable_prefix_caching", "gpu_memory_utilization")
                 .callback(cb -> cb.call(1, model, String.valueOf(cache.blockSize()), String.valueOf(cache.numBlocks()),
@@ -85,11 +85,6 @@ final class ServerMetrics {
 
     void finished(String reason) {
         requestSuccess.labelValues(model, reason).inc();
-    }
-
-    /** Notes a step's batch size seen by the sampler thread. */
-    void sampleBatch(int seqs) {
-        if (seqs > maxBatchSeqs) maxBatchSeqs = seqs;
     }
 
     String model() { return model; }
