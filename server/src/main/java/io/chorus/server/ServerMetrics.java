@@ -1,6 +1,7 @@
 package io.chorus.server;
 
 import io.chorus.engine.api.EngineStats;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -28,6 +29,8 @@ final class ServerMetrics {
     private final String model;
     private final Counter requestSuccess;
     final Histogram ttft, itl, e2e, queueTime, promptTokens, generationTokens;
+    /** The one series of {@code itl} (observed per streamed token: no label lookup each time). */
+    final DistributionDataPoint itlPoint;
 
     ServerMetrics(String model, Supplier<EngineStats> stats, CacheInfo cache) {
         this.model = model;
@@ -53,17 +56,18 @@ final class ServerMetrics {
                         cache.dtype(), String.valueOf(cache.prefixCaching()), String.valueOf(cache.memoryUtilization())))
                 .register(registry);
         requestSuccess = Counter.builder().name("vllm:request_success").help("Finished requests by finish reason.")
-                .labelNames("model_name", "finished_reason").register(registry);
+                .labelNames("model_name", "finished_reason").withoutExemplars().register(registry);
         ttft = histogram("vllm:time_to_first_token_seconds", "Time to first token.");
         itl = histogram("vllm:inter_token_latency_seconds", "Time between successive output tokens.");
+        itlPoint = itl.labelValues(model);
         e2e = histogram("vllm:e2e_request_latency_seconds", "Request latency from arrival to the last token.");
         queueTime = histogram("vllm:request_queue_time_seconds", "Time from arrival at the server until the engine accepted the request.");
         promptTokens = Histogram.builder().name("vllm:request_prompt_tokens").help("Prompt tokens per request.")
                 .classicUpperBounds(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000)
-                .labelNames("model_name").register(registry);
+                .classicOnly().labelNames("model_name").withoutExemplars().register(registry);
         generationTokens = Histogram.builder().name("vllm:request_generation_tokens").help("Generated tokens per request.")
                 .classicUpperBounds(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000)
-                .labelNames("model_name").register(registry);
+                .classicOnly().labelNames("model_name").withoutExemplars().register(registry);
     }
 
     /** What {@code vllm:cache_config_info} reports. */
@@ -80,7 +84,10 @@ final class ServerMetrics {
     }
 
     private Histogram histogram(String name, String help) {
-        return Histogram.builder().name(name).help(help).classicUpperBounds(LATENCY_BUCKETS).labelNames("model_name").register(registry);
+        // Classic buckets only (what the text format shows) and no exemplars: an observation per
+        // streamed token then stays a few array updates, and wakes no scheduler thread.
+        return Histogram.builder().name(name).help(help).classicUpperBounds(LATENCY_BUCKETS).classicOnly()
+                .labelNames("model_name").withoutExemplars().register(registry);
     }
 
     void finished(String reason) {
