@@ -5,8 +5,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed pool of kernel worker threads ({@code --threads}). {@link #run(int, Task)} splits
- * {@code n} units of work into one contiguous range per thread and blocks until all are done; the
- * calling thread takes range 0 itself, so a pool of one thread runs everything inline.
+ * {@code n} units of work into a few contiguous ranges per thread ({@link #RANGES_PER_THREAD}) and
+ * blocks until all are done; the calling thread works too, so a pool of one thread runs everything
+ * inline. Threads claim ranges from a shared counter, so when the OS takes a core away from one
+ * thread (an HTTP handler waking, another process) the others take over its remaining ranges
+ * instead of waiting for it at the end of the job.
  *
  * <p>Implementation notes: one job runs at a time (callers are the single engine thread or a test).
  * A job is published through volatile fields and a generation counter; completion is counted down
@@ -23,7 +26,13 @@ public final class WorkerPool implements AutoCloseable {
     /** How long a waiting thread spins before it parks; longer than the gap between two jobs of one step. */
     static final long SPIN_NANOS = 100_000;
 
-    /** A kernel slice: process units [from, to) as worker {@code worker}. */
+    /** Ranges per thread and job: enough to rebalance a job when one thread is held up, few enough to claim cheaply. */
+    static final int RANGES_PER_THREAD = 4;
+
+    /**
+     * A kernel slice: process units [from, to) as worker {@code worker} (0 for the calling thread). A
+     * worker may be given several disjoint ranges of one job; two threads never share a worker id.
+     */
     @FunctionalInterface
     public interface Task {
         void run(int worker, int from, int to);
@@ -40,6 +49,8 @@ public final class WorkerPool implements AutoCloseable {
     private final Worker[] workers;
     private volatile Task task;
     private volatile int units;
+    private volatile int ranges;
+    private final AtomicInteger nextRange = new AtomicInteger();
     private volatile int generation;
     private volatile boolean closed;
     private final AtomicInteger pending = new AtomicInteger();
@@ -90,15 +101,17 @@ public final class WorkerPool implements AutoCloseable {
         caller = Thread.currentThread();
         task = t;
         units = n;
+        ranges = Math.min(n, threads * RANGES_PER_THREAD);
+        nextRange.set(0);
         pending.set(threads - 1);
         generation++;
         for (Worker w : workers) if (w.sleeping) LockSupport.unpark(w.thread);
-        int first = n / threads + (n % threads > 0 ? 1 : 0);
         Throwable own = null;
         try {
-            t.run(0, 0, first);
+            work(0, t, n, ranges);
         } catch (Throwable e) {
             own = e; // still wait for the workers: they must not run on into the next job's buffers
+            nextRange.set(Integer.MAX_VALUE / 2); // and they need not start anything new
         }
         if (pending.get() != 0) awaitWorkers();
         task = null;
@@ -142,18 +155,22 @@ public final class WorkerPool implements AutoCloseable {
             }
             if (closed) return;
             seen = generation;
-            Task t = task;
-            int n = units;
-            int base = n / threads, rem = n % threads;
-            int from = id * base + Math.min(id, rem);
-            int to = from + base + (id < rem ? 1 : 0);
             try {
-                if (from < to) t.run(id, from, to);
+                work(id, task, units, ranges);
             } catch (Throwable e) {
                 failure = e;
+                nextRange.set(Integer.MAX_VALUE / 2);
             } finally {
                 if (pending.decrementAndGet() == 0 && callerSleeping) LockSupport.unpark(caller);
             }
+        }
+    }
+
+    /** Claims ranges of the current job until none is left; range k is units [k n / r, (k + 1) n / r). */
+    private void work(int id, Task t, int n, int r) {
+        for (int k; (k = nextRange.getAndIncrement()) < r; ) {
+            int from = (int) ((long) k * n / r), to = (int) ((long) (k + 1) * n / r);
+            t.run(id, from, to);
         }
     }
 
