@@ -259,12 +259,17 @@ public final class EngineLoop implements EngineClient {
 
     private void expireDeadlines() {
         Instant now = null;
-        for (RequestState r : List.copyOf(requests.values())) {
+        List<RequestState> expired = null; // allocated only when something expires: this runs every step
+        for (RequestState r : requests.values()) {
             Instant deadline = r.request().deadline();
             if (deadline == null) continue;
             if (now == null) now = Instant.now();
-            if (now.isAfter(deadline)) finishRequest(r, FinishReason.ABORT, null);
+            if (now.isAfter(deadline)) {
+                if (expired == null) expired = new ArrayList<>();
+                expired.add(r);
+            }
         }
+        if (expired != null) for (RequestState r : expired) finishRequest(r, FinishReason.ABORT, null);
     }
 
     private void apply(SchedulerOutput plan, StepResult result, long now) {
