@@ -1,5 +1,6 @@
 package io.chorus.bench;
 
+import io.chorus.engine.Engine;
 import io.chorus.engine.api.EngineClient;
 import io.chorus.engine.api.EngineConfig;
 import io.chorus.engine.api.EngineRequest;
@@ -46,7 +47,7 @@ public final class EngineBench {
                 System.out.printf("model %s, %d threads: 16 requests sharing a 1000-token prefix%n", file.getFileName(), threads);
                 for (boolean caching : new boolean[] {true, false}) {
                     EngineConfig cfg = new EngineConfig(16, 2048, 2048, caching, SchedulingPolicy.FCFS, List.of());
-                    try (EngineClient engine = EngineClient.start(cfg, model)) {
+                    try (EngineClient engine = Engine.start(cfg, model)) {
                         prefixRun(engine, model.vocabSize(), 99); // warm-up with another prefix
                         double ttft = prefixRun(engine, model.vocabSize(), 7);
                         System.out.printf("prefix caching %-3s  mean time to first token %8.1f ms%n", caching ? "on" : "off", ttft);
@@ -62,7 +63,7 @@ public final class EngineBench {
                 int n = Integer.parseInt(nStr);
                 EngineConfig cfg = new EngineConfig(fixedSeqs > 0 ? fixedSeqs : n, 2048, promptLen + genLen + bs, false,
                         SchedulingPolicy.FCFS, List.of());
-                try (EngineClient engine = EngineClient.start(cfg, model)) {
+                try (EngineClient engine = Engine.start(cfg, model)) {
                     run(engine, n, 1, promptLen, 8, model.vocabSize()); // warm-up
                     EngineStats before = engine.stats();
                     Result r = run(engine, n, n, promptLen, genLen, model.vocabSize());

@@ -40,9 +40,10 @@ public final class ForwardBench {
             System.out.printf("model %s, %d threads, weights %.1f MiB, %s%n", file.getFileName(), threads, model.weightBytes() / 1048576.0,
                     io.chorus.tensor.NativeKernels.description());
 
-            // pp512: warm up once, then time the best of 3
+            // pp512: warm up once, then time the best of 3 (-Dchorus.bench.pp=false skips it)
             double best = Double.MAX_VALUE;
-            for (int r = 0; r < 4; r++) {
+            boolean pp = Boolean.parseBoolean(System.getProperty("chorus.bench.pp", "true"));
+            for (int r = 0; pp && r < 4; r++) {
                 batch.clear();
                 batch.addSequence(tables[0], bs, prompt, 0, 512, 0);
                 batch.addLogitsForLastToken();
@@ -51,7 +52,7 @@ public final class ForwardBench {
                 double sec = (System.nanoTime() - t0) / 1e9;
                 if (r > 0) best = Math.min(best, sec);
             }
-            System.out.printf("pp512   %8.1f t/s%n", 512 / best);
+            if (pp) System.out.printf("pp512   %8.1f t/s%n", 512 / best);
 
             // tg128: decode 128 tokens after a 1-token context
             int[] one = new int[1];

@@ -10,19 +10,15 @@ import io.chorus.engine.api.RequestHandle;
 import io.chorus.engine.api.RequestOutput;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.TokenLogprobs;
-import io.chorus.engine.kv.BlockPool;
-import io.chorus.engine.kv.KvCacheManager;
 import io.chorus.engine.request.OutputQueue;
 import io.chorus.engine.request.RequestState;
 import io.chorus.engine.request.Sequence;
 import io.chorus.engine.runner.ModelRunner;
-import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.SamplingState;
-import io.chorus.engine.runner.TemperatureSampler;
+import io.chorus.engine.runner.StepResult;
 import io.chorus.engine.sched.ScheduledSeq;
 import io.chorus.engine.sched.Scheduler;
 import io.chorus.engine.sched.SchedulerOutput;
-import io.chorus.model.ForwardPass;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,9 +49,12 @@ import java.util.logging.Logger;
  *   <li>Between steps: every request in {@code requests} has at least one live sequence, each of
  *       them waiting or running in the scheduler; a finished sequence holds no block. So when
  *       {@code requests} is empty every block is free.
- *   <li>Logprobs travel with the token they describe: the runner keeps the last step's per-sequence
- *       logprobs until the next step, and a request's prompt logprobs go out once, on its first
- *       token's output.
+ *   <li>The runner returns one immutable {@link StepResult} per step (sampled ids, logprobs, prompt
+ *       logprobs, model time); the loop applies it. Logprobs travel with the token they describe, and
+ *       a request's prompt logprobs go out once, on its first token's output.
+ *   <li>Idle: the loop blocks on {@code commands} (woken at once by a submission) and publishes
+ *       nothing while nothing changes; {@link #stats} carries the batch-size figures, so nobody
+ *       needs to poll it.
  *   <li>A failing forward pass fails the requests in that step's batch (ERROR output, blocks freed);
  *       the loop goes on. A failure while sampling one sequence fails only that sequence's request. An unexpected failure anywhere else in a step fails every live request.
  * </ul>
@@ -83,28 +82,23 @@ public final class EngineLoop implements EngineClient {
     private final Map<String, RequestState> requests = new HashMap<>();
     private final SplittableRandom seeds = new SplittableRandom();
     private long arrivals;
+    private boolean idlePublished;
     private long promptTokens, generationTokens, steps;
     private long finishedStop, finishedLength, finishedAbort, finishedError;
 
-    public EngineLoop(EngineConfig config, ForwardPass model, Sampler sampler) {
+    /** A loop over parts built by {@link Engine}; nothing runs until {@link #startThread} or {@link #step}. */
+    EngineLoop(EngineConfig config, Scheduler scheduler, ModelRunner runner) {
         this.config = config;
-        this.vocab = model.vocabSize();
-        KvCacheManager kv = new KvCacheManager(new BlockPool(model.numBlocks()), model.blockSize(), config.enablePrefixCaching());
-        this.scheduler = new Scheduler(config, kv);
-        this.runner = new ModelRunner(model, sampler, config.eosTokenIds());
+        this.vocab = runner.model().vocabSize();
+        this.scheduler = scheduler;
+        this.runner = runner;
         this.eos = Set.copyOf(config.eosTokenIds());
     }
 
-    /** An engine over {@code model} with its loop running on its own thread. */
-    public static EngineLoop start(EngineConfig config, ForwardPass model) {
-        return start(config, model, new TemperatureSampler());
-    }
-
-    /** An engine over {@code model} sampling with {@code sampler}, its loop running on its own thread. */
-    public static EngineLoop start(EngineConfig config, ForwardPass model, Sampler sampler) {
-        EngineLoop loop = new EngineLoop(config, model, sampler);
-        loop.thread = Thread.ofPlatform().name("chorus-engine").daemon(true).start(loop::run);
-        return loop;
+    /** Starts the loop on its own thread. */
+    EngineLoop startThread() {
+        thread = Thread.ofPlatform().name("chorus-engine").daemon(true).start(this::run);
+        return this;
     }
 
     // ---- client side (any thread) ----
@@ -162,8 +156,13 @@ public final class EngineLoop implements EngineClient {
         while (!closed) {
             try {
                 if (!step()) {
-                    Command c = commands.poll(50, TimeUnit.MILLISECONDS);
-                    if (c != null) handle(c);
+                    // Nothing to run: block until a command arrives (no request alive), or re-check
+                    // deadlines now and then while requests wait for room in the cache.
+                    Command c = requests.isEmpty() ? commands.take() : commands.poll(50, TimeUnit.MILLISECONDS);
+                    if (c != null) {
+                        handle(c);
+                        idlePublished = false;
+                    }
                 }
             } catch (InterruptedException e) {
                 if (!closed) LOG.warning("engine loop interrupted");
@@ -174,7 +173,7 @@ public final class EngineLoop implements EngineClient {
         }
         drainCommands();
         for (RequestState r : List.copyOf(requests.values())) finishRequest(r, FinishReason.ABORT, null);
-        publishStats(0, 0, 0, 0);
+        publishStats(0, 0, 0, 0, 0);
     }
 
     /**
@@ -186,35 +185,42 @@ public final class EngineLoop implements EngineClient {
         drainCommands();
         expireDeadlines();
         if (!scheduler.hasWork()) {
-            publishStats(0, 0, 0, 0);
+            if (!idlePublished) { // once per idle period: an idle loop allocates and publishes nothing
+                publishStats(0, 0, 0, 0, 0);
+                idlePublished = true;
+            }
             return false;
         }
+        idlePublished = false;
         SchedulerOutput plan = scheduler.schedule();
         if (plan.isEmpty()) {
-            publishStats(0, 0, System.nanoTime() - t0, 0);
+            publishStats(0, 0, System.nanoTime() - t0, 0, 0);
             return false;
         }
         long t1 = System.nanoTime();
-        int[] sampled;
+        StepResult result;
         try {
-            sampled = runner.execute(plan);
+            result = runner.execute(plan);
         } catch (RuntimeException | Error e) {
             LOG.log(Level.WARNING, "forward pass failed; failing the requests in its batch", e);
             failPlan(plan, e);
             long t2 = System.nanoTime();
             steps++;
-            publishStats(plan.numTokens(), plan.seqs().size(), t1 - t0, t2 - t1);
+            publishStats(plan.numTokens(), plan.seqs().size(), t1 - t0, t2 - t1, 0);
             return true;
         }
         long t2 = System.nanoTime();
-        apply(plan, sampled, t2);
+        apply(plan, result, t2);
         steps++;
-        publishStats(plan.numTokens(), plan.seqs().size(), (t1 - t0) + (System.nanoTime() - t2), t2 - t1);
+        publishStats(plan.numTokens(), plan.seqs().size(), (t1 - t0) + (System.nanoTime() - t2), t2 - t1, result.modelNanos());
         return true;
     }
 
     private void drainCommands() {
-        for (Command c; (c = commands.poll()) != null; ) handle(c);
+        for (Command c; (c = commands.poll()) != null; ) {
+            handle(c);
+            idlePublished = false;
+        }
     }
 
     private void handle(Command c) {
@@ -253,30 +259,37 @@ public final class EngineLoop implements EngineClient {
 
     private void expireDeadlines() {
         Instant now = null;
-        for (RequestState r : List.copyOf(requests.values())) {
+        List<RequestState> expired = null; // allocated only when something expires: this runs every step
+        for (RequestState r : requests.values()) {
             Instant deadline = r.request().deadline();
             if (deadline == null) continue;
             if (now == null) now = Instant.now();
-            if (now.isAfter(deadline)) finishRequest(r, FinishReason.ABORT, null);
+            if (now.isAfter(deadline)) {
+                if (expired == null) expired = new ArrayList<>();
+                expired.add(r);
+            }
         }
+        if (expired != null) for (RequestState r : expired) finishRequest(r, FinishReason.ABORT, null);
     }
 
-    private void apply(SchedulerOutput plan, int[] sampled, long now) {
+    private void apply(SchedulerOutput plan, StepResult result, long now) {
         List<ScheduledSeq> seqs = plan.seqs();
         for (int i = 0; i < seqs.size(); i++) {
             ScheduledSeq w = seqs.get(i);
             Sequence s = w.seq();
             if (s.status() == Sequence.Status.FINISHED) continue; // its request failed earlier in this loop
-            if (sampled[i] == ModelRunner.FAILED) {
+            if (result.sampled(i) == ModelRunner.FAILED) {
                 finishRequest(s.request(), FinishReason.ERROR, ENGINE_ERROR); // this request only; blocks freed
                 continue;
             }
+            List<TokenLogprobs> prompt = result.promptLogprobs(i);
+            for (int k = 0; k < prompt.size(); k++) s.request().setPromptLogprobs(result.promptLogprobsFrom(i) + k, prompt.get(k));
             s.setNumComputed(w.endPos());
             scheduler.kv().cacheComputedBlocks(s.blockTable(), s.tokenArray(), s.numComputed());
             if (s.isForkParent()) {
                 if (s.numComputed() == s.numTokens()) fork(s);
-            } else if (sampled[i] >= 0) {
-                appendAndCheck(s, sampled[i], runner.logprobs(i), now);
+            } else if (result.sampled(i) >= 0) {
+                appendAndCheck(s, result.sampled(i), result.logprobs(i), now);
             }
         }
     }
@@ -382,21 +395,26 @@ public final class EngineLoop implements EngineClient {
     }
 
     private long totalScheduleNanos, totalForwardNanos, totalModelNanos; // over steps that ran a batch
+    private long totalStepSeqs, totalStepTokens;
+    private int maxStepSeqs;
 
-    private void publishStats(int tokens, int seqs, long scheduleNanos, long forwardNanos) {
+    private void publishStats(int tokens, int seqs, long scheduleNanos, long forwardNanos, long modelNanos) {
         EngineStats last = stats;
         boolean ran = seqs > 0;
         if (ran) {
             totalScheduleNanos += scheduleNanos;
             totalForwardNanos += forwardNanos;
-            totalModelNanos += forwardNanos > 0 ? runner.lastModelNanos() : 0;
+            totalModelNanos += modelNanos;
+            totalStepSeqs += seqs;
+            totalStepTokens += tokens;
+            maxStepSeqs = Math.max(maxStepSeqs, seqs);
         }
         stats = new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), scheduler.kv().pool().usage(),
                 scheduler.prefixCacheQueries(), scheduler.prefixCacheHits(), promptTokens, generationTokens,
                 finishedStop, finishedLength, finishedAbort, finishedError, scheduler.preemptions(), steps,
                 ran ? tokens : last.lastStepTokens(), ran ? seqs : last.lastStepSeqs(),
                 ran ? scheduleNanos : last.lastScheduleNanos(), ran ? forwardNanos : last.lastForwardNanos(),
-                totalScheduleNanos, totalForwardNanos, totalModelNanos);
+                totalScheduleNanos, totalForwardNanos, totalModelNanos, maxStepSeqs, totalStepSeqs, totalStepTokens);
     }
 
     /** For tests driving {@link #step()}: the scheduler (and through it the KV cache). */

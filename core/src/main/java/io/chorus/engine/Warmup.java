@@ -64,7 +64,7 @@ public final class Warmup {
      */
     public static Result run(EngineConfig config, ForwardPass model) {
         long t0 = System.nanoTime();
-        EngineLoop scratch = new EngineLoop(config, model, new TemperatureSampler());
+        EngineLoop scratch = Engine.create(config, model, new TemperatureSampler());
         int capacity = Math.min(config.maxModelLen(), model.numBlocks() * model.blockSize());
         int vocab = model.vocabSize();
         if (capacity < 4) return new Result(0, 0, 0, 0, new int[0], System.nanoTime() - t0, new long[3]); // no room to run anything useful

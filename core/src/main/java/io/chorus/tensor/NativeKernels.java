@@ -114,31 +114,54 @@ public final class NativeKernels {
      * t in [0, T): {@code out[t * outStride + r] = W[r] . x[t]}. Requires {@link #supports}.
      */
     public static void matmul(WeightMatrix w, float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        matmul(w, x, T, out, outStride, r0, r1, rowsPerCall(w.cols, T));
+    }
+
+    /** {@link #matmul} in calls of at most {@code step} rows each. */
+    static void matmul(WeightMatrix w, float[] x, int T, float[] out, int outStride, int r0, int r1, int step) {
         if (r0 < 0 || r1 > w.rows || r0 > r1 || T < 0
                 || (long) T * w.cols > x.length || (T > 0 && r1 > r0 && (long) (T - 1) * outStride + r1 > out.length)) {
             throw new IndexOutOfBoundsException("matmul " + w.name + ": rows [" + r0 + "," + r1 + ") T=" + T);
         }
         if (T == 0 || r0 == r1) return;
         MemorySegment xs = MemorySegment.ofArray(x), os = MemorySegment.ofArray(out);
+        // A critical call holds off safepoints (GC, deoptimisation) until it returns, so a long
+        // prefill product runs as several calls over consecutive row ranges. Each output row is
+        // computed whole by one call, so the split changes no result.
+        for (int a = r0; a < r1; a += step) call(w, xs, T, os, outStride, a, Math.min(r1, a + step));
+    }
+
+    /** Rows per critical call: about {@link #MACS_PER_CALL} multiply-adds, in whole 16-row tiles. */
+    static int rowsPerCall(int cols, int T) {
+        long perRow = (long) cols * (T + 8); // + 8: a decode row also costs its memory traffic
+        long rows = Math.max(16, MACS_PER_CALL / perRow / 16 * 16);
+        return (int) Math.min(Integer.MAX_VALUE, rows);
+    }
+
+    /** Work per critical call: ~1 ms on one core at float32 FMA speed, a few hundred microseconds of decode. */
+    static final long MACS_PER_CALL = 1L << 26;
+
+    private static void call(WeightMatrix w, MemorySegment xs, int T, MemorySegment os, int outStride, int r0, int r1) {
+        MemorySegment ws = w.kernelData;
         long rb = w.rowBytes();
         try {
             // One call site per handle so each invokeExact sees a constant handle.
             switch (w.type()) {
-                case Q8_0 -> Q8_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case Q4_0 -> Q4_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case Q4_1 -> Q4_1.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case Q5_0 -> Q5_0.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case Q5_1 -> Q5_1.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case IQ4_NL -> IQ4_NL.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case Q4_K -> Q4_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case Q5_K -> Q5_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case Q6_K -> Q6_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case F16 -> F16.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case BF16 -> BF16.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case F32 -> F32.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case Q2_K -> Q2_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case Q3_K -> Q3_K.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
-                case IQ4_XS -> IQ4_XS.invokeExact(w.data, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q8_0 -> Q8_0.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q4_0 -> Q4_0.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q4_1 -> Q4_1.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q5_0 -> Q5_0.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q5_1 -> Q5_1.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case IQ4_NL -> IQ4_NL.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q4_K -> Q4_K.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q5_K -> Q5_K.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q6_K -> Q6_K.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case F16 -> F16.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case BF16 -> BF16.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case F32 -> F32.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q2_K -> Q2_K.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case Q3_K -> Q3_K.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
+                case IQ4_XS -> IQ4_XS.invokeExact(ws, rb, w.cols, xs, T, os, outStride, r0, r1);
                 default -> throw new IllegalArgumentException("no native kernel for " + w.type());
             }
         } catch (RuntimeException | Error e) {
@@ -182,7 +205,8 @@ public final class NativeKernels {
         FunctionDescriptor fd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
-        // critical(true): no thread-state transition, and heap float[] may be passed in place.
+        // critical(true): no thread-state transition, and heap float[] may be passed in place; the
+        // price is that safepoints wait for the call, which is why matmul bounds each call's work.
         Linker.Option critical = Linker.Option.critical(true);
         for (int i = 0; i < NAMES.length; i++) {
             MemorySegment sym = lookup.find("chorus_matmul_" + NAMES[i])

@@ -15,12 +15,20 @@ public abstract class WeightMatrix {
     protected final MemorySegment data;
     protected final int rows;
     protected final int cols;
+    /**
+     * {@code data} as the native kernels receive it: for native memory, the same bytes outside the
+     * mapping's shared arena, so a downcall does not acquire and release that arena (an atomic update
+     * on one cache line that every kernel thread would share, twice per call). The checkpoint keeps
+     * the mapping open for as long as the model, and so its matrices, are in use.
+     */
+    final MemorySegment kernelData;
 
     protected WeightMatrix(String name, MemorySegment data, int rows, int cols) {
         this.name = name;
         this.data = data;
         this.rows = rows;
         this.cols = cols;
+        this.kernelData = data.isNative() ? MemorySegment.ofAddress(data.address()).reinterpret(data.byteSize()) : data;
     }
 
     /**

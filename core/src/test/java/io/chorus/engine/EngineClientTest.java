@@ -28,7 +28,7 @@ class EngineClientTest {
     void manyVirtualThreadsStreamTheirOwnOutputs() throws Exception {
         FakeForwardPass model = new FakeForwardPass(VOCAB, 16, 24);
         model.delayEachStep(1_000_000);
-        EngineClient engine = EngineClient.start(Harness.config(8, 48, 256, true), model);
+        EngineClient engine = Engine.start(Harness.config(8, 48, 256, true), model);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> done = new ArrayList<>();
             for (int i = 0; i < 24; i++) {
@@ -79,7 +79,7 @@ class EngineClientTest {
     @Timeout(10)
     void closeAbortsWhatIsLeft() throws Exception {
         FakeForwardPass model = new FakeForwardPass(VOCAB, 16, 64);
-        EngineClient engine = EngineClient.start(Harness.config(8, 48, 4096, true), model);
+        EngineClient engine = Engine.start(Harness.config(8, 48, 4096, true), model);
         RequestHandle h = engine.submit(new EngineRequest("long", new int[] {1}, SamplingParams.greedy(1000).withIgnoreEos(true)));
         h.next(Duration.ofSeconds(5));
         engine.close();

@@ -91,6 +91,11 @@ class EngineLoopTest {
         assertThat(stats.lastForwardNanos()).isPositive();
         assertThat(stats.lastScheduleNanos()).isPositive();
         assertThat(stats.lastStepSeqs()).isPositive();
+        // Batch-size figures travel in the stats, so nobody needs to poll lastStepSeqs.
+        assertThat(stats.totalStepTokens()).isEqualTo(batch.model.batchTokens.stream().mapToLong(Integer::longValue).sum());
+        assertThat(stats.totalStepSeqs()).isEqualTo(batch.model.batchSeqs.stream().mapToLong(Integer::longValue).sum());
+        assertThat(stats.maxStepSeqs()).isEqualTo(batch.model.batchSeqs.stream().mapToInt(Integer::intValue).max().orElseThrow());
+        assertThat(stats.maxStepSeqs()).isGreaterThan(1);
     }
 
     @ParameterizedTest(name = "prefix caching {0}, chunk {1}")

@@ -65,7 +65,7 @@ class EngineWithModelTest {
         try (Model model = Model.load(file, pool)) {
             model.allocateKvCache(numBlocks, BLOCK, KvCacheDtype.F32, 256);
             EngineConfig cfg = new EngineConfig(maxSeqs, maxBatched, 256, prefix, SchedulingPolicy.FCFS, List.of());
-            EngineLoop loop = new EngineLoop(cfg, model, new TemperatureSampler());
+            EngineLoop loop = Engine.create(cfg, model, new TemperatureSampler());
             Map<String, RequestHandle> handles = new LinkedHashMap<>();
             for (EngineRequest r : requests) handles.put(r.requestId(), loop.submit(r));
             Map<String, List<Integer>> tokens = new LinkedHashMap<>();

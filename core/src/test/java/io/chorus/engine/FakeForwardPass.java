@@ -29,6 +29,7 @@ public final class FakeForwardPass implements ForwardPass {
     private long logitsRows;
     /** Per forward call: tokens in the batch (for tests asserting budgets). */
     public final List<Integer> batchTokens = new ArrayList<>();
+    public final List<Integer> batchSeqs = new ArrayList<>();
 
     public FakeForwardPass(int vocab, int blockSize, int numBlocks) {
         this.vocab = vocab;
@@ -69,6 +70,7 @@ public final class FakeForwardPass implements ForwardPass {
         if (failOnCall.test(calls++)) throw new IllegalStateException("injected forward failure");
         if (delayNanos > 0) java.util.concurrent.locks.LockSupport.parkNanos(delayNanos);
         batchTokens.add(batch.numTokens());
+        batchSeqs.add(batch.numSeqs());
         for (int i = 0; i < batch.numTokens(); i++) {
             slotToken[batch.slot(i)] = batch.token(i);
             slotPos[batch.slot(i)] = batch.position(i);

@@ -35,7 +35,7 @@ final class Harness {
     Harness(int vocab, int blockSize, int numBlocks, EngineConfig config, Sampler sampler) {
         this.model = new FakeForwardPass(vocab, blockSize, numBlocks);
         this.config = config;
-        this.loop = new EngineLoop(config, model, sampler);
+        this.loop = Engine.create(config, model, sampler);
     }
 
     static EngineConfig config(int maxNumSeqs, int maxBatchedTokens, int maxModelLen, boolean prefixCaching) {

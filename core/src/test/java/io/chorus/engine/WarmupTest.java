@@ -55,11 +55,11 @@ class WarmupTest {
         int[] cold;
         try (Model model = Model.load(file, pool)) {
             model.allocateKvCache(BLOCKS, BLOCK, KvCacheDtype.F32, LEN);
-            cold = generate(new EngineLoop(CONFIG, model, new TemperatureSampler()), model.vocabSize());
+            cold = generate(Engine.create(CONFIG, model, new TemperatureSampler()), model.vocabSize());
         }
         try (Model model = Model.load(file, pool)) {
             model.allocateKvCache(BLOCKS, BLOCK, KvCacheDtype.F32, LEN);
-            EngineLoop served = new EngineLoop(CONFIG, model, new TemperatureSampler());
+            EngineLoop served = Engine.create(CONFIG, model, new TemperatureSampler());
 
             Warmup.Result r = Warmup.run(CONFIG, model);
 

@@ -93,6 +93,33 @@ class NativeKernelsTest {
         }
     }
 
+    /** Long products run as several bounded calls (a critical call holds off safepoints); the split changes nothing. */
+    @ParameterizedTest
+    @EnumSource(names = {"F16", "Q8_0", "Q4_0", "Q6_K"})
+    void splittingRowsIntoSeveralCallsChangesNoResult(GgmlType type) {
+        Random rnd = new Random(500 + type.ordinal());
+        int rows = 70, cols = type.blockSize == 256 ? 512 : 96, T = 9;
+        byte[] bytes = randomBlocks(type, rows * cols, rnd);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            // Weights in a shared arena, as a mapped checkpoint is: the kernels read them outside it.
+            java.lang.foreign.MemorySegment mapped = arena.allocate(bytes.length, 64);
+            java.lang.foreign.MemorySegment.copy(bytes, 0, mapped, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, bytes.length);
+            WeightMatrix w = WeightMatrix.of("w", type, mapped, rows, cols);
+            float[] x = new float[T * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            float[] whole = new float[T * rows], split = new float[T * rows];
+            NativeKernels.matmul(w, x, T, whole, rows, 2, 69, rows);
+            NativeKernels.matmul(w, x, T, split, rows, 2, 69, 16); // calls of rows [2,18) [18,34) ... [66,69)
+            assertThat(split).containsExactly(whole);
+            assertThat(whole[0]).isZero();
+            assertThat(whole[2]).isNotZero();
+        }
+        // About 2^26 multiply-adds a call, in whole 16-row tiles, never fewer than 16 rows.
+        assertThat(NativeKernels.rowsPerCall(896, 1)).isEqualTo(8320);
+        assertThat(NativeKernels.rowsPerCall(896, 512)).isEqualTo(144);
+        assertThat(NativeKernels.rowsPerCall(8192, 4096)).isEqualTo(16);
+    }
+
     /** Native and Java kernels agree closely; the pool path uses the native kernel. */
     @ParameterizedTest
     @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "IQ4_XS"})

@@ -64,7 +64,6 @@ public final class ChorusServer implements AutoCloseable {
     private volatile ServerMetrics metrics;
     private WebServer web;
     private int port; // kept: Helidon answers -1 once stopped, and the URL still names this server in logs
-    private Thread sampler;
 
     public ChorusServer(ServeOptions options) {
         this.options = options;
@@ -101,7 +100,6 @@ public final class ChorusServer implements AutoCloseable {
                 options.kvCacheDtype().name().toLowerCase(), m.engineConfig().enablePrefixCaching(), options.memoryUtilization());
         metrics = new ServerMetrics(m.name(), () -> m.engine().stats(), cache);
         model = m;
-        sampler = Thread.ofVirtual().name("chorus-batch-sampler").start(this::sampleBatches);
         if (state == State.LOADING) state = State.READY;
         return m;
     }
@@ -146,7 +144,6 @@ public final class ChorusServer implements AutoCloseable {
         if (listener.isAlive() && admission.admitted() > 0) LOG.info("aborting " + admission.admitted() + " request(s) still running after the grace period");
         if (m != null) m.engine().close(); // aborts what is left; handlers see ABORT and finish their responses
         state = State.STOPPED;
-        if (sampler != null) sampler.interrupt();
         connections.close();
         join(listener, null); // bounded by Helidon's own grace period (above ours)
         if (m != null) m.close();
@@ -169,21 +166,6 @@ public final class ChorusServer implements AutoCloseable {
     @Override
     public void close() {
         drain(() -> { }, Duration.ZERO); // at once: no delay, no grace
-    }
-
-    private void sampleBatches() {
-        while (state != State.STOPPED) {
-            try {
-                if (admission.admitted() > 0) {
-                    metrics.sampleBatch(model.engine().stats().lastStepSeqs());
-                    Thread.sleep(1);
-                } else {
-                    Thread.sleep(20);
-                }
-            } catch (InterruptedException e) {
-                return;
-            }
-        }
     }
 
     // ---- routing ----

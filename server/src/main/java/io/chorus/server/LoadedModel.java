@@ -2,6 +2,7 @@ package io.chorus.server;
 
 import io.chorus.engine.KvCacheSizing;
 import io.chorus.engine.Warmup;
+import io.chorus.engine.Engine;
 import io.chorus.engine.api.EngineClient;
 import io.chorus.engine.api.EngineConfig;
 import io.chorus.engine.runner.Sampler;
@@ -112,7 +113,7 @@ public final class LoadedModel implements AutoCloseable {
                 detok.flush();
                 LOG.info(warm.describe());
             }
-            EngineClient engine = EngineClient.start(config, seams.forward().apply(model), seams.sampler());
+            EngineClient engine = Engine.start(config, seams.forward().apply(model), seams.sampler());
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
             return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o,
                     seams.detokenizers().apply(Detokenizers.of(tokenizer)), warm);

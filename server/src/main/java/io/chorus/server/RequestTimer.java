@@ -35,7 +35,7 @@ final class RequestTimer {
             }
         } else if (count > 0) {
             double gap = seconds(now - lastTokenNanos) / count;
-            for (int i = 0; i < count; i++) metrics.itl.labelValues(m).observe(gap);
+            for (int i = 0; i < count; i++) metrics.itlPoint.observe(gap);
         }
         lastTokenNanos = now;
     }

@@ -1,6 +1,7 @@
 package io.chorus.server;
 
 import io.chorus.engine.api.EngineStats;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -28,7 +29,8 @@ final class ServerMetrics {
     private final String model;
     private final Counter requestSuccess;
     final Histogram ttft, itl, e2e, queueTime, promptTokens, generationTokens;
-    private volatile int maxBatchSeqs;
+    /** The one series of {@code itl} (observed per streamed token: no label lookup each time). */
+    final DistributionDataPoint itlPoint;
 
     ServerMetrics(String model, Supplier<EngineStats> stats, CacheInfo cache) {
         this.model = model;
@@ -37,8 +39,7 @@ final class ServerMetrics {
         gauge("vllm:kv_cache_usage_perc", "KV cache usage; 1 means 100 percent.", stats, EngineStats::kvUsage);
         gauge("vllm:gpu_cache_usage_perc", "KV cache usage; 1 means 100 percent (old vLLM name).", stats, EngineStats::kvUsage);
         gauge("chorus:last_step_seqs", "Sequences in the engine's latest step.", stats, s -> s.lastStepSeqs());
-        GaugeWithCallback.builder().name("chorus:max_step_seqs").help("Most sequences seen in one engine step (sampled).")
-                .labelNames("model_name").callback(cb -> cb.call(maxBatchSeqs, model)).register(registry);
+        gauge("chorus:max_step_seqs", "Most sequences in one engine step since start.", stats, s -> s.maxStepSeqs());
         counter("vllm:prefix_cache_queries", "Prompt tokens looked up in the prefix cache.", stats, s -> s.prefixCacheQueries());
         counter("vllm:prefix_cache_hits", "Prompt tokens found in the prefix cache.", stats, s -> s.prefixCacheHits());
         counter("vllm:gpu_prefix_cache_queries", "Prompt tokens looked up in the prefix cache (old vLLM name).", stats, s -> s.prefixCacheQueries());
@@ -47,23 +48,26 @@ final class ServerMetrics {
         counter("vllm:generation_tokens", "Tokens generated.", stats, s -> s.generationTokens());
         counter("vllm:num_preemptions", "Sequences preempted (recomputed later).", stats, s -> s.preemptions());
         counter("chorus:engine_steps", "Engine steps run.", stats, s -> s.steps());
+        counter("chorus:engine_step_seqs", "Sequences summed over engine steps (divided by steps: the mean batch).", stats, s -> s.totalStepSeqs());
+        counter("chorus:engine_step_tokens", "Tokens summed over engine steps.", stats, s -> s.totalStepTokens());
         GaugeWithCallback.builder().name("vllm:cache_config_info").help("Information of the KV cache configuration.")
                 .labelNames("model_name", "block_size", "num_gpu_blocks", "cache_dtype", "enable_prefix_caching", "gpu_memory_utilization")
                 .callback(cb -> cb.call(1, model, String.valueOf(cache.blockSize()), String.valueOf(cache.numBlocks()),
                         cache.dtype(), String.valueOf(cache.prefixCaching()), String.valueOf(cache.memoryUtilization())))
                 .register(registry);
         requestSuccess = Counter.builder().name("vllm:request_success").help("Finished requests by finish reason.")
-                .labelNames("model_name", "finished_reason").register(registry);
+                .labelNames("model_name", "finished_reason").withoutExemplars().register(registry);
         ttft = histogram("vllm:time_to_first_token_seconds", "Time to first token.");
         itl = histogram("vllm:inter_token_latency_seconds", "Time between successive output tokens.");
+        itlPoint = itl.labelValues(model);
         e2e = histogram("vllm:e2e_request_latency_seconds", "Request latency from arrival to the last token.");
         queueTime = histogram("vllm:request_queue_time_seconds", "Time from arrival at the server until the engine accepted the request.");
         promptTokens = Histogram.builder().name("vllm:request_prompt_tokens").help("Prompt tokens per request.")
                 .classicUpperBounds(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000)
-                .labelNames("model_name").register(registry);
+                .classicOnly().labelNames("model_name").withoutExemplars().register(registry);
         generationTokens = Histogram.builder().name("vllm:request_generation_tokens").help("Generated tokens per request.")
                 .classicUpperBounds(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000)
-                .labelNames("model_name").register(registry);
+                .classicOnly().labelNames("model_name").withoutExemplars().register(registry);
     }
 
     /** What {@code vllm:cache_config_info} reports. */
@@ -80,16 +84,14 @@ final class ServerMetrics {
     }
 
     private Histogram histogram(String name, String help) {
-        return Histogram.builder().name(name).help(help).classicUpperBounds(LATENCY_BUCKETS).labelNames("model_name").register(registry);
+        // Classic buckets only (what the text format shows) and no exemplars: an observation per
+        // streamed token then stays a few array updates, and wakes no scheduler thread.
+        return Histogram.builder().name(name).help(help).classicUpperBounds(LATENCY_BUCKETS).classicOnly()
+                .labelNames("model_name").withoutExemplars().register(registry);
     }
 
     void finished(String reason) {
         requestSuccess.labelValues(model, reason).inc();
-    }
-
-    /** Notes a step's batch size seen by the sampler thread. */
-    void sampleBatch(int seqs) {
-        if (seqs > maxBatchSeqs) maxBatchSeqs = seqs;
     }
 
     String model() { return model; }

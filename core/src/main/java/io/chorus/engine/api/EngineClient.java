@@ -1,14 +1,10 @@
 package io.chorus.engine.api;
 
-import io.chorus.engine.EngineLoop;
-import io.chorus.engine.runner.Sampler;
-import io.chorus.model.ForwardPass;
-
 /**
  * The engine as HTTP and CLI threads see it. Thread-safe; nothing here blocks on the engine loop.
  *
  * <pre>{@code
- * EngineClient engine = EngineClient.start(config, model, model::copyBlocks);
+ * EngineClient engine = Engine.start(config, model); // io.chorus.engine.Engine assembles the loop
  * RequestHandle h = engine.submit(new EngineRequest("req-1", promptIds, SamplingParams.greedy(128)));
  * for (RequestOutput out; (out = h.next(Duration.ofSeconds(60))) != null; ) {
  *     emit(out.newTokenIds());
@@ -34,14 +30,4 @@ public interface EngineClient extends AutoCloseable {
     /** Stops the loop; live requests finish with ABORT. */
     @Override
     void close();
-
-    /** Starts an engine loop thread over {@code model}. */
-    static EngineClient start(EngineConfig config, ForwardPass model) {
-        return EngineLoop.start(config, model);
-    }
-
-    /** As {@link #start(EngineConfig, ForwardPass)}, choosing tokens with {@code sampler}. */
-    static EngineClient start(EngineConfig config, ForwardPass model, Sampler sampler) {
-        return EngineLoop.start(config, model, sampler);
-    }
 }

@@ -23,6 +23,9 @@ package io.chorus.engine.api;
  * @param totalScheduleNanos    all steps that ran a batch: engine overhead (scheduling, applying results)
  * @param totalForwardNanos     all steps that ran a batch: batch building, forward pass and sampling
  * @param totalModelNanos       of that, the time inside the model's forward pass alone
+ * @param maxStepSeqs           most sequences in one step's batch since start
+ * @param totalStepSeqs         sequences summed over all steps that ran a batch (mean batch = this / steps)
+ * @param totalStepTokens       tokens summed over all steps that ran a batch
  */
 public record EngineStats(
         int running, int waiting, double kvUsage,
@@ -31,7 +34,8 @@ public record EngineStats(
         long finishedStop, long finishedLength, long finishedAbort, long finishedError,
         long preemptions, long steps,
         int lastStepTokens, int lastStepSeqs, long lastScheduleNanos, long lastForwardNanos,
-        long totalScheduleNanos, long totalForwardNanos, long totalModelNanos) {
+        long totalScheduleNanos, long totalForwardNanos, long totalModelNanos,
+        int maxStepSeqs, long totalStepSeqs, long totalStepTokens) {
 
-    public static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final EngineStats EMPTY = new EngineStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }

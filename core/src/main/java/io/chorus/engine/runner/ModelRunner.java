@@ -21,11 +21,11 @@ import java.util.logging.Logger;
  * logprobs were asked (they describe the raw distribution), the {@link LogitsProcessor} applies masks,
  * bias and penalties, and the sampler picks the token.
  *
- * <p>Implementation notes: the batch, logits buffer, raw-row copy, copy arrays and the logprobs of
- * the last step are reused step after step and grow only when a step is larger than any before, so
- * nothing is allocated per token beyond the logprobs results asked for. The runner reads sequences
- * and changes only their sampling state (random generator, token counts) and their request's prompt
- * logprobs; the engine loop applies the rest. Engine loop thread only.
+ * <p>Implementation notes: the batch, logits buffer, raw-row copy and copy arrays are reused step
+ * after step and grow only when a step is larger than any before; a step allocates its
+ * {@link StepResult} (and the logprobs asked for). The runner reads sequences and changes only their
+ * sampling state (random generator, token counts); everything it found goes back in the result,
+ * which the engine loop applies. Engine loop thread only.
  */
 public final class ModelRunner {
     private static final Logger LOG = Logger.getLogger(ModelRunner.class.getName());
@@ -37,7 +37,6 @@ public final class ModelRunner {
     private final Batch batch = new Batch();
     private float[] logits = new float[0]; // [numLogits][vocab]
     private float[] rawRow = new float[0]; // [vocab] the row before processing, when logprobs are asked
-    private TokenLogprobs[] sampledLogprobs = new TokenLogprobs[16]; // [seqs of the last step]
     private int[] copySrc = new int[8];
     private int[] copyDst = new int[8];
 
@@ -50,20 +49,15 @@ public final class ModelRunner {
 
     public ForwardPass model() { return model; }
 
-    private long lastModelNanos;
-
-    /** Time the last {@link #execute} spent inside the model's forward pass alone. */
-    public long lastModelNanos() { return lastModelNanos; }
-
-    /** In {@link #execute}'s result: sampling (or prompt logprobs) failed for this sequence. */
+    /** In a {@link StepResult}: sampling (or prompt logprobs) failed for this sequence. */
     public static final int FAILED = -2;
 
     /**
-     * Runs {@code plan} and returns, for each of its sequences in order, the sampled token, -1 when
-     * it does not sample this step, or {@link #FAILED} when its sampling threw (logged here). Throws
-     * whatever the model throws.
+     * Runs {@code plan} and returns what it produced for each of its sequences, in order; a sequence
+     * whose sampling threw gets {@link #FAILED} (logged here). Throws whatever the model throws.
      */
-    public int[] execute(SchedulerOutput plan) {
+    @SuppressWarnings("unchecked")
+    public StepResult execute(SchedulerOutput plan) {
         List<BlockCopy> copies = plan.copies();
         if (!copies.isEmpty()) {
             int n = copies.size();
@@ -81,52 +75,63 @@ public final class ModelRunner {
         List<ScheduledSeq> seqs = plan.seqs();
         int[] sampled = new int[seqs.size()];
         Arrays.fill(sampled, -1);
-        if (sampledLogprobs.length < seqs.size()) sampledLogprobs = new TokenLogprobs[Math.max(seqs.size(), sampledLogprobs.length * 2)];
-        Arrays.fill(sampledLogprobs, null);
-        if (seqs.isEmpty()) return sampled;
+        if (seqs.isEmpty()) return new StepResult(sampled, null, null, null, 0);
         batch.clear();
         int blockSize = model.blockSize();
+        boolean anyLogprobs = false, anyPromptLogprobs = false;
         for (ScheduledSeq w : seqs) {
             int s = batch.addSequence(w.blockTable(), blockSize, w.seq().tokenArray(), w.startPos(), w.numTokens(), w.startPos());
             int promptRows = promptRows(w);
+            anyPromptLogprobs |= promptRows > 0;
             for (int k = 0; k < promptRows; k++) batch.addLogitsRow(batch.seqStart(s) + k);
-            if (w.sample()) batch.addLogitsForLastToken();
+            if (w.sample()) {
+                batch.addLogitsForLastToken();
+                anyLogprobs |= w.seq().sampling().params().logprobs() != null;
+            }
         }
         int need = batch.numLogits() * vocab;
         if (logits.length < need) logits = new float[need];
         long t0 = System.nanoTime();
         model.forward(batch, logits);
-        lastModelNanos = System.nanoTime() - t0;
+        long modelNanos = System.nanoTime() - t0;
 
-        int next = 0;
+        TokenLogprobs[] sampledLogprobs = anyLogprobs ? new TokenLogprobs[seqs.size()] : null;
+        List<TokenLogprobs>[] prompt = anyPromptLogprobs ? new List[seqs.size()] : null;
+        int[] promptFrom = anyPromptLogprobs ? new int[seqs.size()] : null;
+        int row = 0;
         for (int i = 0; i < seqs.size(); i++) {
             ScheduledSeq w = seqs.get(i);
             Sequence s = w.seq();
             int promptRows = promptRows(w);
-            int row = next;
-            next += promptRows + (w.sample() ? 1 : 0);
+            int first = row;
+            row += promptRows + (w.sample() ? 1 : 0);
             // A failure here belongs to this sequence's request alone: the others in the batch go on.
             try {
-                for (int k = 0; k < promptRows; k++) {
-                    int predicted = w.startPos() + k + 1; // the row at position p predicts prompt token p + 1
-                    s.request().setPromptLogprobs(predicted, logprobs.compute(logits, row++ * vocab, vocab,
-                            s.token(predicted), s.request().request().sampling().promptLogprobs()));
+                int r = first;
+                if (promptRows > 0) {
+                    TokenLogprobs[] lps = new TokenLogprobs[promptRows];
+                    int topN = s.request().request().sampling().promptLogprobs();
+                    for (int k = 0; k < promptRows; k++) {
+                        int predicted = w.startPos() + k + 1; // the row at position p predicts prompt token p + 1
+                        lps[k] = logprobs.compute(logits, r++ * vocab, vocab, s.token(predicted), topN);
+                    }
+                    prompt[i] = List.of(lps);
+                    promptFrom[i] = w.startPos() + 1;
                 }
-                if (w.sample()) sampled[i] = sample(s, row * vocab, i);
+                if (!w.sample()) continue;
+                sampled[i] = sample(s, r * vocab);
+                if (sampledLogprobs != null && s.sampling().params().logprobs() != null) {
+                    sampledLogprobs[i] = logprobs.compute(rawRow, 0, vocab, sampled[i], s.sampling().params().logprobs());
+                }
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "sampling failed for request " + s.requestId() + "; failing that request", e);
                 sampled[i] = FAILED;
-                sampledLogprobs[i] = null;
+                if (sampledLogprobs != null) sampledLogprobs[i] = null;
+                if (prompt != null) prompt[i] = null;
             }
         }
-        return sampled;
+        return new StepResult(sampled, sampledLogprobs, prompt, promptFrom, modelNanos);
     }
-
-    /**
-     * The logprobs of the token sampled for sequence {@code i} of the last {@link #execute} plan, or
-     * null when it did not sample or did not ask for logprobs.
-     */
-    public TokenLogprobs logprobs(int i) { return sampledLogprobs[i]; }
 
     /** Rows of this work whose logits give prompt logprobs: positions up to promptLen - 2, if asked. */
     private static int promptRows(ScheduledSeq w) {
@@ -135,11 +140,11 @@ public final class ModelRunner {
         return Math.max(0, Math.min(w.endPos(), s.promptLen() - 1) - w.startPos());
     }
 
-    private int sample(Sequence s, int offset, int i) {
+    /** Samples one row; when the sequence asked for logprobs, the raw row is left in {@code rawRow}. */
+    private int sample(Sequence s, int offset) {
         SamplingState state = s.sampling();
         state.observe(s.tokenArray(), s.promptLen(), s.numTokens());
-        Integer topN = state.params().logprobs();
-        if (topN != null) {
+        if (state.params().logprobs() != null) {
             if (rawRow.length < vocab) rawRow = new float[vocab];
             System.arraycopy(logits, offset, rawRow, 0, vocab);
         }
@@ -148,7 +153,6 @@ public final class ModelRunner {
         if (token < 0 || token >= vocab) { // a bad id would fail the next forward pass for the whole batch
             throw new IllegalStateException("the sampler returned token id " + token + " outside the vocabulary [0, " + vocab + ")");
         }
-        if (topN != null) sampledLogprobs[i] = logprobs.compute(rawRow, 0, vocab, token, topN);
         return token;
     }
 }

@@ -109,6 +109,20 @@ public final class Scheduler {
         parent.setStatus(Sequence.Status.FINISHED);
     }
 
+    /** Prompt tokens a step takes alongside decodes, at least: a few tokens ride along almost free. */
+    static final int MIN_PREFILL_WITH_DECODES = 16;
+
+    /**
+     * Prompt tokens this step may take when {@code decoding} sequences decode in it. Alone, a prompt
+     * gets the whole token budget. Next to decodes, it gets about as many tokens as they are (at
+     * least {@link #MIN_PREFILL_WITH_DECODES}): the step then costs at most about twice a pure decode
+     * step, so a prompt arriving delays every running stream's next token by a step's time, not by its
+     * whole prefill (chunked prefill spreads it over the following steps).
+     */
+    static int prefillBudget(int decoding) {
+        return decoding == 0 ? Integer.MAX_VALUE : Math.max(decoding, MIN_PREFILL_WITH_DECODES);
+    }
+
     public SchedulerOutput schedule() {
         int budget = config.maxNumBatchedTokens();
         int promptRows = PROMPT_LOGPROBS_ROWS_PER_STEP;
@@ -118,14 +132,16 @@ public final class Scheduler {
         List<Sequence> preempted = new ArrayList<>();
 
         List<Sequence> snapshot = List.copyOf(running);
+        int prefillBudget = Integer.MAX_VALUE;
         for (int pass = 0; pass < 2; pass++) {
             boolean decodes = pass == 0;
+            if (!decodes) prefillBudget = prefillBudget(order.size());
             for (Sequence s : snapshot) {
-                if (budget == 0) break;
+                if (budget == 0 || prefillBudget == 0) break;
                 if (s.status() != Sequence.Status.RUNNING || planned.containsKey(s)) continue;
                 int remaining = s.numTokens() - s.numComputed();
                 if (remaining <= 0 || (remaining == 1) != decodes) continue;
-                int numNew = Math.min(remaining, budget);
+                int numNew = Math.min(remaining, decodes ? budget : Math.min(budget, prefillBudget));
                 if (s.needsPromptLogprobs()) {
                     if (promptRows == 0) continue;
                     numNew = Math.min(numNew, promptRows);
@@ -149,17 +165,18 @@ public final class Scheduler {
                 planned.put(s, work);
                 order.add(work);
                 budget -= numNew;
+                if (!decodes) prefillBudget -= numNew;
             }
         }
         List<ScheduledSeq> decodesAndPrefills = new ArrayList<>(order);
 
-        while (preempted.isEmpty() && budget > 0 && !waiting.isEmpty()) {
+        while (preempted.isEmpty() && budget > 0 && prefillBudget > 0 && !waiting.isEmpty()) {
             Sequence s = waiting.peek();
             if (runningSlots + s.seqSlots() > config.maxNumSeqs()) break;
             // Prompt logprobs need logits for every prompt position, so a cache hit would lose some.
             CacheHit hit = s.needsPromptLogprobs() ? CacheHit.NONE : kv.findCachedPrefix(s.tokenArray(), s.numTokens());
             int start = hit.numTokens();
-            int numNew = Math.min(s.numTokens() - start, budget);
+            int numNew = Math.min(s.numTokens() - start, Math.min(budget, prefillBudget));
             if (s.needsPromptLogprobs()) {
                 if (promptRows == 0) break;
                 numNew = Math.min(numNew, promptRows);
@@ -176,6 +193,7 @@ public final class Scheduler {
             runningSlots += s.seqSlots();
             decodesAndPrefills.add(plan(s, start, numNew));
             budget -= numNew;
+            prefillBudget -= numNew;
         }
         return new SchedulerOutput(decodesAndPrefills, copies, preempted, config.maxNumBatchedTokens() - budget);
     }

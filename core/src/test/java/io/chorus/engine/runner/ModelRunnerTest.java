@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.chorus.engine.api.EngineRequest;
 import io.chorus.engine.api.SamplingParams;
+import io.chorus.engine.api.TokenLogprobs;
 import io.chorus.engine.kv.BlockCopy;
 import io.chorus.engine.request.OutputQueue;
 import io.chorus.engine.request.RequestState;
@@ -59,12 +60,14 @@ class ModelRunnerTest {
                 new ScheduledSeq(b, 0, 3, new int[] {9}, true),
                 new ScheduledSeq(c, 1, 1, new int[] {3}, true)),
                 List.of(new BlockCopy(1, 9)), List.of(), 7);
-        int[] sampled = runner.execute(plan);
+        StepResult result = runner.execute(plan);
         assertThat(model.events).containsExactly(
                 "copy 1->9",
                 "forward 3@2/22 4@3/23 5@4/24 7@0/36 8@1/37 9@2/38 21@1/13 logits 5 6");
         // b's row has its maximum at 10; c's at 11, the EOS, which b could not have sampled yet but c can.
-        assertThat(sampled).containsExactly(-1, 10, 11);
+        assertThat(sampledIds(result)).containsExactly(-1, 10, 11);
+        assertThat(result.logprobs(1)).as("no logprobs asked").isNull();
+        assertThat(result.promptLogprobs(0)).isEmpty();
     }
 
     @Test
@@ -80,10 +83,10 @@ class ModelRunnerTest {
         ModelRunner runner = new ModelRunner(model, new GreedySampler(), List.of(11));
         Sequence s = seq("s", new int[] {1}, SamplingParams.greedy(5).withMinTokens(1).withStopTokenIds(List.of(12)));
         SchedulerOutput plan = new SchedulerOutput(List.of(new ScheduledSeq(s, 0, 1, new int[] {0}, true)), List.of(), List.of(), 1);
-        assertThat(runner.execute(plan)).containsExactly(13);
+        assertThat(sampledIds(runner.execute(plan))).containsExactly(13);
         Sequence ignoring = seq("i", new int[] {1}, SamplingParams.greedy(5).withMinTokens(1).withIgnoreEos(true));
         plan = new SchedulerOutput(List.of(new ScheduledSeq(ignoring, 0, 1, new int[] {0}, true)), List.of(), List.of(), 1);
-        assertThat(runner.execute(plan)).containsExactly(11);
+        assertThat(sampledIds(runner.execute(plan))).containsExactly(11);
     }
 
     @Test
@@ -92,25 +95,35 @@ class ModelRunnerTest {
         ModelRunner runner = new ModelRunner(model, new GreedySampler(), List.of());
         SamplingParams sp = SamplingParams.builder().temperature(0).maxTokens(3).promptLogprobs(2).logprobs(1).build();
         Sequence s = seq("p", new int[] {1, 2, 3, 4, 5, 6}, sp);
-        runner.execute(new SchedulerOutput(List.of(new ScheduledSeq(s, 0, 4, new int[] {0, 1}, false)), List.of(), List.of(), 4));
-        int[] sampled = runner.execute(new SchedulerOutput(List.of(new ScheduledSeq(s, 4, 2, new int[] {0, 1}, true)), List.of(), List.of(), 2));
+        StepResult first = runner.execute(new SchedulerOutput(List.of(new ScheduledSeq(s, 0, 4, new int[] {0, 1}, false)), List.of(), List.of(), 4));
+        StepResult second = runner.execute(new SchedulerOutput(List.of(new ScheduledSeq(s, 4, 2, new int[] {0, 1}, true)), List.of(), List.of(), 2));
         // Chunk one: positions 0..3 predict prompt tokens 1..4; chunk two: position 4 predicts token 5, position 5 is sampled.
         assertThat(model.events).containsExactly(
                 "forward 1@0/0 2@1/1 3@2/2 4@3/3 logits 0 1 2 3",
                 "forward 5@4/4 6@5/5 logits 0 1");
-        assertThat(sampled).containsExactly(11); // the second logits row of that step
-        assertThat(runner.logprobs(0).tokenId()).isEqualTo(11);
-        assertThat(runner.logprobs(0).rank()).isEqualTo(1);
-        var prompt = s.request().takePromptLogprobs();
-        assertThat(prompt).hasSize(6);
-        assertThat(prompt[0]).isNull();
+        assertThat(sampledIds(second)).containsExactly(11); // the second logits row of that step
+        assertThat(first.sampled(0)).isEqualTo(-1);
+        assertThat(second.logprobs(0).tokenId()).isEqualTo(11);
+        assertThat(second.logprobs(0).rank()).isEqualTo(1);
+        assertThat(first.promptLogprobsFrom(0)).isEqualTo(1);
+        assertThat(first.promptLogprobs(0)).hasSize(4);
+        assertThat(second.promptLogprobsFrom(0)).isEqualTo(5);
+        assertThat(second.promptLogprobs(0)).hasSize(1);
         for (int j = 1; j < 6; j++) {
-            assertThat(prompt[j].tokenId()).isEqualTo(j + 1);
-            assertThat(prompt[j].topIds()).hasSize(2);
+            TokenLogprobs lp = j < 5 ? first.promptLogprobs(0).get(j - 1) : second.promptLogprobs(0).get(0);
+            assertThat(lp.tokenId()).isEqualTo(j + 1);
+            assertThat(lp.topIds()).hasSize(2);
         }
-        assertThat(prompt[1].topIds()[0]).isEqualTo(10); // first row of the first step
-        assertThat(prompt[5].topIds()[0]).isEqualTo(10); // first row of the second step
-        assertThat(s.request().takePromptLogprobs()).isNull();
-        assertThat(s.needsPromptLogprobs()).isFalse();
+        assertThat(first.promptLogprobs(0).get(0).topIds()[0]).isEqualTo(10); // first row of the first step
+        assertThat(second.promptLogprobs(0).get(0).topIds()[0]).isEqualTo(10); // first row of the second step
+        // The runner returns prompt logprobs and leaves the request alone: the engine loop applies them.
+        assertThat(s.needsPromptLogprobs()).isTrue();
+        assertThat(s.request().takePromptLogprobs()).containsOnlyNulls();
+    }
+
+    private static int[] sampledIds(StepResult r) {
+        int[] ids = new int[r.numSeqs()];
+        for (int i = 0; i < ids.length; i++) ids[i] = r.sampled(i);
+        return ids;
     }
 }

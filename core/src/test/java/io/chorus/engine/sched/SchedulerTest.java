@@ -90,6 +90,28 @@ class SchedulerTest {
     }
 
     @Test
+    void nextToDecodesAPromptTakesAboutAsManyTokensAsTheyAreSoTheStepStaysShort() {
+        setUp(256, 32, 512, SchedulingPolicy.FCFS, false);
+        List<Sequence> decoders = new ArrayList<>();
+        for (int i = 0; i < 20; i++) decoders.add(submit("d" + i, 2, 0, 1));
+        assertThat(step()).hasSize(20); // 20 short prompts: all of the budget, no decodes yet
+        submit("p", 100, 0, 1);
+        // 20 decodes: the prompt gets 20 tokens a step, not the 492 left in the budget.
+        List<String> plan = step();
+        assertThat(plan).hasSize(21).endsWith("p:0+20");
+        assertThat(step()).endsWith("p:20+20");
+        for (Sequence d : decoders.subList(4, 20)) scheduler.remove(d);
+        // 4 decodes: still at least 16 prompt tokens.
+        assertThat(step()).containsExactly("d0:4+1*", "d1:4+1*", "d2:4+1*", "d3:4+1*", "p:40+16");
+        for (Sequence d : decoders.subList(0, 4)) scheduler.remove(d);
+        // Alone, the prompt takes the whole budget again.
+        assertThat(step()).containsExactly("p:56+44*");
+        assertThat(Scheduler.prefillBudget(0)).isEqualTo(Integer.MAX_VALUE);
+        assertThat(Scheduler.prefillBudget(3)).isEqualTo(16);
+        assertThat(Scheduler.prefillBudget(40)).isEqualTo(40);
+    }
+
+    @Test
     void aLongPromptNeverTakesTheBudgetOfRunningDecodes() {
         setUp(64, 8, 10, SchedulingPolicy.FCFS, false);
         Sequence b = submit("b", 3, 0, 1);

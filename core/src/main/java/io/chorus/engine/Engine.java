@@ -1,0 +1,36 @@
+package io.chorus.engine;
+
+import io.chorus.engine.api.EngineClient;
+import io.chorus.engine.api.EngineConfig;
+import io.chorus.engine.kv.BlockPool;
+import io.chorus.engine.kv.KvCacheManager;
+import io.chorus.engine.runner.ModelRunner;
+import io.chorus.engine.runner.Sampler;
+import io.chorus.engine.runner.TemperatureSampler;
+import io.chorus.engine.sched.Scheduler;
+import io.chorus.model.ForwardPass;
+
+/**
+ * Assembles an engine: block pool, KV cache manager, scheduler and model runner over one model, and
+ * the loop that owns them. The only place that knows all the parts; callers keep the
+ * {@link EngineClient} it returns.
+ */
+public final class Engine {
+    private Engine() {}
+
+    /** An engine over {@code model} with its loop running on its own thread. */
+    public static EngineClient start(EngineConfig config, ForwardPass model) {
+        return start(config, model, new TemperatureSampler());
+    }
+
+    /** As {@link #start(EngineConfig, ForwardPass)}, choosing tokens with {@code sampler}. */
+    public static EngineClient start(EngineConfig config, ForwardPass model, Sampler sampler) {
+        return create(config, model, sampler).startThread();
+    }
+
+    /** An engine whose loop does not run by itself: tests drive it with {@link EngineLoop#step()}. */
+    static EngineLoop create(EngineConfig config, ForwardPass model, Sampler sampler) {
+        KvCacheManager kv = new KvCacheManager(new BlockPool(model.numBlocks()), model.blockSize(), config.enablePrefixCaching());
+        return new EngineLoop(config, new Scheduler(config, kv), new ModelRunner(model, sampler, config.eosTokenIds()));
+    }
+}
