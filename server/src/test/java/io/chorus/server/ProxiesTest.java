@@ -57,16 +57,11 @@ class ProxiesTest {
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
-    static HttpResponse<String> get(int port, String path) {
-        return TestServers.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build());
-    }
-
-    @Test
-    void nginxWithItsDefaultProxySettingsPassesEveryKindOfRequest() throws Exception {
-        Path nginx = binary("nginx");
-        assumeTrue(nginx != null, "nginx is not installed (apt-get install nginx): skipping the test through nginx");
-        ChorusServer s = TestServers.start(o -> o);
-        int port = freePort();
+    /**
+     * Starts nginx in the foreground with its files under {@code dir}, its http block holding
+     * {@code http} after the settings every test shares (no logs, temp paths inside {@code dir}).
+     */
+    static Process startNginx(Path nginx, Path dir, String http) throws IOException {
         Files.writeString(dir.resolve("nginx.conf"), """
                 daemon off;
                 master_process off;
@@ -78,11 +73,25 @@ class ProxiesTest {
                   access_log off;
                   client_body_temp_path %1$s/body; proxy_temp_path %1$s/proxy; fastcgi_temp_path %1$s/fcgi;
                   uwsgi_temp_path %1$s/uwsgi; scgi_temp_path %1$s/scgi;
-                  server { listen 127.0.0.1:%2$d; location / { proxy_pass http://127.0.0.1:%3$d; } }
+                %2$s
                 }
-                """.formatted(dir, port, s.port()));
-        Process p = new ProcessBuilder(nginx.toString(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
+                """.formatted(dir, http.indent(2).stripTrailing()));
+        return new ProcessBuilder(nginx.toString(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
                 .redirectErrorStream(true).start();
+    }
+
+    static HttpResponse<String> get(int port, String path) {
+        return TestServers.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build());
+    }
+
+    @Test
+    void nginxWithItsDefaultProxySettingsPassesEveryKindOfRequest() throws Exception {
+        Path nginx = binary("nginx");
+        assumeTrue(nginx != null, "nginx is not installed (apt-get install nginx): skipping the test through nginx");
+        ChorusServer s = TestServers.start(o -> o);
+        int port = freePort();
+        Process p = startNginx(nginx, dir,
+                "server { listen 127.0.0.1:%d; location / { proxy_pass http://127.0.0.1:%d; } }".formatted(port, s.port()));
         try {
             awaitListening(port, p);
             HttpResponse<String> models = get(port, "/v1/models");

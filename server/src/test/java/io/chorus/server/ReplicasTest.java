@@ -96,32 +96,18 @@ class ReplicasTest {
         assumeTrue(nginx != null, "nginx is not installed (apt-get install nginx): skipping the replicas test through nginx");
         startReplicas();
         int port = ProxiesTest.freePort();
-        Files.writeString(dir.resolve("nginx.conf"), """
-                daemon off;
-                master_process off;
-                worker_processes 1;
-                error_log %1$s/error.log;
-                pid %1$s/nginx.pid;
-                events {}
-                http {
-                  access_log off;
-                  client_body_temp_path %1$s/body; proxy_temp_path %1$s/proxy; fastcgi_temp_path %1$s/fcgi;
-                  uwsgi_temp_path %1$s/uwsgi; scgi_temp_path %1$s/scgi;
-                  upstream replicas {
-                    %5$s
-                    server 127.0.0.1:%3$d max_fails=0;
-                    server 127.0.0.1:%4$d max_fails=0;
-                  }
-                  server {
-                    listen 127.0.0.1:%2$d;
-                    proxy_read_timeout 60s;
-                    proxy_next_upstream error timeout http_503 non_idempotent;
-                    location / { proxy_pass http://replicas; }
-                  }
+        balancer = ProxiesTest.startNginx(nginx, dir, """
+                upstream replicas {
+                  %3$s
+                  server 127.0.0.1:%1$d max_fails=0;
+                  server 127.0.0.1:%2$d max_fails=0;
                 }
-                """.formatted(dir, port, ports[0], ports[1], sticky ? "hash $http_x_session_id consistent;" : "least_conn;"));
-        balancer = new ProcessBuilder(nginx.toString(), "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
-                .redirectErrorStream(true).start();
+                server {
+                  listen 127.0.0.1:%4$d;
+                  proxy_read_timeout 60s;
+                  proxy_next_upstream error timeout http_503 non_idempotent;
+                  location / { proxy_pass http://replicas; }
+                }""".formatted(ports[0], ports[1], sticky ? "hash $http_x_session_id consistent;" : "least_conn;", port));
         ProxiesTest.awaitListening(port, balancer);
         return port;
     }
