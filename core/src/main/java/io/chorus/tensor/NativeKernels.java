@@ -124,7 +124,7 @@ public final class NativeKernels {
             throw new IndexOutOfBoundsException("matmul " + w.name + ": rows [" + r0 + "," + r1 + ") T=" + T);
         }
         if (T == 0 || r0 == r1) return;
-        MemorySegment xs = MemorySegment.ofArray(x), os = MemorySegment.ofArray(out);
+        MemorySegment xs = HeapSegments.of(x), os = HeapSegments.of(out);
         // A critical call holds off safepoints (GC, deoptimisation) until it returns, so a long
         // prefill product runs as several calls over consecutive row ranges. Each output row is
         // computed whole by one call, so the split changes no result.

@@ -112,6 +112,11 @@ public final class LoadedModel implements AutoCloseable {
                 for (int t : warm.sampleTokens()) detok.push(t);
                 detok.flush();
                 LOG.info(warm.describe());
+                // Until C2 compiles the vector kernels, every vector op boxes: warm-up leaves ~1.5 GB of
+                // garbage for a 0.5B model and a young generation grown to match. One full collection
+                // now lets the heap shrink back (the launcher's G1 with MaxHeapFreeRatio gives it back
+                // to the OS), so a fresh server holds its live set, not the warm-up's peak.
+                System.gc();
             }
             EngineClient engine = Engine.start(config, seams.forward().apply(model), seams.sampler());
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
