@@ -13,12 +13,18 @@ public final class Llama3JsonToolCallParser implements ToolCallParser {
     public static final String NAME = "llama3_json";
     static final ToolCallScanner.Syntax SYNTAX = new ToolCallScanner.Syntax("<|python_tag|>", null, true,
             ToolCallScanner.Body.SEMICOLON_LIST, Set.of("parameters", "arguments"));
+    private static final ToolCallGrammar.Shape SHAPE = new ToolCallGrammar.Shape("", "; ", "", "parameters", "", "");
 
     @Override
     public String name() { return NAME; }
 
     @Override
     public List<String> markerTokens() { return List.of(SYNTAX.start()); }
+
+    @Override
+    public String grammar(List<ToolCallGrammar.Function> functions, boolean parallel) {
+        return ToolCallGrammar.build(SHAPE, functions, parallel);
+    }
 
     @Override
     public ToolCallStream stream(boolean incremental, RandomGenerator ids) {

@@ -13,12 +13,18 @@ public final class MistralToolCallParser implements ToolCallParser {
     public static final String NAME = "mistral";
     static final ToolCallScanner.Syntax SYNTAX = new ToolCallScanner.Syntax("[TOOL_CALLS]", null, false,
             ToolCallScanner.Body.ARRAY, Set.of("arguments"));
+    private static final ToolCallGrammar.Shape SHAPE = new ToolCallGrammar.Shape("[TOOL_CALLS][", ", ", "]", "arguments", "", "");
 
     @Override
     public String name() { return NAME; }
 
     @Override
     public List<String> markerTokens() { return List.of(SYNTAX.start()); }
+
+    @Override
+    public String grammar(List<ToolCallGrammar.Function> functions, boolean parallel) {
+        return ToolCallGrammar.build(SHAPE, functions, parallel);
+    }
 
     @Override
     public ToolCallStream stream(boolean incremental, RandomGenerator ids) {

@@ -24,6 +24,12 @@ public interface ToolCallParser {
      */
     ToolCallStream stream(boolean incremental, RandomGenerator ids);
 
+    /**
+     * A GBNF grammar (root rule {@code root}) matching exactly the calls to {@code functions} in this
+     * syntax, arguments held to each parameter schema; one call, or one or more when {@code parallel}.
+     */
+    String grammar(List<ToolCallGrammar.Function> functions, boolean parallel);
+
     /** Parses a whole output at once. */
     default ParsedOutput parse(String output, RandomGenerator ids) {
         return ChatOutputParser.parse(output, null, false, this, ids);
