@@ -9,6 +9,7 @@ import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.TemperatureSampler;
 import io.chorus.model.ForwardPass;
 import io.chorus.model.Model;
+import io.chorus.structured.TokenVocabulary;
 import io.chorus.tensor.ReservedMemory;
 import io.chorus.tensor.WorkerPool;
 import io.chorus.tokenizer.StreamingDetokenizer;
@@ -116,7 +117,7 @@ public final class LoadedModel implements AutoCloseable {
                 detok.flush();
                 LOG.info(warm.describe());
             }
-            EngineClient engine = Engine.start(config, seams.forward().apply(model), seams.sampler());
+            EngineClient engine = Engine.start(config, seams.forward().apply(model), seams.sampler(), TokenVocabulary.of(tokenizer));
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
             return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o,
                     seams.detokenizers().apply(Detokenizers.of(tokenizer)), parsers, warm);
