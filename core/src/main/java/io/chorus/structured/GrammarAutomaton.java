@@ -47,22 +47,26 @@ final class GrammarAutomaton {
         final Stack[] stacks;       // sorted by id, distinct; EMPTY first when present
         final int partialValue;     // bits of an incomplete UTF-8 character read so far
         final int partialRemaining; // continuation bytes it still needs; 0 = none
+        final int partialLength;    // the whole character's length in bytes (2..4) while one is incomplete
         final boolean accepting;    // the text so far is a complete match
         final boolean canContinue;  // some character may follow
         State[] next;               // [256] lazily filled transitions; DEAD for a rejected byte
         Object mask;                // the vocabulary mask cached by the owner, or null
 
-        State(Stack[] stacks, int partialValue, int partialRemaining) {
+        State(Stack[] stacks, int partialValue, int partialRemaining, int partialLength) {
             this.stacks = stacks;
             this.partialValue = partialValue;
             this.partialRemaining = partialRemaining;
+            this.partialLength = partialLength;
             this.accepting = partialRemaining == 0 && stacks.length > 0 && stacks[0] == EMPTY;
             this.canContinue = stacks.length > (accepting ? 1 : 0);
         }
     }
 
     /** The state no byte leaves: the text cannot be continued to a match. */
-    static final State DEAD = new State(new Stack[0], 0, 0);
+    static final State DEAD = new State(new Stack[0], 0, 0, 0);
+    /** The smallest code point of a character of each UTF-8 length: shorter (overlong) forms are not UTF-8. */
+    private static final int[] MIN_BY_LENGTH = {0, 0, 0x80, 0x800, 0x10000};
 
     private final Grammar g;
     private final Map<Long, Stack> stacks = new HashMap<>();
@@ -72,15 +76,15 @@ final class GrammarAutomaton {
     // Scratch for building stack sets.
     private final List<Stack> scratch = new ArrayList<>();
 
-    private record Key(int[] ids, int value, int remaining) {
+    private record Key(int[] ids, int value, int remaining, int length) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key k && k.value == value && k.remaining == remaining && Arrays.equals(k.ids, ids);
+            return o instanceof Key k && k.value == value && k.remaining == remaining && k.length == length && Arrays.equals(k.ids, ids);
         }
 
         @Override
         public int hashCode() {
-            return Arrays.hashCode(ids) * 31 + value * 7 + remaining;
+            return Arrays.hashCode(ids) * 31 + value * 7 + remaining * 3 + length;
         }
     }
 
@@ -88,7 +92,7 @@ final class GrammarAutomaton {
         this.g = g;
         scratch.clear();
         for (int a : g.alts()[g.root()]) expand(g.kind()[a] == Grammar.END ? EMPTY : stack(a, null), scratch);
-        this.start = state(scratch, 0, 0);
+        this.start = state(scratch, 0, 0, 0);
     }
 
     Grammar grammar() { return g; }
@@ -117,25 +121,26 @@ final class GrammarAutomaton {
             else if (b >= 0xE0 && b <= 0xEF) { remaining = 2; value = b & 0x0F; }
             else if (b >= 0xF0 && b <= 0xF4) { remaining = 3; value = b & 0x07; }
             else return DEAD;
-            return partial(s, value, remaining);
+            return partial(s, value, remaining, remaining + 1);
         }
         if ((b & 0xC0) != 0x80) return DEAD;
         int value = (s.partialValue << 6) | (b & 0x3F);
         int remaining = s.partialRemaining - 1;
         if (remaining == 0) {
-            if (value < 0x80 || (value >= 0xD800 && value <= 0xDFFF) || value > CharRanges.MAX_CODE_POINT) return DEAD;
+            if (value < MIN_BY_LENGTH[s.partialLength] || (value >= 0xD800 && value <= 0xDFFF) || value > CharRanges.MAX_CODE_POINT) return DEAD;
             return accept(s, value);
         }
-        return partial(s, value, remaining);
+        return partial(s, value, remaining, s.partialLength);
     }
 
     /** The state waiting for more bytes of a character, if some stack can take a character with this prefix. */
-    private State partial(State s, int value, int remaining) {
-        int lo = value << (6 * remaining);
-        int hi = ((value + 1) << (6 * remaining)) - 1;
+    private State partial(State s, int value, int remaining, int length) {
+        int lo = Math.max(value << (6 * remaining), MIN_BY_LENGTH[length]);
+        int hi = Math.min(((value + 1) << (6 * remaining)) - 1, CharRanges.MAX_CODE_POINT);
+        if (lo > hi) return DEAD;
         for (Stack st : s.stacks) {
             if (st != EMPTY && g.classes()[g.arg()[st.pos]].intersects(lo, hi)) {
-                return state(Arrays.asList(s.stacks), value, remaining);
+                return state(Arrays.asList(s.stacks), value, remaining, length);
             }
         }
         return DEAD;
@@ -152,7 +157,7 @@ final class GrammarAutomaton {
             Stack rest = kind[p] == Grammar.END ? st.next : stack(p, st.next);
             expand(rest == null ? EMPTY : rest, out);
         }
-        return out.isEmpty() ? DEAD : state(out, 0, 0);
+        return out.isEmpty() ? DEAD : state(out, 0, 0, 0);
     }
 
     /** Adds to {@code out} every stack {@code s} becomes once its top is a character (or it is empty). */
@@ -185,7 +190,7 @@ final class GrammarAutomaton {
         return s;
     }
 
-    private State state(List<Stack> list, int value, int remaining) {
+    private State state(List<Stack> list, int value, int remaining, int length) {
         Stack[] arr = list.toArray(new Stack[0]);
         Arrays.sort(arr, (a, b) -> Integer.compare(a.id, b.id));
         int n = 0;
@@ -193,14 +198,14 @@ final class GrammarAutomaton {
         if (n != arr.length) arr = Arrays.copyOf(arr, n);
         int[] ids = new int[n];
         for (int i = 0; i < n; i++) ids[i] = arr[i].id;
-        Key key = new Key(ids, value, remaining);
+        Key key = new Key(ids, value, remaining, length);
         State st = states.get(key);
         if (st == null) {
             if (states.size() >= MAX_STATES) {
                 states.clear();
                 stacks.clear(); // ids stay unique (nextStackId only grows), so old and new stacks never collide
             }
-            st = new State(arr, value, remaining);
+            st = new State(arr, value, remaining, length);
             states.put(key, st);
         }
         return st;

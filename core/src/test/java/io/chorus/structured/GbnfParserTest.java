@@ -71,6 +71,24 @@ class GbnfParserTest {
     }
 
     @Test
+    void overlongAndBrokenUtf8IsRejected() {
+        GrammarAutomaton a = new GrammarAutomaton(GbnfParser.parse("root ::= [a-z\u0800-\uFFFF]\n", "grammar"));
+        assertThat(walk(a, 0xC1, 0xA1)).isSameAs(GrammarAutomaton.DEAD);       // 'a' in two bytes
+        assertThat(walk(a, 0xE0, 0x81, 0xA1)).isSameAs(GrammarAutomaton.DEAD); // 'a' in three bytes
+        assertThat(walk(a, 0xE0, 0x81)).isSameAs(GrammarAutomaton.DEAD);       // no 3-byte character starts so
+        assertThat(walk(a, 0xF0)).isSameAs(GrammarAutomaton.DEAD);             // 4-byte characters are outside the class
+        assertThat(walk(a, 0xE0, 0xA0, 0x80).accepting).isTrue();               // U+0800
+        assertThat(walk(a, 0xED, 0xA0, 0x80)).isSameAs(GrammarAutomaton.DEAD); // a surrogate
+        assertThat(walk(a, 0x61, 0x80)).isSameAs(GrammarAutomaton.DEAD);       // a stray continuation byte
+    }
+
+    private static GrammarAutomaton.State walk(GrammarAutomaton a, int... bytes) {
+        GrammarAutomaton.State s = a.start();
+        for (int b : bytes) s = a.step(s, b);
+        return s;
+    }
+
+    @Test
     void mistakesAreRefusedWithWhere() {
         assertThatThrownBy(() -> GbnfParser.parse("root ::= foo\n", "grammar"))
                 .isInstanceOf(InvalidRequestException.class).hasMessageContaining("'foo' is used but not defined");

@@ -24,9 +24,8 @@ class StructuredOutputTest {
         List<byte[]> bytes = new ArrayList<>();
         bytes.add(null); // 0: an end-of-sequence token
         bytes.add(null); // 1: a control token
-        for (int c = 1; c < 128; c++) bytes.add(new byte[] {(byte) c});
-        bytes.add(new byte[] {(byte) 0xC3});
-        bytes.add(new byte[] {(byte) 0xA9});
+        for (int c = 1; c < 128; c++) bytes.add(new byte[] {(byte) c}); // ids 2..128: byte c has id c + 1
+        for (int b = 0x80; b < 0x100; b++) bytes.add(new byte[] {(byte) b}); // every lead and continuation byte
         bytes.add("é".getBytes(StandardCharsets.UTF_8));
         String alphabet = "\"{}[]:, \\nametgsok1239-é";
         while (pieces.size() < 400) {
