@@ -95,6 +95,40 @@ class ForcedToolCallsTest {
         }
     }
 
+    /** A tool for the OpenAI SDK's helper, which derives the function's name and schema from the class. */
+    public static class Forecast {
+        public enum Unit { CELSIUS, FAHRENHEIT }
+
+        public Unit unit;
+        public long days; // the schema says integer, unbounded: up to 16 digits under the grammar
+        public boolean hourly;
+    }
+
+    @Test
+    void theOpenAiSdksToolHelperGetsCallsItCanReadBackWholeAndStreamed() {
+        com.openai.client.OpenAIClient client = TestServers.client(server);
+        for (int seed = 0; seed < 3; seed++) {
+            var params = com.openai.models.chat.completions.ChatCompletionCreateParams.builder().model(TestServers.MODEL)
+                    .addUserMessage("Forecast?").addTool(Forecast.class).temperature(1.0).seed(seed).maxCompletionTokens(300)
+                    .toolChoice(com.openai.models.chat.completions.ChatCompletionToolChoiceOption.Auto.REQUIRED).build();
+            var whole = client.chat().completions().create(params);
+            var acc = com.openai.helpers.ChatCompletionAccumulator.create();
+            try (var stream = client.chat().completions().createStreaming(params)) {
+                stream.stream().forEach(acc::accumulate);
+            }
+            for (var c : List.of(whole, acc.chatCompletion())) {
+                var choice = c.choices().get(0);
+                assertThat(choice.finishReason().asString()).isEqualTo("tool_calls");
+                for (var call : choice.message().toolCalls().orElseThrow()) {
+                    var fn = call.asFunction().function();
+                    assertThat(fn.name()).isEqualTo("Forecast");
+                    Forecast f = fn.arguments(Forecast.class);
+                    assertThat(f.unit).isNotNull();
+                }
+            }
+        }
+    }
+
     @Test
     void llamaAndMistralSyntaxesToo() throws Exception {
         for (String parser : List.of("llama3_json", "mistral")) {

@@ -7,7 +7,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.json.JsonSchema;
 import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
@@ -17,7 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Reasoning content on a DeepSeek-R1 template, and LangChain4j's tool calling against a live server. */
+/** Reasoning content on a DeepSeek-R1 template, and LangChain4j's tool calling and JSON-schema response format against a live server. */
 class ReasoningAndClientsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,6 +47,26 @@ class ReasoningAndClientsTest {
             }
             assertThat(reasoning.toString()).isEqualTo("Two and two.\n");
             assertThat(content.toString()).isEqualTo("It is 4.");
+        }
+    }
+
+    @Test
+    void langChain4jGetsJsonMatchingItsSchemaResponseFormatFromARandomModel() throws Exception {
+        try (ChorusServer s = TestServers.start(o -> o)) {
+            ResponseFormat format = ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(JsonSchema.builder().name("Answer")
+                    .rootElement(JsonObjectSchema.builder().addEnumProperty("color", List.of("red", "green")).addIntegerProperty("count")
+                            .addBooleanProperty("ok").required("color", "count", "ok").build()).build()).build();
+            for (int seed = 0; seed < 5; seed++) {
+                OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(s.url() + "/v1").apiKey("none").modelName(TestServers.MODEL)
+                        .seed(seed).temperature(1.0).maxTokens(200).strictJsonSchema(true).timeout(Duration.ofSeconds(60))
+                        .supportedCapabilities(Capability.RESPONSE_FORMAT_JSON_SCHEMA).build();
+                String text = model.chat(ChatRequest.builder().messages(UserMessage.from("Pick a color.")).responseFormat(format).build()).aiMessage().text();
+                JsonNode answer = JSON.readTree(text);
+                assertThat(answer.get("color").asText()).as(text).isIn("red", "green");
+                assertThat(answer.get("count").isIntegralNumber()).as(text).isTrue();
+                assertThat(answer.get("ok").isBoolean()).as(text).isTrue();
+                assertThat(answer.size()).isEqualTo(3);
+            }
         }
     }
 

@@ -21,6 +21,10 @@ final class ScriptedSampler implements Sampler {
     /** Requests seeded {@code seed} will generate {@code text} and stop. */
     void script(long seed, String text, Tokenizer tok) {
         int[] ids = tok.encode(text, false, false);
+        // SentencePiece encodes a prefix space the detokenizer hides; a grammar would see it, so drop it.
+        if (ids.length > 0 && !text.startsWith(" ") && java.util.Arrays.equals(tok.tokenBytes(ids[0]), new byte[] {' '})) {
+            ids = java.util.Arrays.copyOfRange(ids, 1, ids.length);
+        }
         int[] withEos = java.util.Arrays.copyOf(ids, ids.length + 1);
         withEos[ids.length] = tok.eosId();
         scripts.put(seed, withEos);
