@@ -118,6 +118,9 @@ class TemplateRenderingsTest {
         assertThat(ReasoningParser.detect(template("Qwen-Qwen2.5-7B-Instruct"))).isEmpty();
         assertThat(ToolCallParsers.detect(template("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B"))).isEmpty();
         assertThat(ToolCallParsers.detect(template("Qwen-Qwen2.5-7B-Instruct")).orElseThrow().name()).isEqualTo("hermes");
+        assertThat(ToolCallParsers.detect(template("meta-llama-Llama-3.2-3B-Instruct")).orElseThrow().name()).isEqualTo("llama3_json");
+        assertThat(ToolCallParsers.detect(template("microsoft-Phi-3.5-mini-instruct"))).isEmpty();
+        assertThat(ToolCallParsers.detect(template("google-gemma-2-2b-it"))).isEmpty();
     }
 
     private static String template(String name) throws IOException {

@@ -96,7 +96,7 @@ final class ToolRequest {
                         + " {\"type\": \"function\", \"function\": {\"name\": ...}}", "tool_choice");
             }
             if (choice != Choice.NONE && functions.isEmpty()) {
-                throw ApiError.badRequest("tool_choice \"" + c.asText(choice.name().toLowerCase()) + "\" needs tools", "tool_choice");
+                throw ApiError.badRequest("tool_choice " + (c.isTextual() ? "\"" + c.asText() + "\"" : "naming a function") + " needs tools", "tool_choice");
             }
         }
         boolean parallel = Params.bool(body, "parallel_tool_calls", true);

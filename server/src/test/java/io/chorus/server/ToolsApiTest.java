@@ -148,6 +148,7 @@ class ToolsApiTest {
             {"\"tools\":" + TOOLS + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"nope\"}}", "tool_choice"},
             {"\"tools\":" + TOOLS + ",\"tool_choice\":\"sometimes\"", "tool_choice"},
             {"\"tool_choice\":\"required\"", "tool_choice"},
+            {"\"tools\":" + TOOLS + ",\"tool_choice\":\"required\",\"response_format\":{\"type\":\"json_object\"}", "tool_choice"},
             {"\"functions\":[{\"name\":\"f\"}]", "functions"},
             {"\"function_call\":\"auto\"", "function_call"},
             {"\"audio\":{\"voice\":\"alloy\",\"format\":\"wav\"}", "audio"},
