@@ -26,7 +26,7 @@ import java.util.Set;
  *       Without {@code additionalProperties} no other property is allowed (OpenAI strict mode and
  *       xgrammar do the same); {@code true} or a schema allows extra properties after the declared ones.</li>
  *   <li>Whitespace between tokens is at most one space, or one newline and up to 16 spaces of
- *       indentation. Numbers have at most 16 integer and 16 fraction digits and a 3-digit exponent.</li>
+ *       indentation. Numbers have at most 16 integer and 16 fraction digits and a 2-digit exponent (so every number fits a double).</li>
  *   <li>Integer bounds are exact. Number (non-integer) bounds are enforced only for a lower bound of
  *       0 (no minus sign); other number bounds are refused.</li>
  *   <li>{@code pattern} is matched as a whole (anchors implicit); {@code oneOf} is treated as {@code anyOf}.</li>
@@ -275,7 +275,10 @@ public final class JsonSchemaGbnf {
                 case "time" -> time();
                 case "date-time" -> date() + " \"T\" " + time();
                 case "uuid" -> "[0-9a-fA-F]{8} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{4} \"-\" [0-9a-fA-F]{12}";
-                case "email" -> "[a-zA-Z0-9_+-]{1,32} (\".\" [a-zA-Z0-9_+-]{1,32}){0,3} \"@\" ([a-zA-Z0-9] [a-zA-Z0-9-]{0,30} \".\"){1,3} [a-zA-Z]{2,12}";
+                // Within RFC 5321's limits (a local part of at most 50 characters, labels of at most 22), ending
+                // in a common top-level domain: validators check the domain against the real list.
+                case "email" -> "[a-zA-Z0-9_+-]{1,16} (\".\" [a-zA-Z0-9_+-]{1,16}){0,2} \"@\" ([a-zA-Z0-9] ([a-zA-Z0-9-]{0,20} [a-zA-Z0-9])? \".\"){1,3} "
+                        + "(\"com\" | \"org\" | \"net\" | \"edu\" | \"gov\" | \"io\" | \"dev\" | \"ai\" | \"app\" | \"info\" | \"de\" | \"uk\" | \"fr\" | \"jp\")";
                 case "ipv4" -> "(" + octet() + " \".\"){3} " + octet();
                 default -> throw new InvalidRequestException("unsupported JSON Schema format '" + f + "' at " + path, PARAM);
             };
@@ -297,8 +300,11 @@ public final class JsonSchemaGbnf {
         return rule("string", "\"\\\"\" " + ch + "{" + min + "," + (max < 0 ? "" : max) + "} \"\\\"\"");
     }
 
+    /** Real calendar dates only (day 29 of February is left out: it needs the year). */
     private static String date() {
-        return "[0-9]{4} \"-\" (\"0\" [1-9] | \"1\" [0-2]) \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01])";
+        return "[0-9]{4} \"-\" ((\"0\" [13578] | \"1\" [02]) \"-\" (\"0\" [1-9] | [12] [0-9] | \"3\" [01])"
+                + " | (\"0\" [469] | \"11\") \"-\" (\"0\" [1-9] | [12] [0-9] | \"30\")"
+                + " | \"02\" \"-\" (\"0\" [1-9] | \"1\" [0-9] | \"2\" [0-8]))";
     }
 
     private static String time() {
@@ -346,7 +352,7 @@ public final class JsonSchemaGbnf {
         boolean hasBounds = s.has("minimum") || s.has("maximum") || s.has("exclusiveMinimum") || s.has("exclusiveMaximum");
         if (!hasBounds) return primitive("number", null);
         if (s.has("minimum") && s.get("minimum").isNumber() && s.get("minimum").decimalValue().signum() == 0 && s.size() - annotationCount(s) <= 2) {
-            return rule("num", "(\"0\" | [1-9] [0-9]{0," + (MAX_NUMBER_DIGITS - 1) + "}) (\".\" [0-9]{1," + MAX_NUMBER_DIGITS + "})? ([eE] [-+]? [0-9]{1,3})?");
+            return rule("num", "(\"0\" | [1-9] [0-9]{0," + (MAX_NUMBER_DIGITS - 1) + "}) (\".\" [0-9]{1," + MAX_NUMBER_DIGITS + "})? ([eE] [-+]? [0-9]{1,2})?");
         }
         throw new InvalidRequestException("unsupported JSON Schema bounds on 'number' at " + path
                 + " (only minimum 0 is enforced; use type integer for exact bounds)", PARAM);
@@ -381,7 +387,7 @@ public final class JsonSchemaGbnf {
             case "char" -> "[^\"\\\\\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4})";
             case "string" -> "\"\\\"\" " + primitive("char", null) + "* \"\\\"\"";
             case "integer" -> "\"-\"? (\"0\" | [1-9] " + digits + ")";
-            case "number" -> "\"-\"? (\"0\" | [1-9] " + digits + ") (\".\" [0-9]{1," + MAX_NUMBER_DIGITS + "})? ([eE] [-+]? [0-9]{1,3})?";
+            case "number" -> "\"-\"? (\"0\" | [1-9] " + digits + ") (\".\" [0-9]{1," + MAX_NUMBER_DIGITS + "})? ([eE] [-+]? [0-9]{1,2})?";
             case "boolean" -> "\"true\" | \"false\"";
             case "null" -> "\"null\"";
             case "value" -> primitive("object", null) + " | " + primitive("array", null) + " | " + primitive("string", null)
