@@ -72,11 +72,11 @@ final class ChatCompletions {
             if (sp.grammar() != null) throw ApiError.badRequest("tool_choice \"required\" or a named function cannot be combined with another output constraint", "tool_choice");
             sp = sp.toBuilder().grammar(callGrammar).build();
         }
-        ChatOutput output = new ChatOutput(model.outputParsers(), prompt.text(), parser, tools.parallel(), sp.n());
+        ChatOutput output = new ChatOutput(model.outputParsers(), prompt.text(), parser, tools.parallel(), sp.grammar() != null, sp.n());
         Integer priority = Params.integer(body, "priority");
         ChorusServer.Submitted s = server.submit(model, id, prompt.tokenIds(), sp, priority != null ? priority : 0);
         Generation g = new Generation(model.detokenizers(), sp, s.handle(), s.timer(),
-                model.outputParsers().alwaysRender(parser != null, model.outputParsers().reasoning() != null));
+                model.outputParsers().alwaysRender(parser != null, output.readsReasoning()));
         try {
             if (stream) stream(g, sp, output, res, includeUsage, promptLen, logprobs);
             else complete(g, sp, output, res, promptLen, logprobs);

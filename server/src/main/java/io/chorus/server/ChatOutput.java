@@ -29,11 +29,13 @@ final class ChatOutput {
     private final Deltas[] deltas;
 
     /**
-     * @param tools    null = calls are not read
-     * @param parallel false = only the first call is kept
+     * @param tools       null = calls are not read
+     * @param parallel    false = only the first call is kept
+     * @param constrained the output decodes under a grammar from its first token (tool_choice required, a
+     *                    response format): it has no reasoning block to split off, even where the prompt opens one
      */
-    ChatOutput(OutputParsers parsers, String prompt, ToolCallParser tools, boolean parallel, int n) {
-        this.reasoning = parsers.reasoning();
+    ChatOutput(OutputParsers parsers, String prompt, ToolCallParser tools, boolean parallel, boolean constrained, int n) {
+        this.reasoning = constrained ? null : parsers.reasoning();
         this.startsInside = reasoning != null && ReasoningParser.promptOpensReasoning(prompt);
         this.tools = tools;
         this.parallel = parallel;
@@ -43,6 +45,11 @@ final class ChatOutput {
             streams[i] = new ChatOutputParser(reasoning, startsInside, tools, true, IDS);
             deltas[i] = new Deltas();
         }
+    }
+
+    /** Whether a reasoning block is split off. */
+    boolean readsReasoning() {
+        return reasoning != null;
     }
 
     /** Whether any parsing happens (else text passes through as content unchanged). */

@@ -51,6 +51,20 @@ class ReasoningAndClientsTest {
     }
 
     @Test
+    void aForcedCallIsReadAsACallEvenWhereThePromptOpensTheThinkBlock() throws Exception {
+        try (ChorusServer s = TestServers.start(o -> o.withChatTemplate(TemplateFixtures.require("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B"))
+                .withToolCallParser("hermes"))) {
+            String req = "{\"model\":\"tiny\",\"messages\":[{\"role\":\"user\",\"content\":\"Go\"}],\"max_tokens\":100,\"seed\":3,"
+                    + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"go\",\"parameters\":{\"type\":\"object\","
+                    + "\"properties\":{\"fast\":{\"type\":\"boolean\"}},\"required\":[\"fast\"]}}}],\"tool_choice\":\"required\"}";
+            JsonNode c = ToolsApiTest.ok(TestServers.post(s, "/v1/chat/completions", req)).get("choices").get(0);
+            assertThat(c.get("finish_reason").asText()).isEqualTo("tool_calls");
+            assertThat(c.get("message").get("tool_calls").get(0).get("function").get("name").asText()).isEqualTo("go");
+            assertThat(c.get("message").has("reasoning_content")).isFalse();
+        }
+    }
+
+    @Test
     void langChain4jGetsJsonMatchingItsSchemaResponseFormatFromARandomModel() throws Exception {
         try (ChorusServer s = TestServers.start(o -> o)) {
             ResponseFormat format = ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(JsonSchema.builder().name("Answer")
