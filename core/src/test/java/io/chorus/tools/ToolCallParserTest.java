@@ -49,6 +49,12 @@ class ToolCallParserTest {
     }
 
     @Test
+    void nonAsciiTextAndArgumentsSurviveEverySplit() {
+        ParsedOutput out = parseEveryWay(HERMES, "Grüße 👋 — 天气\n<tool_call>\n{\"name\": \"say\", \"arguments\": {\"text\": \"👋 ü 天\"}}\n</tool_call>");
+        assertThat(out).isEqualTo(new ParsedOutput(null, "Grüße 👋 — 天气", List.of(new ToolCall(id(0), "say", "{\"text\": \"👋 ü 天\"}"))));
+    }
+
+    @Test
     void hermesSeveralCallsAndNoOtherTextGiveNullContent() {
         ParsedOutput out = parseEveryWay(HERMES, "<tool_call>\n{\"name\": \"a\", \"arguments\": {}}\n</tool_call>\n"
                 + "<tool_call>\n{\"name\": \"b\", \"arguments\": {\"x\": \"}{\\\"\"}}\n</tool_call>\n");
