@@ -75,6 +75,14 @@ final class ServeCommand implements Callable<Integer> {
             description = "Treat control-token text in message content (e.g. <|im_start|>) as those tokens, as vLLM does (default: plain text)")
     boolean parseSpecialInContent;
 
+    @Option(names = "--tool-call-parser",
+            description = "How tool calls are read from the model's output: hermes (Hermes, Qwen2.5, Qwen3), llama3_json (Llama 3.1+),"
+                    + " mistral, or none (default: chosen from the chat template)")
+    String toolCallParser;
+    @Option(names = "--reasoning-parser",
+            description = "How a <think> block moves to reasoning_content: deepseek_r1, qwen3, or none (default: chosen from the chat template)")
+    String reasoningParser;
+
     @Option(names = "--shutdown-delay", defaultValue = "5",
             description = "Seconds after SIGTERM during which /health answers 503 but requests are still served, so load balancers"
                     + " take this replica out before its listener closes; at least one health-check interval (default ${DEFAULT-VALUE})")
@@ -96,7 +104,7 @@ final class ServeCommand implements Callable<Integer> {
                 memoryUtilization, kvCacheMemory != null ? Units.parseBytes(kvCacheMemory) : null, blockSize, prefixCaching,
                 KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, Units.parseBytes(maxRequestBytes),
                 Duration.ofSeconds(shutdownGrace), requestTimeout > 0 ? Duration.ofSeconds(requestTimeout) : null, metricsPublic,
-                parseSpecialInContent, Math.toIntExact(Units.parseBytes(maxHeaderBytes)), maxConnections);
+                parseSpecialInContent, Math.toIntExact(Units.parseBytes(maxHeaderBytes)), maxConnections, toolCallParser, reasoningParser);
     }
 
     @Override

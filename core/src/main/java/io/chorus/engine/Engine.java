@@ -9,6 +9,8 @@ import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.TemperatureSampler;
 import io.chorus.engine.sched.Scheduler;
 import io.chorus.model.ForwardPass;
+import io.chorus.structured.StructuredOutput;
+import io.chorus.structured.TokenVocabulary;
 
 /**
  * Assembles an engine: block pool, KV cache manager, scheduler and model runner over one model, and
@@ -28,9 +30,22 @@ public final class Engine {
         return create(config, model, sampler).startThread();
     }
 
+    /**
+     * As {@link #start(EngineConfig, ForwardPass, Sampler)}, able to constrain outputs to grammars
+     * over the tokens of {@code vocab} (the model's tokenizer); without it a constrained request is refused.
+     */
+    public static EngineClient start(EngineConfig config, ForwardPass model, Sampler sampler, TokenVocabulary vocab) {
+        return create(config, model, sampler, vocab).startThread();
+    }
+
     /** An engine whose loop does not run by itself: tests drive it with {@link EngineLoop#step()}. */
     static EngineLoop create(EngineConfig config, ForwardPass model, Sampler sampler) {
+        return create(config, model, sampler, null);
+    }
+
+    static EngineLoop create(EngineConfig config, ForwardPass model, Sampler sampler, TokenVocabulary vocab) {
         KvCacheManager kv = new KvCacheManager(new BlockPool(model.numBlocks()), model.blockSize(), config.enablePrefixCaching());
-        return new EngineLoop(config, new Scheduler(config, kv), new ModelRunner(model, sampler, config.eosTokenIds()));
+        StructuredOutput structured = vocab == null ? null : new StructuredOutput(vocab, model.vocabSize());
+        return new EngineLoop(config, new Scheduler(config, kv), new ModelRunner(model, sampler, config.eosTokenIds(), structured));
     }
 }

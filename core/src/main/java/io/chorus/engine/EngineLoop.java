@@ -19,6 +19,7 @@ import io.chorus.engine.runner.StepResult;
 import io.chorus.engine.sched.ScheduledSeq;
 import io.chorus.engine.sched.Scheduler;
 import io.chorus.engine.sched.SchedulerOutput;
+import io.chorus.structured.CompiledGrammar;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -64,7 +65,7 @@ public final class EngineLoop implements EngineClient {
     private static final int[] NO_TOKENS = new int[0];
 
     private sealed interface Command permits Submit, Abort {}
-    private record Submit(EngineRequest request, OutputQueue output, long arrivalNanos) implements Command {}
+    private record Submit(EngineRequest request, OutputQueue output, long arrivalNanos, CompiledGrammar grammar) implements Command {}
     private record Abort(String requestId, int index) implements Command {} // index -1: every completion
 
     private final EngineConfig config;
@@ -112,11 +113,18 @@ public final class EngineLoop implements EngineClient {
         for (int t : prompt) {
             if (t < 0 || t >= vocab) throw new InvalidRequestException("token id " + t + " is outside the vocabulary [0, " + vocab + ")");
         }
+        CompiledGrammar grammar = null;
+        if (sp.grammar() != null) { // compiled here, on the caller's thread: a bad grammar is the caller's error
+            if (runner.structured() == null) {
+                throw new InvalidRequestException("this engine cannot constrain output: it was started without the model's vocabulary");
+            }
+            grammar = runner.structured().compile(sp.grammar());
+        }
         if (!liveIds.add(request.requestId())) {
             throw new InvalidRequestException("request id " + request.requestId() + " is already in use");
         }
         OutputQueue out = new OutputQueue(request.requestId(), sp.n(), (id, index) -> commands.add(new Abort(id, index)));
-        Submit command = new Submit(request, out, System.nanoTime());
+        Submit command = new Submit(request, out, System.nanoTime(), grammar);
         commands.add(command);
         if (closed && commands.remove(command)) { // lost a race with close(): nobody would serve it
             liveIds.remove(request.requestId());
@@ -243,14 +251,14 @@ public final class EngineLoop implements EngineClient {
 
     private void admit(Submit s) {
         EngineRequest req = s.request();
-        RequestState r = new RequestState(req, arrivals++, s.arrivalNanos(), s.output());
+        RequestState r = new RequestState(req, arrivals++, s.arrivalNanos(), s.output(), s.grammar());
         SamplingParams sp = req.sampling();
         long seed = sp.seed() != null ? sp.seed() : seeds.nextLong();
         int n = sp.n();
         if (n > 1 && req.promptTokenIds().length > 1) {
-            r.live().add(new Sequence(r, 0, SamplingState.seeded(sp, seed, 0), n));
+            r.live().add(new Sequence(r, 0, SamplingState.seeded(sp, seed, 0, s.grammar()), n));
         } else {
-            for (int i = 0; i < n; i++) r.live().add(new Sequence(r, i, SamplingState.seeded(sp, seed, i), 1));
+            for (int i = 0; i < n; i++) r.live().add(new Sequence(r, i, SamplingState.seeded(sp, seed, i, s.grammar()), 1));
         }
         requests.put(req.requestId(), r);
         promptTokens += req.promptTokenIds().length;
@@ -290,6 +298,10 @@ public final class EngineLoop implements EngineClient {
                 if (s.numComputed() == s.numTokens()) fork(s);
             } else if (result.sampled(i) >= 0) {
                 appendAndCheck(s, result.sampled(i), result.logprobs(i), now);
+            } else if (result.sampled(i) == ModelRunner.GRAMMAR_COMPLETE) {
+                finishSequence(s, FinishReason.STOP, null); // the grammar is matched and allows nothing more
+            } else if (result.sampled(i) == ModelRunner.GRAMMAR_DEAD_END) {
+                finishSequence(s, FinishReason.ERROR, GRAMMAR_DEAD_END);
             }
         }
     }
@@ -300,7 +312,7 @@ public final class EngineLoop implements EngineClient {
         List<Sequence> children = new ArrayList<>(parent.forkInto());
         long seed = sp.seed() != null ? sp.seed() : seeds.nextLong();
         for (int i = 0; i < parent.forkInto(); i++) {
-            Sequence child = new Sequence(parent, i, SamplingState.seeded(sp, seed, i));
+            Sequence child = new Sequence(parent, i, SamplingState.seeded(sp, seed, i, r.grammar())); // each child: its own matcher at the start
             scheduler.kv().fork(parent.blockTable(), child.blockTable());
             children.add(child);
         }
@@ -369,6 +381,7 @@ public final class EngineLoop implements EngineClient {
     }
 
     /** What a client is told when the engine fails on its request; the exception itself is only logged. */
+    static final String GRAMMAR_DEAD_END = "the output constraint allows no token here (no token of the vocabulary continues it)";
     static final String ENGINE_ERROR = "the engine failed while running this request; see the server log";
 
     private void failPlan(SchedulerOutput plan, Throwable e) {

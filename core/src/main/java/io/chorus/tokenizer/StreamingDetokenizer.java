@@ -18,6 +18,7 @@ package io.chorus.tokenizer;
 public final class StreamingDetokenizer {
     private final Tokenizer tokenizer;
     private final boolean skipSpecial;
+    private final java.util.function.IntPredicate alwaysRender;
     private final boolean clean;
     private final Utf8Decoder utf8 = new Utf8Decoder();
     private final StringBuilder held = new StringBuilder(); // decoded text not yet returned
@@ -25,8 +26,18 @@ public final class StreamingDetokenizer {
     private boolean removeSpace;
 
     public StreamingDetokenizer(Tokenizer tokenizer, boolean skipSpecial) {
+        this(tokenizer, skipSpecial, id -> false);
+    }
+
+    /**
+     * As {@link #StreamingDetokenizer(Tokenizer, boolean)}, but the tokens {@code alwaysRender} accepts
+     * are rendered as their text even when special tokens are skipped (the markers a tool-call or
+     * reasoning parser reads, such as {@code [TOOL_CALLS]}).
+     */
+    public StreamingDetokenizer(Tokenizer tokenizer, boolean skipSpecial, java.util.function.IntPredicate alwaysRender) {
         this.tokenizer = tokenizer;
         this.skipSpecial = skipSpecial;
+        this.alwaysRender = alwaysRender;
         this.clean = tokenizer.vocab().cleanSpaces;
         this.removeSpace = tokenizer.vocab().addSpacePrefix;
     }
@@ -43,10 +54,10 @@ public final class StreamingDetokenizer {
                 tokenizer.piece(tokenId, true); // validates the id
                 return "";
             }
-            p = tokenizer.piece(tokenId, skipSpecial);
+            p = tokenizer.piece(tokenId, skipSpecial && !alwaysRender.test(tokenId));
             if (removeSpace && p.length > 0 && p[0] == ' ') from = 1;
         } else {
-            p = tokenizer.piece(tokenId, skipSpecial);
+            p = tokenizer.piece(tokenId, skipSpecial && !alwaysRender.test(tokenId));
         }
         for (int i = from; i < p.length; i++) utf8.accept(p[i], held);
         return take(false);

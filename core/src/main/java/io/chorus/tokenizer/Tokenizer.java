@@ -172,6 +172,11 @@ public final class Tokenizer {
         return new StreamingDetokenizer(this, skipSpecial);
     }
 
+    /** A new streaming decoder that renders the tokens {@code alwaysRender} accepts even when skipping special tokens. */
+    public StreamingDetokenizer streamingDetokenizer(boolean skipSpecial, java.util.function.IntPredicate alwaysRender) {
+        return new StreamingDetokenizer(this, skipSpecial, alwaysRender);
+    }
+
     /** The bytes of a token in decoded text; empty for control/unknown tokens when they are skipped. */
     byte[] piece(int id, boolean skipSpecial) {
         checkId(id);

@@ -13,6 +13,7 @@ import io.chorus.engine.kv.BlockPool;
 import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.SamplingState;
 import io.chorus.engine.runner.TemperatureSampler;
+import io.chorus.structured.TokenVocabulary;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,9 +34,14 @@ final class Harness {
     }
 
     Harness(int vocab, int blockSize, int numBlocks, EngineConfig config, Sampler sampler) {
+        this(vocab, blockSize, numBlocks, config, sampler, null);
+    }
+
+    /** With {@code tokens} as the vocabulary's text, so requests may constrain their output. */
+    Harness(int vocab, int blockSize, int numBlocks, EngineConfig config, Sampler sampler, TokenVocabulary tokens) {
         this.model = new FakeForwardPass(vocab, blockSize, numBlocks);
         this.config = config;
-        this.loop = Engine.create(config, model, sampler);
+        this.loop = Engine.create(config, model, sampler, tokens);
     }
 
     static EngineConfig config(int maxNumSeqs, int maxBatchedTokens, int maxModelLen, boolean prefixCaching) {

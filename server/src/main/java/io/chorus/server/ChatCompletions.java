@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chorus.engine.api.InvalidRequestException;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.TokenLogprobs;
+import io.chorus.structured.GrammarSpec;
 import io.chorus.tokenizer.Tokenizer;
+import io.chorus.tools.ToolCallParser;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
@@ -43,6 +45,9 @@ final class ChatCompletions {
     private void run(JsonNode body, ServerResponse res) throws IOException, InterruptedException {
         boolean stream = Params.bool(body, "stream", false);
         boolean includeUsage = stream && body.path("stream_options").path("include_usage").asBoolean(false);
+        RequestFields.checkChat(body);
+        ToolRequest tools = ToolRequest.read(body);
+        ToolCallParser parser = tools.parser(model.outputParsers());
         ChatPrompt.Rendered prompt = ChatPrompt.render(model, body, server.options().parseSpecialInContent());
         int promptLen = prompt.tokenIds().length;
         SamplingParams.Builder b = Params.sampling(body, tok.vocabSize());
@@ -62,18 +67,26 @@ final class ChatCompletions {
         } catch (InvalidRequestException e) {
             throw ApiError.badRequest(e.getMessage(), e.param());
         }
+        GrammarSpec callGrammar = tools.grammar(parser);
+        if (callGrammar != null) {
+            if (sp.grammar() != null) throw ApiError.badRequest("tool_choice \"required\" or a named function cannot be combined with another output constraint", "tool_choice");
+            sp = sp.toBuilder().grammar(callGrammar).build();
+        }
+        ChatOutput output = new ChatOutput(model.outputParsers(), prompt.text(), parser, tools.parallel(), sp.grammar() != null, sp.n());
         Integer priority = Params.integer(body, "priority");
         ChorusServer.Submitted s = server.submit(model, id, prompt.tokenIds(), sp, priority != null ? priority : 0);
-        Generation g = new Generation(model.detokenizers(), sp, s.handle(), s.timer());
+        Generation g = new Generation(model.detokenizers(), sp, s.handle(), s.timer(),
+                model.outputParsers().alwaysRender(parser != null, output.readsReasoning()));
         try {
-            if (stream) stream(g, sp, res, includeUsage, promptLen, logprobs);
-            else complete(g, sp, res, promptLen, logprobs);
+            if (stream) stream(g, sp, output, res, includeUsage, promptLen, logprobs);
+            else complete(g, sp, output, res, promptLen, logprobs);
         } finally {
             s.timer().complete(promptLen, g.totalTokens());
         }
     }
 
-    private void complete(Generation g, SamplingParams sp, ServerResponse res, int promptLen, boolean logprobs) throws InterruptedException {
+    private void complete(Generation g, SamplingParams sp, ChatOutput output, ServerResponse res, int promptLen, boolean logprobs)
+            throws InterruptedException {
         int n = sp.n();
         StringBuilder[] texts = new StringBuilder[n];
         List<List<TokenLogprobs>> lps = new ArrayList<>();
@@ -101,19 +114,18 @@ final class ChatCompletions {
         for (int i = 0; i < n; i++) {
             ObjectNode c = choices.addObject();
             c.put("index", i);
-            ObjectNode msg = c.putObject("message");
-            msg.put("role", "assistant");
-            msg.put("content", texts[i].toString());
-            msg.putNull("refusal");
+            ChatOutput.Message m = output.message(texts[i].toString(), g.finishReason(i));
+            c.set("message", m.json());
             if (logprobs) c.set("logprobs", LogprobsJson.chat(tok, lps.get(i)));
             else c.putNull("logprobs");
-            c.put("finish_reason", g.finishReason(i));
+            c.put("finish_reason", m.finishReason());
         }
         root.set("usage", usage(promptLen, g.totalTokens()));
         ChorusServer.sendJson(res, 200, root);
     }
 
-    private void stream(Generation g, SamplingParams sp, ServerResponse res, boolean includeUsage, int promptLen, boolean logprobs)
+    private void stream(Generation g, SamplingParams sp, ChatOutput output, ServerResponse res, boolean includeUsage, int promptLen,
+                        boolean logprobs)
             throws IOException, InterruptedException {
         try (Sse sse = new Sse(res)) {
             for (int i = 0; i < sp.n(); i++) {
@@ -124,15 +136,30 @@ final class ChatCompletions {
                 @Override
                 public void text(int index, String text, int[] tokenIds, TokenLogprobs[] lp) throws IOException {
                     if (text.isEmpty() && lp == null) return;
+                    JsonNode l = logprobs && lp != null ? LogprobsJson.chat(tok, Arrays.asList(lp)) : null;
+                    if (output.active()) {
+                        sendDeltas(index, text.isEmpty() ? List.of() : output.push(index, text), l);
+                        return;
+                    }
                     ObjectNode delta = ChorusServer.JSON.createObjectNode();
                     if (!text.isEmpty()) delta.put("content", text);
-                    JsonNode l = logprobs && lp != null ? LogprobsJson.chat(tok, Arrays.asList(lp)) : null;
                     sse.send(chunk(index, delta, l, null, includeUsage));
+                }
+
+                /** Parsed deltas, the logprobs on the first (or on an empty delta when the text is held back). */
+                private void sendDeltas(int index, List<ObjectNode> deltas, JsonNode l) throws IOException {
+                    if (deltas.isEmpty() && l != null) sse.send(chunk(index, ChorusServer.JSON.createObjectNode(), l, null, includeUsage));
+                    for (int k = 0; k < deltas.size(); k++) sse.send(chunk(index, deltas.get(k), k == 0 ? l : null, null, includeUsage));
                 }
 
                 @Override
                 public void finish(int index, String finishReason) throws IOException {
-                    sse.send(chunk(index, ChorusServer.JSON.createObjectNode(), null, finishReason, includeUsage));
+                    String reason = finishReason;
+                    if (output.active()) {
+                        sendDeltas(index, output.finish(index), null);
+                        reason = output.finishReason(index, finishReason);
+                    }
+                    sse.send(chunk(index, ChorusServer.JSON.createObjectNode(), null, reason, includeUsage));
                 }
             });
             if (g.error() != null) sse.send(ApiError.internal(g.error()).toJson());

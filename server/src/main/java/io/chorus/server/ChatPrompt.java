@@ -7,6 +7,7 @@ import io.chorus.json.BoundedJson;
 import io.chorus.tokenizer.Tokenizer;
 import io.chorus.tokenizer.template.ChatTemplates;
 import io.chorus.tokenizer.template.TemplateException;
+import io.chorus.tools.MistralToolCallParser;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,12 +59,14 @@ final class ChatPrompt {
                     }
                 }
             }
+            ToolHistory.check(msg, param);
         }
         Tokenizer tok = m.tokenizer();
         List<Map<String, Object>> list = JSON.convertValue(messages, new TypeReference<>() {});
         if (!parseSpecialInContent) {
             for (Map<String, Object> msg : list) shieldContent(msg, tok);
         }
+        ToolHistory.prepare(list, m.outputParsers().tools() instanceof MistralToolCallParser);
         Map<String, Object> vars = new HashMap<>();
         if (Params.present(body, "chat_template_kwargs")) {
             JsonNode kw = body.get("chat_template_kwargs");

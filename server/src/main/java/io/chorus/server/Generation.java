@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntPredicate;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -64,12 +65,17 @@ final class Generation {
     }
 
     Generation(Detokenizers detokenizers, SamplingParams params, RequestHandle handle, RequestTimer timer) {
+        this(detokenizers, params, handle, timer, id -> false);
+    }
+
+    /** {@code alwaysRender}: tokens rendered as text even when special tokens are skipped (an output parser's markers). */
+    Generation(Detokenizers detokenizers, SamplingParams params, RequestHandle handle, RequestTimer timer, IntPredicate alwaysRender) {
         this.params = params;
         this.handle = handle;
         this.timer = timer;
         this.choices = new Choice[params.n()];
         for (int i = 0; i < choices.length; i++) {
-            choices[i] = new Choice(detokenizers.open(params), new StopStringMatcher(params.stop(), params.includeStopStrInOutput()));
+            choices[i] = new Choice(detokenizers.open(params, alwaysRender), new StopStringMatcher(params.stop(), params.includeStopStrInOutput()));
         }
         this.open = choices.length;
     }

@@ -9,6 +9,7 @@ import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.TemperatureSampler;
 import io.chorus.model.ForwardPass;
 import io.chorus.model.Model;
+import io.chorus.structured.TokenVocabulary;
 import io.chorus.tensor.ReservedMemory;
 import io.chorus.tensor.WorkerPool;
 import io.chorus.tokenizer.StreamingDetokenizer;
@@ -46,6 +47,7 @@ public final class LoadedModel implements AutoCloseable {
     private final KvCacheSizing sizing;
     private final ServeOptions options;
     private final Detokenizers detokenizers;
+    private final OutputParsers outputParsers;
     private final Warmup.Result warmup; // null when skipped
 
     /**
@@ -58,7 +60,7 @@ public final class LoadedModel implements AutoCloseable {
 
     private LoadedModel(String name, Path path, boolean demo, WorkerPool pool, Model model, Tokenizer tokenizer,
                         ChatTemplate chatTemplate, EngineClient engine, EngineConfig engineConfig, KvCacheSizing sizing,
-                        ServeOptions options, Detokenizers detokenizers, Warmup.Result warmup) {
+                        ServeOptions options, Detokenizers detokenizers, OutputParsers outputParsers, Warmup.Result warmup) {
         this.name = name;
         this.path = path;
         this.demo = demo;
@@ -71,6 +73,7 @@ public final class LoadedModel implements AutoCloseable {
         this.sizing = sizing;
         this.options = options;
         this.detokenizers = detokenizers;
+        this.outputParsers = outputParsers;
         this.warmup = warmup;
     }
 
@@ -97,6 +100,7 @@ public final class LoadedModel implements AutoCloseable {
             model = Model.load(path, pool);
             Tokenizer tokenizer = Tokenizer.fromGguf(model.file());
             ChatTemplate template = chatTemplate(o.chatTemplate(), model.file().getString("tokenizer.chat_template", null));
+            OutputParsers parsers = OutputParsers.resolve(o.toolCallParser(), o.reasoningParser(), template.source(), tokenizer);
             KvCacheSizing sizing = KvCacheSizing.compute(model.weightBytes(), model.kvBytesPerBlock(o.blockSize(), o.kvCacheDtype()),
                     o.blockSize(), model.config().contextLength(), o.maxModelLen(), o.kvCacheMemory(), o.memoryUtilization(),
                     KvCacheSizing.availableMemory(), o.maxNumSeqs());
@@ -118,10 +122,10 @@ public final class LoadedModel implements AutoCloseable {
                 // to the OS), so a fresh server holds its live set, not the warm-up's peak.
                 System.gc();
             }
-            EngineClient engine = Engine.start(config, seams.forward().apply(model), seams.sampler());
+            EngineClient engine = Engine.start(config, seams.forward().apply(model), seams.sampler(), TokenVocabulary.of(tokenizer));
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
             return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o,
-                    seams.detokenizers().apply(Detokenizers.of(tokenizer)), warm);
+                    seams.detokenizers().apply(Detokenizers.of(tokenizer)), parsers, warm);
         } catch (RuntimeException e) {
             if (model != null) model.close();
             pool.close();
@@ -133,7 +137,7 @@ public final class LoadedModel implements AutoCloseable {
     static LoadedModel of(String name, Path path, Tokenizer tokenizer, ChatTemplate template, EngineClient engine,
                           EngineConfig config, KvCacheSizing sizing, ServeOptions options) {
         return new LoadedModel(name, path, false, null, null, tokenizer, template, engine, config, sizing, options,
-                Detokenizers.of(tokenizer), null);
+                Detokenizers.of(tokenizer), OutputParsers.resolve(options.toolCallParser(), options.reasoningParser(), template.source(), tokenizer), null);
     }
 
     private static ChatTemplate chatTemplate(Path override, String fromModel) {
@@ -170,6 +174,7 @@ public final class LoadedModel implements AutoCloseable {
     public KvCacheSizing sizing() { return sizing; }
     public ServeOptions options() { return options; }
     Detokenizers detokenizers() { return detokenizers; }
+    OutputParsers outputParsers() { return outputParsers; }
 
     /** What the start-up warm-up did, or null when it was skipped. */
     public Warmup.Result warmup() { return warmup; }

@@ -114,6 +114,7 @@ final class Params {
         List<Integer> allowed = intList(body, "allowed_token_ids");
         checkIds(allowed, vocabSize, "allowed_token_ids");
         b.allowedTokenIds(allowed);
+        b.grammar(StructuredOutputParams.grammar(body));
         if (present(body, "logit_bias")) {
             JsonNode lb = body.get("logit_bias");
             if (!lb.isObject()) throw ApiError.badRequest("logit_bias must be an object of token id to bias", "logit_bias");

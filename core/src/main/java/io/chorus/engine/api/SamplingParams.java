@@ -1,5 +1,6 @@
 package io.chorus.engine.api;
 
+import io.chorus.structured.GrammarSpec;
 import java.util.List;
 import java.util.Map;
 
@@ -29,13 +30,15 @@ import java.util.Map;
  * @param promptLogprobs    the same for prompt tokens (completions {@code echo}); null = none
  * @param skipSpecialTokens leave special tokens out of the returned text
  * @param allowedTokenIds   when not empty, only these tokens may be sampled
+ * @param grammar           what the output is constrained to (JSON schema, regex, choice, GBNF); null = unconstrained
  */
 public record SamplingParams(
         double temperature, double topP, int topK, double minP,
         double presencePenalty, double frequencyPenalty, double repetitionPenalty,
         Map<Integer, Float> logitBias, Long seed, int maxTokens, int minTokens, boolean ignoreEos,
         List<String> stop, List<Integer> stopTokenIds, boolean includeStopStrInOutput, int n,
-        Integer logprobs, Integer promptLogprobs, boolean skipSpecialTokens, List<Integer> allowedTokenIds) {
+        Integer logprobs, Integer promptLogprobs, boolean skipSpecialTokens, List<Integer> allowedTokenIds,
+        GrammarSpec grammar) {
 
     /** Most alternatives a client may ask for per token (OpenAI allows 20). */
     public static final int MAX_LOGPROBS = 20;
@@ -94,7 +97,7 @@ public record SamplingParams(
         b.logitBias = logitBias; b.seed = seed; b.maxTokens = maxTokens; b.minTokens = minTokens; b.ignoreEos = ignoreEos;
         b.stop = stop; b.stopTokenIds = stopTokenIds; b.includeStopStrInOutput = includeStopStrInOutput; b.n = n;
         b.logprobs = logprobs; b.promptLogprobs = promptLogprobs; b.skipSpecialTokens = skipSpecialTokens;
-        b.allowedTokenIds = allowedTokenIds;
+        b.allowedTokenIds = allowedTokenIds; b.grammar = grammar;
         return b;
     }
 
@@ -121,6 +124,7 @@ public record SamplingParams(
         private List<String> stop = List.of();
         private List<Integer> stopTokenIds = List.of(), allowedTokenIds = List.of();
         private Integer logprobs, promptLogprobs;
+        private GrammarSpec grammar;
 
         public Builder temperature(double v) { temperature = v; return this; }
         public Builder topP(double v) { topP = v; return this; }
@@ -142,11 +146,13 @@ public record SamplingParams(
         public Builder promptLogprobs(Integer v) { promptLogprobs = v; return this; }
         public Builder skipSpecialTokens(boolean v) { skipSpecialTokens = v; return this; }
         public Builder allowedTokenIds(List<Integer> v) { allowedTokenIds = v; return this; }
+        /** Constrains the output (null = unconstrained). */
+        public Builder grammar(GrammarSpec v) { grammar = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty,
                     logitBias, seed, maxTokens, minTokens, ignoreEos, stop, stopTokenIds, includeStopStrInOutput, n,
-                    logprobs, promptLogprobs, skipSpecialTokens, allowedTokenIds);
+                    logprobs, promptLogprobs, skipSpecialTokens, allowedTokenIds, grammar);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.chorus.engine.request;
 import io.chorus.engine.api.EngineRequest;
 import io.chorus.engine.api.RequestOutput;
 import io.chorus.engine.api.TokenLogprobs;
+import io.chorus.structured.CompiledGrammar;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,12 +20,19 @@ public final class RequestState {
     private final long arrivalOrder;
     private final long arrivalNanos;
     private final OutputQueue output;
+    private final CompiledGrammar grammar; // null when unconstrained
     private final List<Sequence> live = new ArrayList<>();
     private long firstTokenNanos;
     private TokenLogprobs[] promptLogprobs; // [promptLen], entry 0 null; null when not asked
     private boolean promptLogprobsDelivered;
 
     public RequestState(EngineRequest request, long arrivalOrder, long arrivalNanos, OutputQueue output) {
+        this(request, arrivalOrder, arrivalNanos, output, null);
+    }
+
+    /** A request whose output {@code grammar} (compiled for this engine) constrains, or null. */
+    public RequestState(EngineRequest request, long arrivalOrder, long arrivalNanos, OutputQueue output, CompiledGrammar grammar) {
+        this.grammar = grammar;
         this.request = request;
         this.arrivalOrder = arrivalOrder;
         this.arrivalNanos = arrivalNanos;
@@ -44,6 +52,9 @@ public final class RequestState {
     }
 
     public OutputQueue output() { return output; }
+
+    /** The compiled grammar every sequence of this request starts from, or null. */
+    public CompiledGrammar grammar() { return grammar; }
 
     /** Whether prefill still has to compute prompt logprobs (asked for and not yet delivered). */
     public boolean needsPromptLogprobs() {

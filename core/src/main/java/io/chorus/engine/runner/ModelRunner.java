@@ -7,6 +7,8 @@ import io.chorus.engine.sched.ScheduledSeq;
 import io.chorus.engine.sched.SchedulerOutput;
 import io.chorus.model.Batch;
 import io.chorus.model.ForwardPass;
+import io.chorus.structured.GrammarMatcher;
+import io.chorus.structured.StructuredOutput;
 import java.util.Arrays;
 import java.util.List;
 import java.util.logging.Level;
@@ -19,7 +21,9 @@ import java.util.logging.Logger;
  *
  * <p>Per sampled row: the sequence's token counts are brought up to date, the raw row is copied if
  * logprobs were asked (they describe the raw distribution), the {@link LogitsProcessor} applies masks,
- * bias and penalties, and the sampler picks the token.
+ * bias and penalties, and the sampler picks the token. A constrained sequence first has every token
+ * its grammar does not allow next masked ({@link StructuredOutput}), EOS and stop tokens kept only
+ * when its output is a complete match, and its matcher advances past the token picked.
  *
  * <p>Implementation notes: the batch, logits buffer, raw-row copy and copy arrays are reused step
  * after step and grow only when a step is larger than any before; a step allocates its
@@ -33,6 +37,8 @@ public final class ModelRunner {
     private final Sampler sampler;
     private final LogitsProcessor processor;
     private final LogprobsComputer logprobs = new LogprobsComputer();
+    private final StructuredOutput structured; // null: constrained requests are refused
+    private final int[] eosIds;
     private final int vocab;
     private final Batch batch = new Batch();
     private float[] logits = new float[0]; // [numLogits][vocab]
@@ -41,6 +47,12 @@ public final class ModelRunner {
     private int[] copyDst = new int[8];
 
     public ModelRunner(ForwardPass model, Sampler sampler, List<Integer> eosTokenIds) {
+        this(model, sampler, eosTokenIds, null);
+    }
+
+    public ModelRunner(ForwardPass model, Sampler sampler, List<Integer> eosTokenIds, StructuredOutput structured) {
+        this.structured = structured;
+        this.eosIds = eosTokenIds.stream().mapToInt(Integer::intValue).toArray();
         this.model = model;
         this.sampler = sampler;
         this.processor = new LogitsProcessor(eosTokenIds.stream().mapToInt(Integer::intValue).toArray());
@@ -49,8 +61,15 @@ public final class ModelRunner {
 
     public ForwardPass model() { return model; }
 
+    /** Constrained decoding for this runner's vocabulary, or null when it has none. */
+    public StructuredOutput structured() { return structured; }
+
     /** In a {@link StepResult}: sampling (or prompt logprobs) failed for this sequence. */
     public static final int FAILED = -2;
+    /** In a {@link StepResult}: the sequence's output is a complete grammar match that allows nothing more, and no end token may come. */
+    public static final int GRAMMAR_COMPLETE = -3;
+    /** In a {@link StepResult}: the sequence's grammar allows no token at all here. */
+    public static final int GRAMMAR_DEAD_END = -4;
 
     /**
      * Runs {@code plan} and returns what it produced for each of its sequences, in order; a sequence
@@ -120,7 +139,7 @@ public final class ModelRunner {
                 }
                 if (!w.sample()) continue;
                 sampled[i] = sample(s, r * vocab);
-                if (sampledLogprobs != null && s.sampling().params().logprobs() != null) {
+                if (sampledLogprobs != null && sampled[i] >= 0 && s.sampling().params().logprobs() != null) {
                     sampledLogprobs[i] = logprobs.compute(rawRow, 0, vocab, sampled[i], s.sampling().params().logprobs());
                 }
             } catch (RuntimeException e) {
@@ -148,11 +167,29 @@ public final class ModelRunner {
             if (rawRow.length < vocab) rawRow = new float[vocab];
             System.arraycopy(logits, offset, rawRow, 0, vocab);
         }
+        GrammarMatcher grammar = state.matcher();
+        int[] endIds = null;
+        if (grammar != null) {
+            endIds = state.endIds(eosIds);
+            // EOS as the engine would honour it: not ignored and min_tokens reached (stop tokens alike).
+            boolean endAllowed = !state.params().ignoreEos() && s.numGenerated() >= state.params().minTokens();
+            switch (structured.constrain(grammar, logits, offset, endIds, endAllowed)) {
+                case COMPLETE -> { return GRAMMAR_COMPLETE; }
+                case DEAD_END -> { return GRAMMAR_DEAD_END; }
+                case OK -> { }
+            }
+        }
         processor.apply(logits, offset, vocab, state, s.numGenerated());
         int token = sampler.sample(logits, offset, vocab, state);
         if (token < 0 || token >= vocab) { // a bad id would fail the next forward pass for the whole batch
             throw new IllegalStateException("the sampler returned token id " + token + " outside the vocabulary [0, " + vocab + ")");
         }
+        if (grammar != null && !contains(endIds, token)) grammar.advance(structured.tokenBytes(token), token);
         return token;
+    }
+
+    private static boolean contains(int[] ids, int id) {
+        for (int x : ids) if (x == id) return true;
+        return false;
     }
 }
