@@ -19,12 +19,13 @@ import java.util.Map;
  * (so right recursion does not grow the stack).
  *
  * <p>Implementation notes: not thread-safe; after construction (which builds the start state) only
- * the engine loop thread touches it. Interning tables are dropped when they pass
- * {@link #MAX_STATES} states (existing states stay valid; only sharing with new ones is lost), so
- * memory stays bounded on grammars whose nesting makes new states without end.
+ * the engine loop thread touches it. When the interning table passes {@link #MAX_STATES} states it
+ * is dropped together with every state's transition table and cached mask: states held by matchers
+ * stay valid (their transitions are computed again), and nothing keeps the old states reachable, so
+ * memory stays bounded even where counted repetitions and partial UTF-8 characters make many states.
  */
 final class GrammarAutomaton {
-    static final int MAX_STATES = 50_000;
+    static final int MAX_STATES = 10_000;
 
     /** One parse stack: {@code pos} on top of {@code next} (null below the bottom element). */
     static final class Stack {
@@ -72,6 +73,7 @@ final class GrammarAutomaton {
     private final Map<Long, Stack> stacks = new HashMap<>();
     private final Map<Key, State> states = new HashMap<>();
     private int nextStackId = 1;
+    private int resets;
     private final State start;
     // Scratch for building stack sets.
     private final List<Stack> scratch = new ArrayList<>();
@@ -100,6 +102,9 @@ final class GrammarAutomaton {
     State start() { return start; }
 
     int stateCount() { return states.size(); }
+
+    /** How often the state table was dropped for size. */
+    int resets() { return resets; }
 
     /** The state after reading byte {@code b} (0..255) in {@code s}; {@link #DEAD} if the byte is rejected. */
     State step(State s, int b) {
@@ -202,8 +207,13 @@ final class GrammarAutomaton {
         State st = states.get(key);
         if (st == null) {
             if (states.size() >= MAX_STATES) {
+                for (State old : states.values()) {
+                    old.next = null; // nothing reaches the old states through transitions any more
+                    old.mask = null;
+                }
                 states.clear();
                 stacks.clear(); // ids stay unique (nextStackId only grows), so old and new stacks never collide
+                resets++;
             }
             st = new State(arr, value, remaining, length);
             states.put(key, st);

@@ -22,9 +22,9 @@ import java.util.Map;
  */
 public final class StructuredOutput {
     /** Compiled grammars kept. */
-    public static final int CACHE_SIZE = 128;
+    public static final int CACHE_SIZE = 64;
     /** Most token ids held in cached masks, over all grammars (4 bytes each). */
-    static final long MASK_BUDGET_INTS = 32L << 20;
+    static final long MASK_BUDGET_INTS = 8L << 20;
 
     /** What {@link #constrain} found. */
     public enum Outcome {
@@ -48,6 +48,7 @@ public final class StructuredOutput {
 
     // Engine thread only.
     private final ArrayDeque<GrammarAutomaton.State> masked = new ArrayDeque<>();
+    private final ArrayDeque<Integer> maskedSizes = new ArrayDeque<>(); // ints counted for each entry of masked
     private long maskedInts;
     private GrammarAutomaton.State[] walk;
     private final int[] found;          // [usable tokens] allowed ids found by a walk
@@ -147,11 +148,11 @@ public final class StructuredOutput {
         Mask m = computeMask(a, s);
         s.mask = m;
         masked.addLast(s);
+        maskedSizes.addLast(m.ids.length + 16);
         maskedInts += m.ids.length + 16;
         while (maskedInts > MASK_BUDGET_INTS && masked.size() > 1) {
-            GrammarAutomaton.State old = masked.removeFirst();
-            if (old.mask instanceof Mask om) maskedInts -= om.ids.length + 16;
-            old.mask = null;
+            masked.removeFirst().mask = null; // (an automaton reset may have dropped it already)
+            maskedInts -= maskedSizes.removeFirst();
         }
         return m;
     }

@@ -113,4 +113,18 @@ class GbnfParserTest {
         assertThat(a.step(afterOne, 'x')).isSameAs(afterOne); // the same interned state: constant memory per step
         assertThat(a.step(afterOne, '!').accepting).isTrue();
     }
+
+    @Test
+    void theStateTableIsBoundedAndMatchingGoesOnAcrossResets() {
+        // Every count of a long counted repetition is its own state: more than the table holds.
+        GrammarAutomaton a = new GrammarAutomaton(GbnfParser.parse("root ::= [a-z]{0,30000} \"!\"\n", "grammar"));
+        GrammarAutomaton.State s = a.start();
+        for (int i = 0; i < 25_000; i++) {
+            s = a.step(s, 'a' + i % 26);
+            assertThat(s).isNotSameAs(GrammarAutomaton.DEAD);
+        }
+        assertThat(a.resets()).isGreaterThan(0);
+        assertThat(a.stateCount()).isLessThanOrEqualTo(GrammarAutomaton.MAX_STATES);
+        assertThat(a.step(s, '!').accepting).isTrue();
+    }
 }

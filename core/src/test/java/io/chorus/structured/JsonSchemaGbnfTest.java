@@ -159,4 +159,17 @@ class JsonSchemaGbnfTest {
         assertThat(Match.gbnf(rules, "[1]")).isFalse();
         assertThat(Match.gbnf(rules, "{\"a\":}")).isFalse();
     }
+
+    @Test
+    void rulesOfTwoSchemasComposeInOneToolCallGrammar() {
+        String weather = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":20}},\"required\":[\"city\"]}";
+        String time = "{\"type\":\"object\",\"properties\":{\"tz\":{\"enum\":[\"UTC\",\"CET\"]}},\"required\":[\"tz\"]}";
+        String grammar = "root ::= \"<tool_call>\\n{\\\"name\\\": \\\"get_weather\\\", \\\"arguments\\\": \" gw-args \"}\\n</tool_call>\""
+                + " | \"<tool_call>\\n{\\\"name\\\": \\\"get_time\\\", \\\"arguments\\\": \" gt-args \"}\\n</tool_call>\"\n"
+                + JsonSchemaGbnf.rules(weather, "gw-args") + JsonSchemaGbnf.rules(time, "gt-args");
+        assertThat(Match.gbnf(grammar, "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>")).isTrue();
+        assertThat(Match.gbnf(grammar, "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"tz\":\"CET\"}}\n</tool_call>")).isTrue();
+        assertThat(Match.gbnf(grammar, "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>")).isFalse();
+        assertThat(Match.gbnf(grammar, "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": 3}}\n</tool_call>")).isFalse();
+    }
 }
