@@ -12,9 +12,10 @@ public final class F16Matrix extends TiledMatrix {
     public GgmlType type() { return GgmlType.F16; }
 
     @Override
-    public void dequantizeRow(int r, float[] dst, int off) {
+    protected void dequantizeRange(int r, int c0, int c1, float[] dst, int off) {
         // Simple counted loop: C2 vectorises Float.float16ToFloat (vcvtph2ps) here.
         long base = r * rowBytes;
-        for (int c = 0; c < cols; c++) dst[off + c] = Float.float16ToFloat(data.get(LE_SHORT, base + 2L * c));
+        int o = off - c0;
+        for (int c = c0; c < c1; c++) dst[o + c] = Float.float16ToFloat(data.get(LE_SHORT, base + 2L * c));
     }
 }

@@ -8,25 +8,33 @@ import jdk.incubator.vector.VectorSpecies;
  * Register-tiled float micro-kernels shared by every weight type: weight rows already decoded to
  * floats (in a per-thread scratch array) times activation rows. Accumulators are local variables
  * (never arrays of vectors) so C2 keeps them in registers; a 4 rows x 4 tokens tile uses 16
- * accumulators + 4 weight + 1 activation registers, within AVX-512's 32.
+ * accumulators + 4 weight + 1 activation registers: within AVX-512's 32, and C2 spills little at
+ * AVX2's and NEON's 16 (measured).
+ *
+ * <p>The vector shape is the CPU's preferred one ({@link #F}: 16 floats on AVX-512, 8 on AVX2, 4
+ * on NEON or with {@code -XX:MaxVectorSize=16}): a species wider than the hardware is emulated by
+ * the Vector API at a ~100x cost.
  *
  * <p>All kernels compute the partial dot products over columns [c0, c1) and either store them
- * ({@code add == false}) or add them to {@code out[t * outStride + r]}.
+ * ({@code add == false}) or add them to {@code out[t * outStride + r]}. Weight row i of the tile
+ * holds column c at {@code w[wOff + i * ws + c]}. Every kernel computes each (row, token) sum with
+ * the same operations in the same order (one accumulator per pair, lanes reduced, then the scalar
+ * column tail), so a token's result does not depend on which kernel, or which batch, it came in.
  */
 final class FloatTiles {
     private FloatTiles() {}
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final int L = F.length();
 
-    /** 4 weight rows (w + wOff + i*cols) x 4 tokens (x + (t0+j)*cols). */
-    static void k4x4(float[] w, int wOff, int cols, float[] x, int t0, float[] out, int outStride, int r,
+    /** 4 weight rows (w + wOff + i*ws) x 4 tokens (x + (t0+j)*cols). */
+    static void k4x4(float[] w, int wOff, int ws, int cols, float[] x, int t0, float[] out, int outStride, int r,
                      int c0, int c1, boolean add) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        int w0 = wOff, w1 = wOff + cols, w2 = wOff + 2 * cols, w3 = wOff + 3 * cols;
+        int w0 = wOff, w1 = wOff + ws, w2 = wOff + 2 * ws, w3 = wOff + 3 * ws;
         int x0 = t0 * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
         int c = c0;
         int ub = c0 + ((c1 - c0) & ~(L - 1));
@@ -52,7 +60,7 @@ final class FloatTiles {
         float s22 = a22.reduceLanes(VectorOperators.ADD), s23 = a23.reduceLanes(VectorOperators.ADD);
         float s30 = a30.reduceLanes(VectorOperators.ADD), s31 = a31.reduceLanes(VectorOperators.ADD);
         float s32 = a32.reduceLanes(VectorOperators.ADD), s33 = a33.reduceLanes(VectorOperators.ADD);
-        for (; c < c1; c++) { // column tail (plain types whose cols is not a multiple of 16)
+        for (; c < c1; c++) { // column tail (plain types whose cols is not a multiple of L)
             float q0 = w[w0 + c], q1 = w[w1 + c], q2 = w[w2 + c], q3 = w[w3 + c];
             float y0 = x[x0 + c], y1 = x[x1 + c], y2 = x[x2 + c], y3 = x[x3 + c];
             s00 += q0 * y0; s01 += q0 * y1; s02 += q0 * y2; s03 += q0 * y3;
@@ -75,10 +83,10 @@ final class FloatTiles {
     }
 
     /** 4 weight rows x 1 token; two accumulators per row hide FMA latency. */
-    static void k4x1(float[] w, int wOff, int cols, float[] x, int t, float[] out, int outStride, int r,
+    static void k4x1(float[] w, int wOff, int ws, int cols, float[] x, int t, float[] out, int outStride, int r,
                      int c0, int c1, boolean add) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        int w0 = wOff, w1 = wOff + cols, w2 = wOff + 2 * cols, w3 = wOff + 3 * cols;
+        int w0 = wOff, w1 = wOff + ws, w2 = wOff + 2 * ws, w3 = wOff + 3 * ws;
         int x0 = t * cols;
         int c = c0;
         int ub = c0 + ((c1 - c0) & ~(L - 1));
