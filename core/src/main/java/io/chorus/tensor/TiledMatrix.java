@@ -60,6 +60,8 @@ abstract class TiledMatrix extends WeightMatrix {
 
     /** Per-thread decode buffer; grows on first use per shape and is then reused (no allocation). */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread lane-sum buffer of the tile kernels (see {@link FloatTiles#lanes}). */
+    private static final ThreadLocal<float[]> REDUCE = ThreadLocal.withInitial(() -> new float[16 * L]);
 
     protected final long rowBytes;
 
@@ -105,6 +107,7 @@ abstract class TiledMatrix extends WeightMatrix {
     @Override
     public void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
         float[] w = scratch(ROWS * KC);
+        float[] red = REDUCE.get();
         int r = r0;
         for (; r + ROWS <= r1; r += ROWS) {
             for (int c0 = 0; c0 < cols; c0 += KC) {
@@ -112,15 +115,15 @@ abstract class TiledMatrix extends WeightMatrix {
                 for (int i = 0; i < ROWS; i++) dequantizeRange(r + i, c0, c1, w, i * n);
                 boolean add = c0 > 0;
                 int t = 0;
-                for (; t + 4 <= T; t += 4) FloatTiles.k4x4(w, -c0, n, cols, x, t, out, outStride, r, c0, c1, add);
-                for (; t < T; t++) FloatTiles.k4x1(w, -c0, n, cols, x, t, out, outStride, r, c0, c1, add);
+                for (; t + 4 <= T; t += 4) FloatTiles.k4x4(w, -c0, n, cols, x, t, out, outStride, r, c0, c1, add, red);
+                for (; t < T; t++) FloatTiles.k4x1(w, -c0, n, cols, x, t, out, outStride, r, c0, c1, add, red);
             }
         }
         for (; r < r1; r++) {
             for (int c0 = 0; c0 < cols; c0 += KC) {
                 int c1 = Math.min(cols, c0 + KC);
                 dequantizeRange(r, c0, c1, w, 0);
-                for (int t = 0; t < T; t++) FloatTiles.k1x1(w, -c0, cols, x, t, out, outStride, r, c0, c1, c0 > 0);
+                for (int t = 0; t < T; t++) FloatTiles.k1x1(w, -c0, cols, x, t, out, outStride, r, c0, c1, c0 > 0, red);
             }
         }
     }
