@@ -69,7 +69,7 @@ public final class ForwardBench {
                     model.forward(batch, logits);
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
-                if (warm == 1) System.out.printf("%-7s %8.1f t/s  (%.1f GB/s of weights)%n", "tg" + tg, tg / sec, model.weightBytes() * tg / sec / 1e9);
+                if (warm == 1) System.out.printf("%-7s %8.2f t/s  (%.2f GB/s of weights)%n", "tg" + tg, tg / sec, model.weightBytes() * tg / sec / 1e9);
             }
 
             // batched decode: N sequences, prompt 128 each (prefilled), then 128 decode steps of N tokens
