@@ -180,11 +180,8 @@ public final class NativeKernels {
                 || "false".equalsIgnoreCase(System.getProperty("chorus.native", "true"))) {
             return "Java kernels, " + FloatTiles.F.vectorBitSize() + "-bit vectors (native disabled by CHORUS_NATIVE=0 / chorus.native=false)";
         }
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "");
-        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return javaPath("no native build for " + os + "/" + arch);
-        }
+        String platform = unsupportedPlatform(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+        if (platform != null) return javaPath(platform);
         StringBuilder why = new StringBuilder();
         NativeVariant chosen = choose(env, NativeVariant.cpuFlags(), why);
         if (chosen == null) return javaPath(why.toString());
@@ -220,6 +217,13 @@ public final class NativeKernels {
         String built = str.reinterpret(32).getString(0);
         if (!built.equals(variant)) throw new IllegalStateException(file + " is the " + built + " build, expected " + variant);
         return "native kernels (" + variant + ") for " + String.join(" ", NAMES).toUpperCase(Locale.ROOT);
+    }
+
+    /** Why there is no native build for this OS and architecture (the builds are Linux x86-64), or null. */
+    static String unsupportedPlatform(String osName, String arch) {
+        String os = osName.toLowerCase(Locale.ROOT);
+        if (os.contains("linux") && (arch.equals("amd64") || arch.equals("x86_64"))) return null;
+        return "no native build for " + os + "/" + arch;
     }
 
     /**

@@ -92,6 +92,16 @@ class NativeVariantTest {
         assertThat(why).hasToString("CHORUS_NATIVE=avx512 asks for the x86-64-v4 build, but this CPU lacks avx512f avx512bw avx512cd avx512dq avx512vl");
     }
 
+    /** The builds are Linux x86-64 only: an ARM Mac or Graviton server, or Windows, gets the Java kernels. */
+    @Test
+    void otherPlatformsAreNamed() {
+        assertThat(NativeKernels.unsupportedPlatform("Linux", "amd64")).isNull();
+        assertThat(NativeKernels.unsupportedPlatform("Linux", "x86_64")).isNull();
+        assertThat(NativeKernels.unsupportedPlatform("Linux", "aarch64")).isEqualTo("no native build for linux/aarch64");
+        assertThat(NativeKernels.unsupportedPlatform("Mac OS X", "aarch64")).isEqualTo("no native build for mac os x/aarch64");
+        assertThat(NativeKernels.unsupportedPlatform("Windows 11", "amd64")).isEqualTo("no native build for windows 11/amd64");
+    }
+
     /** core/pom.xml builds each library with the march this class checks for. */
     @Test
     void theBuildUsesTheseMarches() throws IOException {
