@@ -84,6 +84,11 @@ abstract class TiledMatrix extends WeightMatrix {
                 : ByteVector.fromMemorySegment(BL, m, off, LE);
     }
 
+    /** This thread's lane-sum buffer for {@link FloatTiles#lanes} (16 L floats). */
+    static float[] laneBuffer() {
+        return REDUCE.get();
+    }
+
     static float[] scratch(int n) {
         float[] s = SCRATCH.get();
         if (s.length < n) {
@@ -107,7 +112,7 @@ abstract class TiledMatrix extends WeightMatrix {
     @Override
     public void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
         float[] w = scratch(ROWS * KC);
-        float[] red = REDUCE.get();
+        float[] red = laneBuffer();
         int r = r0;
         for (; r + ROWS <= r1; r += ROWS) {
             for (int c0 = 0; c0 < cols; c0 += KC) {
