@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
  * per step: prompt processing of a 512-token prompt (pp512), single-stream decode of 128 tokens
  * (tg128), and total decode throughput with N sequences decoding together over 128-token contexts.
  *
- * <p>Usage: scripts/bench-forward MODEL.gguf [threads] [N list, e.g. 1,2,4,8,16,32,64] [f16|f32]
+ * <p>Usage: scripts/bench-forward MODEL.gguf [threads] [N list, e.g. 1,2,4,8,16,32,64; "" for none] [f16|f32]
  */
 public final class ForwardBench {
     public static void main(String[] args) {
@@ -21,6 +21,7 @@ public final class ForwardBench {
         Path file = Path.of(args[0]);
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : WorkerPool.defaultThreads();
         String[] ns = (args.length > 2 ? args[2] : "1,2,4,8,16,32,64").split(",");
+        if (ns.length == 1 && ns[0].isBlank()) ns = new String[0]; // "": no batched decode
         int maxN = 0;
         for (String n : ns) maxN = Math.max(maxN, Integer.parseInt(n));
         try (WorkerPool pool = new WorkerPool(threads); Model model = Model.load(file, pool)) {
@@ -54,19 +55,21 @@ public final class ForwardBench {
             }
             if (pp) System.out.printf("pp512   %8.1f t/s%n", 512 / best);
 
-            // tg128: decode 128 tokens after a 1-token context
+            // tg128: decode 128 tokens after a 1-token context (-Dchorus.bench.tg=N decodes N
+            // instead, for very slow configurations; the line then says tgN)
+            int tg = Integer.getInteger("chorus.bench.tg", 128);
             int[] one = new int[1];
             for (int warm = 0; warm < 2; warm++) {
                 long t0 = System.nanoTime();
-                for (int i = 0; i < 128; i++) {
+                for (int i = 0; i < tg; i++) {
                     batch.clear();
-                    one[0] = prompt[i];
+                    one[0] = prompt[i % prompt.length];
                     batch.addSequence(tables[0], bs, one, 0, 1, i);
                     batch.addLogitsForLastToken();
                     model.forward(batch, logits);
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
-                if (warm == 1) System.out.printf("tg128   %8.1f t/s  (%.1f GB/s of weights)%n", 128 / sec, model.weightBytes() * 128 / sec / 1e9);
+                if (warm == 1) System.out.printf("%-7s %8.2f t/s  (%.2f GB/s of weights)%n", "tg" + tg, tg / sec, model.weightBytes() * tg / sec / 1e9);
             }
 
             // batched decode: N sequences, prompt 128 each (prefilled), then 128 decode steps of N tokens

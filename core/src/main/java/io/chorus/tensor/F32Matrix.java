@@ -12,7 +12,7 @@ public final class F32Matrix extends TiledMatrix {
     public GgmlType type() { return GgmlType.F32; }
 
     @Override
-    public void dequantizeRow(int r, float[] dst, int off) {
-        MemorySegment.copy(data, LE_FLOAT, r * rowBytes, dst, off, cols);
+    protected void dequantizeRange(int r, int c0, int c1, float[] dst, int off) {
+        MemorySegment.copy(data, LE_FLOAT, r * rowBytes + 4L * c0, dst, off, c1 - c0);
     }
 }

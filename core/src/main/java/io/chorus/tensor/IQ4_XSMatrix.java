@@ -14,8 +14,6 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class IQ4_XSMatrix extends TiledMatrix {
     static final int BLOCK = 256, BYTES = 136;
-    /** The 16 levels of the non-linear 4-bit code, shared with IQ4_NL. */
-    private static final ByteVector TABLE = ByteVector.fromArray(B16, IQ4_NLMatrix.VALUES, 0);
 
     public IQ4_XSMatrix(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
@@ -30,52 +28,27 @@ public final class IQ4_XSMatrix extends TiledMatrix {
     }
 
     @Override
-    protected boolean matvec(float[] x, float[] out, int r0, int r1) {
-        ByteVector table = TABLE;
-        for (int r = r0; r < r1; r++) {
-            long b = r * rowBytes;
-            FloatVector acc = FloatVector.zero(F);
-            for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
-                float d = half(b);
-                int sh = data.get(LE_INT, b) >>> 16, sl = data.get(LE_INT, b + 4);
-                for (int j = 0; j < 8; j += 2) {
-                    acc = pair(b + 8 + 16 * j, table, x, c + 32 * j, d * scale(sh, sl, j), d * scale(sh, sl, j + 1), acc);
-                }
-            }
-            out[r] = acc.reduceLanes(VectorOperators.ADD);
-        }
-        return true;
-    }
-
-    /** Sub-blocks j, j + 1 (64 values from 32 qs bytes at q): codes looked up in the table by byte shuffle. */
-    private FloatVector pair(long q, ByteVector table, float[] x, int y, float s0, float s1, FloatVector acc) {
-        ByteVector v0 = ByteVector.fromMemorySegment(B16, data, q, LE);
-        ByteVector v1 = ByteVector.fromMemorySegment(B16, data, q + 16, LE);
-        ByteVector a0 = v0.and((byte) 0xF).selectFrom(table);
-        ByteVector b0 = v0.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0xF).selectFrom(table);
-        ByteVector a1 = v1.and((byte) 0xF).selectFrom(table);
-        ByteVector b1 = v1.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0xF).selectFrom(table);
-        FloatVector u = ((FloatVector) b0.convertShape(B2F, F, 0)).fma(FloatVector.fromArray(F, x, y + 16),
-                ((FloatVector) a0.convertShape(B2F, F, 0)).mul(FloatVector.fromArray(F, x, y)));
-        FloatVector t = ((FloatVector) b1.convertShape(B2F, F, 0)).fma(FloatVector.fromArray(F, x, y + 48),
-                ((FloatVector) a1.convertShape(B2F, F, 0)).mul(FloatVector.fromArray(F, x, y + 32)));
-        return acc.add(u.mul(s0).add(t.mul(s1)));
-    }
-
-    @Override
-    public void dequantizeRow(int r, float[] dst, int off) {
-        ByteVector table = TABLE;
-        long b = r * rowBytes;
-        for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
+    protected void dequantizeRange(int r, int c0, int c1, float[] dst, int off) {
+        ByteVector t0 = IQ4_NLMatrix.T0, t1 = IQ4_NLMatrix.T1;
+        long b = r * rowBytes + (long) (c0 / BLOCK) * BYTES;
+        for (int c = c0; c < c1; c += BLOCK, b += BYTES) {
             float d = half(b);
             int sh = data.get(LE_INT, b) >>> 16, sl = data.get(LE_INT, b + 4);
-            for (int j = 0; j < 8; j++) {
-                float dl = d * scale(sh, sl, j);
-                ByteVector v = ByteVector.fromMemorySegment(B16, data, b + 8 + 16 * j, LE);
-                ByteVector lo = v.and((byte) 0xF).selectFrom(table);
-                ByteVector hi = v.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0xF).selectFrom(table);
-                ((FloatVector) lo.convertShape(B2F, F, 0)).mul(dl).intoArray(dst, off + c + 32 * j);
-                ((FloatVector) hi.convertShape(B2F, F, 0)).mul(dl).intoArray(dst, off + c + 32 * j + 16);
+            for (int s = 0; s < 8; s++) {
+                float dl = d * scale(sh, sl, s);
+                int y = off + c - c0 + 32 * s;
+                for (int k = 0; k < 16; k += L) {
+                    ByteVector q = bytes(data, b + 8 + 16 * s + k);
+                    ByteVector i = q.and((byte) 0x0F);
+                    ByteVector j = q.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                    // as IQ4_NL: one 16-entry byte shuffle, or two 8-entry ones and a blend
+                    ByteVector lo = IQ4_NLMatrix.WIDE ? i.selectFrom(t0)
+                            : i.and((byte) 7).selectFrom(t0).blend(i.and((byte) 7).selectFrom(t1), i.compare(VectorOperators.GT, (byte) 7));
+                    ByteVector hi = IQ4_NLMatrix.WIDE ? j.selectFrom(t0)
+                            : j.and((byte) 7).selectFrom(t0).blend(j.and((byte) 7).selectFrom(t1), j.compare(VectorOperators.GT, (byte) 7));
+                    ((FloatVector) lo.convertShape(B2F, F, 0)).mul(dl).intoArray(dst, y + k);
+                    ((FloatVector) hi.convertShape(B2F, F, 0)).mul(dl).intoArray(dst, y + 16 + k);
+                }
             }
         }
     }

@@ -29,7 +29,8 @@ import java.util.Set;
  * FFM. The Java kernels remain the always-available fallback: when the library is missing, the
  * CPU lacks the instructions, loading fails (one line on stderr), or {@code CHORUS_NATIVE=0} /
  * {@code -Dchorus.native=false}, every call takes the Java path. {@code CHORUS_NATIVE=avx2} or
- * {@code avx512} forces a variant instead of reading /proc/cpuinfo (for testing);
+ * {@code avx512} forces a variant (for testing; still only where the CPU has every instruction set
+ * that build is compiled for, see {@link NativeVariant});
  * {@code CHORUS_NATIVE_LIB=/path/lib.so} loads that file instead of the bundled one.
  *
  * <p>The native kernels compute in float32 from float activations (no activation quantisation),
@@ -177,16 +178,14 @@ public final class NativeKernels {
         String env = System.getenv("CHORUS_NATIVE");
         if ("0".equals(env) || "false".equalsIgnoreCase(env)
                 || "false".equalsIgnoreCase(System.getProperty("chorus.native", "true"))) {
-            return "Java kernels (native disabled by CHORUS_NATIVE=0 / chorus.native=false)";
+            return "Java kernels, " + FloatTiles.F.vectorBitSize() + "-bit vectors (native disabled by CHORUS_NATIVE=0 / chorus.native=false)";
         }
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "");
-        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return "Java kernels (no native build for " + os + "/" + arch + ")";
-        }
-        // CHORUS_NATIVE=avx2 (or avx512) forces a variant, to test the other build on one machine.
-        String variant = "avx2".equals(env) || "avx512".equals(env) ? env : cpuVariant();
-        if (variant == null) return "Java kernels (CPU has neither AVX-512 nor AVX2+FMA)";
+        String platform = unsupportedPlatform(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+        if (platform != null) return javaPath(platform);
+        StringBuilder why = new StringBuilder();
+        NativeVariant chosen = choose(env, NativeVariant.cpuFlags(), why);
+        if (chosen == null) return javaPath(why.toString());
+        String variant = chosen.id;
         String resource = "/native/linux-x86_64/libchorus_kernels_" + variant + ".so";
         Path file;
         String override = System.getenv("CHORUS_NATIVE_LIB"); // a locally built library, for kernel work
@@ -195,7 +194,7 @@ public final class NativeKernels {
         } else {
             byte[] lib;
             try (InputStream in = NativeKernels.class.getResourceAsStream(resource)) {
-                if (in == null) return "Java kernels (no native library built; gcc missing at build time?)";
+                if (in == null) return javaPath("no native library built; gcc missing at build time?");
                 lib = in.readAllBytes();
             }
             file = extract(lib, variant, cacheDirs());
@@ -220,29 +219,46 @@ public final class NativeKernels {
         return "native kernels (" + variant + ") for " + String.join(" ", NAMES).toUpperCase(Locale.ROOT);
     }
 
-    /** "avx512", "avx2" or null, from the CPU flags the kernel reports. */
-    static String cpuVariant() {
-        try {
-            String flags = "";
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("flags")) {
-                    flags = " " + line.substring(line.indexOf(':') + 1).trim() + " ";
-                    break;
-                }
-            }
-            if (has(flags, "avx512f") && has(flags, "avx512bw") && has(flags, "avx512vl") && has(flags, "avx512dq")
-                    && has(flags, "fma") && has(flags, "f16c")) {
-                return "avx512";
-            }
-            if (has(flags, "avx2") && has(flags, "fma") && has(flags, "f16c")) return "avx2";
-            return null;
-        } catch (IOException e) {
-            return null;
-        }
+    /** Why there is no native build for this OS and architecture (the builds are Linux x86-64), or null. */
+    static String unsupportedPlatform(String osName, String arch) {
+        String os = osName.toLowerCase(Locale.ROOT);
+        if (os.contains("linux") && (arch.equals("amd64") || arch.equals("x86_64"))) return null;
+        return "no native build for " + os + "/" + arch;
     }
 
-    private static boolean has(String flags, String f) {
-        return flags.contains(" " + f + " ");
+    /**
+     * The build to load on a CPU with these /proc/cpuinfo flags: the one {@code env}
+     * ({@code CHORUS_NATIVE}) names (avx2 or avx512), else the fastest the CPU can run; null, with the reason
+     * appended to {@code why}, when the CPU cannot run it.
+     */
+    static NativeVariant choose(String env, java.util.Set<String> cpu, StringBuilder why) {
+        NativeVariant forced = env == null ? null : NativeVariant.byId(env);
+        if (forced != null) {
+            NativeVariant v = forced;
+            List<String> missing = v.missing(cpu);
+            if (!missing.isEmpty()) {
+                why.append("CHORUS_NATIVE=").append(env).append(" asks for the ").append(v.march)
+                        .append(" build, but this CPU lacks ").append(String.join(" ", missing));
+                return null;
+            }
+            return v;
+        }
+        NativeVariant v = NativeVariant.best(cpu);
+        if (v == null) {
+            why.append("this CPU lacks ").append(String.join(" ", NativeVariant.AVX2.missing(cpu))).append(" of ")
+                    .append(NativeVariant.AVX2.march).append(", the least the native build needs");
+        }
+        return v;
+    }
+
+    /**
+     * The description of the Java path taken for a reason the user may not expect (platform or
+     * CPU), also printed as one line on stderr so that start-up logs say why.
+     */
+    private static String javaPath(String why) {
+        String d = "Java kernels, " + FloatTiles.F.vectorBitSize() + "-bit vectors (" + why + ")";
+        System.err.println("chorus: " + d);
+        return d;
     }
 
     /**

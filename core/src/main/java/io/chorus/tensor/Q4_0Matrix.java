@@ -3,7 +3,6 @@ package io.chorus.tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_0 weights. Block of 32 values in 18 bytes: {@code half d; u8 qs[16]};
@@ -19,61 +18,20 @@ public final class Q4_0Matrix extends TiledMatrix {
     @Override
     public GgmlType type() { return GgmlType.Q4_0; }
 
-    /**
-     * Fused single-token kernel, as in {@link Q8_0Matrix#matvec} but with 2 rows per pass: the
-     * nibble unpacking makes a 4-row body exceed C2's inlining node budget, and a block that is
-     * not inlined boxes its vectors.
-     */
     @Override
-    protected boolean matvec(float[] x, float[] out, int r0, int r1) {
-        int r = r0;
-        for (; r + 2 <= r1; r += 2) {
-            long b0 = r * rowBytes, b1 = b0 + rowBytes;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (int c = 0; c < cols; c += BLOCK, b0 += BYTES, b1 += BYTES) {
-                FloatVector x0 = FloatVector.fromArray(F, x, c);
-                FloatVector x1 = FloatVector.fromArray(F, x, c + 16);
-                a0 = block(b0, x0, x1, a0);
-                a1 = block(b1, x0, x1, a1);
-            }
-            out[r] = a0.reduceLanes(VectorOperators.ADD);
-            out[r + 1] = a1.reduceLanes(VectorOperators.ADD);
-        }
-        for (; r < r1; r++) {
-            long b = r * rowBytes;
-            FloatVector a = FloatVector.zero(F);
-            for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
-                a = block(b, FloatVector.fromArray(F, x, c), FloatVector.fromArray(F, x, c + 16), a);
-            }
-            out[r] = a.reduceLanes(VectorOperators.ADD);
-        }
-        return true;
-    }
-
-    /**
-     * acc + d * ((lo - 8) . x0 + (hi - 8) . x1) for the block at byte offset b. The high nibbles
-     * are shifted in 16-bit lanes and masked: AVX-512 has no byte-lane shift.
-     */
-    private FloatVector block(long b, FloatVector x0, FloatVector x1, FloatVector acc) {
-        ByteVector q = ByteVector.fromMemorySegment(B16, data, b + 2, LE);
-        ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-        ByteVector hi = q.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes()
-                .and((byte) 0x0F).sub((byte) 8);
-        FloatVector w0 = (FloatVector) lo.convertShape(B2F, F, 0);
-        FloatVector w1 = (FloatVector) hi.convertShape(B2F, F, 0);
-        return w1.fma(x1, w0.mul(x0)).fma(FloatVector.broadcast(F, half(b)), acc);
-    }
-
-    @Override
-    public void dequantizeRow(int r, float[] dst, int off) {
-        long b = r * rowBytes;
-        for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
+    protected void dequantizeRange(int r, int c0, int c1, float[] dst, int off) {
+        long b = r * rowBytes + (long) (c0 / BLOCK) * BYTES;
+        for (int c = c0; c < c1; c += BLOCK, b += BYTES) {
             float d = half(b);
-            ByteVector q = ByteVector.fromMemorySegment(B16, data, b + 2, LE);
-            ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
-            ByteVector hi = q.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).sub((byte) 8);
-            ((FloatVector) lo.convertShape(B2F, F, 0)).mul(d).intoArray(dst, off + c);
-            ((FloatVector) hi.convertShape(B2F, F, 0)).mul(d).intoArray(dst, off + c + 16);
+            int y = off + c - c0;
+            for (int k = 0; k < 16; k += L) {
+                // high nibbles: shifted in 16-bit lanes and masked (x86 has no byte-lane shift)
+                ByteVector q = bytes(data, b + 2 + k);
+                ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F).sub((byte) 8);
+                ((FloatVector) lo.convertShape(B2F, F, 0)).mul(d).intoArray(dst, y + k);
+                ((FloatVector) hi.convertShape(B2F, F, 0)).mul(d).intoArray(dst, y + 16 + k);
+            }
         }
     }
 }

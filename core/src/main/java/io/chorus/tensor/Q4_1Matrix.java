@@ -3,7 +3,6 @@ package io.chorus.tensor;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_1 weights. Block of 32 values in 20 bytes: {@code half d; half m; u8 qs[16]};
@@ -19,61 +18,20 @@ public final class Q4_1Matrix extends TiledMatrix {
     @Override
     public GgmlType type() { return GgmlType.Q4_1; }
 
-    /**
-     * Fused single-token kernel, 2 rows per pass as {@link Q4_0Matrix#matvec}. A block contributes
-     * d (q . x) + m (sum x); the activation sum of a block is shared by both rows.
-     */
     @Override
-    protected boolean matvec(float[] x, float[] out, int r0, int r1) {
-        int r = r0;
-        for (; r + 2 <= r1; r += 2) {
-            long b0 = r * rowBytes, b1 = b0 + rowBytes;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (int c = 0; c < cols; c += BLOCK, b0 += BYTES, b1 += BYTES) {
-                FloatVector x0 = FloatVector.fromArray(F, x, c);
-                FloatVector x1 = FloatVector.fromArray(F, x, c + 16);
-                FloatVector xs = x0.add(x1);
-                a0 = block(b0, x0, x1, xs, a0);
-                a1 = block(b1, x0, x1, xs, a1);
-            }
-            out[r] = a0.reduceLanes(VectorOperators.ADD);
-            out[r + 1] = a1.reduceLanes(VectorOperators.ADD);
-        }
-        for (; r < r1; r++) {
-            long b = r * rowBytes;
-            FloatVector a = FloatVector.zero(F);
-            for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
-                FloatVector x0 = FloatVector.fromArray(F, x, c);
-                FloatVector x1 = FloatVector.fromArray(F, x, c + 16);
-                a = block(b, x0, x1, x0.add(x1), a);
-            }
-            out[r] = a.reduceLanes(VectorOperators.ADD);
-        }
-        return true;
-    }
-
-    /** acc + d (lo . x0 + hi . x1) + m xs for the block at byte offset b; one add on acc. */
-    private FloatVector block(long b, FloatVector x0, FloatVector x1, FloatVector xs, FloatVector acc) {
-        ByteVector q = ByteVector.fromMemorySegment(B16, data, b + 4, LE);
-        ByteVector lo = q.and((byte) 0x0F);
-        ByteVector hi = q.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
-        FloatVector w0 = (FloatVector) lo.convertShape(B2F, F, 0);
-        FloatVector w1 = (FloatVector) hi.convertShape(B2F, F, 0);
-        FloatVector dot = w1.fma(x1, w0.mul(x0));
-        return acc.add(dot.fma(FloatVector.broadcast(F, half(b)), xs.mul(half(b + 2))));
-    }
-
-    @Override
-    public void dequantizeRow(int r, float[] dst, int off) {
-        long b = r * rowBytes;
-        for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
+    protected void dequantizeRange(int r, int c0, int c1, float[] dst, int off) {
+        long b = r * rowBytes + (long) (c0 / BLOCK) * BYTES;
+        for (int c = c0; c < c1; c += BLOCK, b += BYTES) {
             float d = half(b), m = half(b + 2);
-            ByteVector q = ByteVector.fromMemorySegment(B16, data, b + 4, LE);
-            ByteVector lo = q.and((byte) 0x0F);
-            ByteVector hi = q.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
-            // q d is exact in float (4 + 11 significant bits), so this equals ggml's q*d + m bit for bit
-            ((FloatVector) lo.convertShape(B2F, F, 0)).mul(d).add(m).intoArray(dst, off + c);
-            ((FloatVector) hi.convertShape(B2F, F, 0)).mul(d).add(m).intoArray(dst, off + c + 16);
+            int y = off + c - c0;
+            for (int k = 0; k < 16; k += L) {
+                ByteVector q = bytes(data, b + 4 + k);
+                ByteVector lo = q.and((byte) 0x0F);
+                ByteVector hi = q.reinterpretAsShorts().lanewise(LSHR, 4).reinterpretAsBytes().and((byte) 0x0F);
+                // q d is exact in float (4 + 11 significant bits), so this equals ggml's q*d + m bit for bit
+                ((FloatVector) lo.convertShape(B2F, F, 0)).mul(d).add(m).intoArray(dst, y + k);
+                ((FloatVector) hi.convertShape(B2F, F, 0)).mul(d).add(m).intoArray(dst, y + 16 + k);
+            }
         }
     }
 }

@@ -1,9 +1,7 @@
 package io.chorus.tensor;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q8_0 weights. Block of 32 values in 34 bytes: {@code half d; int8 qs[32]}; x[j] = d * qs[j].
@@ -19,57 +17,55 @@ public final class Q8_0Matrix extends TiledMatrix {
     public GgmlType type() { return GgmlType.Q8_0; }
 
     /**
-     * Fused single-token kernel: 4 rows share each activation load; a block's two int8 halves are
-     * converted, dotted with x, and the block sum is scaled by d once (not each weight).
+     * A single token decodes straight into registers (no round trip through the scratch buffer),
+     * with the very operations of the tiled path in the same order (each weight d * q as a float,
+     * one FMA per lane in ascending columns, lanes summed per column chunk), so its results are
+     * bit-identical to the token's inside any batch.
      */
     @Override
-    protected boolean matvec(float[] x, float[] out, int r0, int r1) {
+    public void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        if (T != 1) {
+            super.matmul(x, T, out, outStride, r0, r1);
+            return;
+        }
+        float[] red = laneBuffer();
         int r = r0;
-        for (; r + 4 <= r1; r += 4) {
-            long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < cols; c += BLOCK, b0 += BYTES, b1 += BYTES, b2 += BYTES, b3 += BYTES) {
-                FloatVector x0 = FloatVector.fromArray(F, x, c);
-                FloatVector x1 = FloatVector.fromArray(F, x, c + 16);
-                a0 = block(b0, x0, x1, a0);
-                a1 = block(b1, x0, x1, a1);
-                a2 = block(b2, x0, x1, a2);
-                a3 = block(b3, x0, x1, a3);
+        for (; r + ROWS <= r1; r += ROWS) {
+            for (int c0 = 0; c0 < cols; c0 += KC) {
+                int c1 = Math.min(cols, c0 + KC);
+                long b0 = r * rowBytes + (long) (c0 / BLOCK) * BYTES, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int c = c0; c < c1; c += BLOCK, b0 += BYTES, b1 += BYTES, b2 += BYTES, b3 += BYTES) {
+                    float d0 = half(b0), d1 = half(b1), d2 = half(b2), d3 = half(b3);
+                    for (int k = 0; k < BLOCK; k += L) {
+                        FloatVector xv = FloatVector.fromArray(F, x, c + k);
+                        a0 = ((FloatVector) bytes(data, b0 + 2 + k).convertShape(B2F, F, 0)).mul(d0).fma(xv, a0);
+                        a1 = ((FloatVector) bytes(data, b1 + 2 + k).convertShape(B2F, F, 0)).mul(d1).fma(xv, a1);
+                        a2 = ((FloatVector) bytes(data, b2 + 2 + k).convertShape(B2F, F, 0)).mul(d2).fma(xv, a2);
+                        a3 = ((FloatVector) bytes(data, b3 + 2 + k).convertShape(B2F, F, 0)).mul(d3).fma(xv, a3);
+                    }
+                }
+                a0.intoArray(red, 0); a1.intoArray(red, L); a2.intoArray(red, 2 * L); a3.intoArray(red, 3 * L);
+                float s0 = FloatTiles.lanes(red, 0), s1 = FloatTiles.lanes(red, L);
+                float s2 = FloatTiles.lanes(red, 2 * L), s3 = FloatTiles.lanes(red, 3 * L);
+                if (c0 > 0) {
+                    out[r] += s0; out[r + 1] += s1; out[r + 2] += s2; out[r + 3] += s3;
+                } else {
+                    out[r] = s0; out[r + 1] = s1; out[r + 2] = s2; out[r + 3] = s3;
+                }
             }
-            out[r] = a0.reduceLanes(VectorOperators.ADD);
-            out[r + 1] = a1.reduceLanes(VectorOperators.ADD);
-            out[r + 2] = a2.reduceLanes(VectorOperators.ADD);
-            out[r + 3] = a3.reduceLanes(VectorOperators.ADD);
         }
-        for (; r < r1; r++) {
-            long b = r * rowBytes;
-            FloatVector a = FloatVector.zero(F);
-            for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
-                a = block(b, FloatVector.fromArray(F, x, c), FloatVector.fromArray(F, x, c + 16), a);
-            }
-            out[r] = a.reduceLanes(VectorOperators.ADD);
-        }
-        return true;
-    }
-
-    /** acc + d * (q[0:16] . x0 + q[16:32] . x1) for the block at byte offset b. */
-    private FloatVector block(long b, FloatVector x0, FloatVector x1, FloatVector acc) {
-        FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(B16, data, b + 2, LE)
-                .convertShape(B2F, F, 0);
-        FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(B16, data, b + 18, LE)
-                .convertShape(B2F, F, 0);
-        return w1.fma(x1, w0.mul(x0)).fma(FloatVector.broadcast(F, half(b)), acc);
+        if (r < r1) super.matmul(x, 1, out, outStride, r, r1); // the last rows, one at a time as there
     }
 
     @Override
-    public void dequantizeRow(int r, float[] dst, int off) {
-        long b = r * rowBytes;
-        for (int c = 0; c < cols; c += BLOCK, b += BYTES) {
+    protected void dequantizeRange(int r, int c0, int c1, float[] dst, int off) {
+        long b = r * rowBytes + (long) (c0 / BLOCK) * BYTES;
+        for (int c = c0; c < c1; c += BLOCK, b += BYTES) {
             float d = half(b);
-            for (int h = 0; h < 2; h++) {
-                ByteVector q = ByteVector.fromMemorySegment(B16, data, b + 2 + 16 * h, LE);
-                FloatVector f = (FloatVector) q.convertShape(B2F, F, 0);
-                f.mul(d).intoArray(dst, off + c + 16 * h);
+            int y = off + c - c0;
+            for (int k = 0; k < BLOCK; k += L) {
+                ((FloatVector) bytes(data, b + 2 + k).convertShape(B2F, F, 0)).mul(d).intoArray(dst, y + k);
             }
         }
     }

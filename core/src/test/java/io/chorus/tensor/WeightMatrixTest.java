@@ -16,6 +16,20 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 class WeightMatrixTest {
 
+    /**
+     * Says in the test log which vector width the Java kernels run at here. The build runs this
+     * class again under -XX:MaxVectorSize=16, 32 and 64 (property chorus.test.maxVectorSize); the
+     * width is capped by the CPU, so the 64-byte run is 256-bit on an AVX2-only machine.
+     */
+    @org.junit.jupiter.api.BeforeAll
+    static void logVectorWidth() {
+        int bits = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        String asked = System.getProperty("chorus.test.maxVectorSize");
+        System.out.println("Java kernels at " + bits + "-bit vectors" + (asked == null ? ""
+                : " (-XX:MaxVectorSize=" + asked + (bits < 8 * Integer.parseInt(asked) ? ", capped by this CPU)" : ")")));
+        if (asked != null) assertThat(bits).isLessThanOrEqualTo(8 * Integer.parseInt(asked));
+    }
+
     static final EnumSet<GgmlType> SUPPORTED = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
             GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K,
             GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL,
@@ -120,6 +134,32 @@ class WeightMatrixTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The Java kernels give each token the bit-identical result alone, inside any batch, and in
+     * any row range (what makes batching safe when the native kernels are off or absent).
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL", "Q2_K", "Q3_K", "IQ4_XS"})
+    void batchSizeDoesNotChangeJavaResults(GgmlType type) {
+        Random rnd = new Random(400 + type.ordinal());
+        int rows = 11, cols = type.blockSize == 1 ? 1100 : type.blockSize == 32 ? 1088 : 1280, T = 9;
+        WeightMatrix w = WeightMatrix.of("w", type, segment(randomBlocks(type, rows * cols, rnd)), rows, cols);
+        float[] x = new float[T * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        float[] all = new float[T * rows];
+        w.matmul(x, T, all, rows, 0, rows);
+        float[] one = new float[rows], part = new float[rows];
+        for (int t = 0; t < T; t++) {
+            float[] xt = Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
+            w.matmul(xt, 1, one, rows, 0, rows);
+            w.matmul(xt, 1, part, rows, 3, rows - 1); // a range whose 4-row tiles fall elsewhere
+            for (int r = 0; r < rows; r++) {
+                assertEquals(all[t * rows + r], one[r], 0f, type + " t=" + t + " r=" + r);
+                if (r >= 3 && r < rows - 1) assertEquals(one[r], part[r], 0f, type + " range, r=" + r);
             }
         }
     }
