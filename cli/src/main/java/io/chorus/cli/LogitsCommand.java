@@ -2,6 +2,7 @@ package io.chorus.cli;
 
 import io.chorus.model.Batch;
 import io.chorus.model.Model;
+import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.KvCacheDtype;
 import io.chorus.tensor.WorkerPool;
 import java.io.IOException;
@@ -33,10 +34,14 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--kv-cache-dtype", defaultValue = "f32", description = "f32 or f16 (default ${DEFAULT-VALUE})")
     String kvDtype;
 
+    @Option(names = "--activation-precision", defaultValue = "int8",
+            description = "int8 (8-bit activations for quantized weights, as llama.cpp) or f32 (exact float32) (default ${DEFAULT-VALUE})")
+    String activationPrecision;
+
     @Override
     public Integer call() throws IOException {
         try (WorkerPool pool = new WorkerPool(threads != null ? threads : WorkerPool.defaultThreads());
-             Model m = Model.load(model, pool)) {
+             Model m = Model.load(model, pool, ActivationPrecision.parse(activationPrecision))) {
             int n = tokens.length, blockSize = 16;
             int blocks = (n + blockSize - 1) / blockSize;
             m.allocateKvCache(blocks, blockSize, KvCacheDtype.parse(kvDtype), blocks * blockSize);
