@@ -292,6 +292,55 @@ INLINE void tile_q6_k(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, in
 }
 
 /*
+ * IQ4_XS: signed table values (IQ4_NL's levels) per 32-value sub-block with a 6-bit scale minus 32;
+ * the sign trick and the scale in int32, one fused multiply-add by d dy per super-block.
+ */
+INLINE void tile_iq4_xs(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
+                        float* out, int os, int r, int t, const int R, const int N) {
+    const __m256i lut = _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
+            -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    __m256 acc[4][4];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < N; j++) acc[i][j] = _mm256_setzero_ps();
+    const uint8_t* w0 = W + (int64_t)r * rb;
+    const uint8_t* x0 = X + (int64_t)t * xs;
+    for (int b = 0; b < nb; b++) {
+        const uint8_t* wb[4];
+        uint32_t sh[4], sl[4];
+        for (int i = 0; i < R; i++) {
+            wb[i] = w0 + i * rb + (int64_t)b * 136;
+            uint16_t h; memcpy(&h, wb[i] + 2, 2);
+            sh[i] = h;
+            memcpy(&sl[i], wb[i] + 4, 4);
+        }
+        __m256i is[4][4];
+        for (int i = 0; i < R; i++)
+            for (int j = 0; j < N; j++) is[i][j] = _mm256_setzero_si256();
+        for (int c = 0; c < 8; c++) {
+            __m256i w[4], aw[4], s16[4];
+            for (int i = 0; i < R; i++) {
+                w[i] = _mm256_shuffle_epi8(lut, nibbles(wb[i] + 8 + 16 * c));
+                aw[i] = _mm256_sign_epi8(w[i], w[i]);
+                int ls = (int)(((sl[i] >> (4 * c)) & 0xF) | (((sh[i] >> (2 * c)) & 3) << 4)) - 32;
+                s16[i] = _mm256_set1_epi16((short)ls);
+            }
+            for (int j = 0; j < N; j++) {
+                __m256i y = load32(x0 + j * xs + (int64_t)b * AK + 4 + 32 * c);
+                for (int i = 0; i < R; i++)
+                    is[i][j] = _mm256_add_epi32(is[i][j], dot_us_scaled(aw[i], _mm256_sign_epi8(y, w[i]), s16[i]));
+            }
+        }
+        for (int j = 0; j < N; j++) {
+            float dy = f32at(x0 + j * xs + (int64_t)b * AK);
+            for (int i = 0; i < R; i++)
+                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(f16at(wb[i]) * dy), _mm256_cvtepi32_ps(is[i][j]), acc[i][j]);
+        }
+    }
+    for (int j = 0; j < N; j++)
+        for (int i = 0; i < R; i++) out[(int64_t)(t + j) * os + r + i] = hsum8(acc[i][j]);
+}
+
+/*
  * One exported kernel per type. A single token runs tiles of 4 rows; a batch runs tiles of
  * 2 rows x NB tokens over a row pair whose weights stay in L1 while the tokens pass.
  */
@@ -327,3 +376,4 @@ EXPORT8(q5_1, 32, A32, 4)
 EXPORT8(q4_k, 256, AK, 2)
 EXPORT8(q5_k, 256, AK, 2)
 EXPORT8(q6_k, 256, AK, 2)
+EXPORT8(iq4_xs, 256, AK, 2)

@@ -23,7 +23,7 @@ final class Int8Kernels {
     static Q8Activations.Format format(GgmlType t) {
         return switch (t) {
             case Q8_0, Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1 -> Q8Activations.Format.B32;
-            case Q4_K, Q5_K, Q6_K -> Q8Activations.Format.K256;
+            case Q4_K, Q5_K, Q6_K, IQ4_XS -> Q8Activations.Format.K256;
             default -> null;
         };
     }
@@ -56,9 +56,10 @@ final class Int8Kernels {
             java.util.Arrays.fill(s.mn, 0, T, 0f);
             if (format(type) == Q8Activations.Format.B32) row32(wm, r, xq, xs, T, s);
             else if (type == GgmlType.Q6_K) rowQ6K(wm, r, xq, xs, T, s);
+            else if (type == GgmlType.IQ4_XS) rowIQ4XS(wm, r, xq, xs, T, s);
             else rowQK45(wm, r, xq, xs, T, s, type == GgmlType.Q5_K);
-            // as the native kernel ends each type: minus the K-quant minima, plus the 32-block ones, Q6_K alone
-            boolean subtract = type == GgmlType.Q4_K || type == GgmlType.Q5_K, alone = type == GgmlType.Q6_K;
+            // as the native kernel ends each type: minus the K-quant minima, plus the 32-block ones, Q6_K and IQ4_XS alone
+            boolean subtract = type == GgmlType.Q4_K || type == GgmlType.Q5_K, alone = type == GgmlType.Q6_K || type == GgmlType.IQ4_XS;
             for (int t = 0; t < T; t++) {
                 float h = hsum8(s.acc, t * 8);
                 out[t * outStride + r] = alone ? h : subtract ? h - s.mn[t] : h + s.mn[t];
@@ -225,6 +226,40 @@ final class Int8Kernels {
                     int off = sc[2 * i] * Q8Activations.getShort(xq, a + 260 + 4 * i)
                             + sc[2 * i + 1] * Q8Activations.getShort(xq, a + 262 + 4 * i);
                     lane[i] -= 32 * off;
+                }
+                float scale = d * Q8Activations.getFloat(xq, a);
+                int o = t * 8;
+                for (int i = 0; i < 8; i++) s.acc[o + i] = Math.fma(scale, (float) lane[i], s.acc[o + i]);
+            }
+        }
+    }
+
+    private static void rowIQ4XS(WeightMatrix wm, int r, byte[] xq, int xs, int T, Scratch s) {
+        MemorySegment data = wm.data;
+        int nb = wm.cols / 256;
+        byte[] w = s.w;
+        int[] sc = s.sc, lane = s.lane;
+        long base = (long) r * wm.rowBytes();
+        for (int b = 0; b < nb; b++) {
+            long p = base + (long) b * 136;
+            float d = half(data, p);
+            int sh = data.get(TiledMatrix.LE_SHORT, p + 2) & 0xFFFF, sl = data.get(TiledMatrix.LE_INT, p + 4);
+            for (int c = 0; c < 8; c++) {
+                sc[c] = ((sl >>> (4 * c) & 0xF) | (sh >>> (2 * c) & 3) << 4) - 32;
+                for (int l = 0; l < 16; l++) {
+                    int q = u8(data, p + 8 + 16 * c + l);
+                    w[32 * c + l] = IQ4_NL_VALUES[q & 0xF];
+                    w[32 * c + 16 + l] = IQ4_NL_VALUES[q >> 4];
+                }
+            }
+            for (int t = 0; t < T; t++) {
+                int a = t * xs + b * Q8Activations.K_BYTES;
+                java.util.Arrays.fill(lane, 0);
+                for (int c = 0; c < 8; c++) {
+                    for (int i = 0; i < 8; i++) {
+                        int k = 32 * c + 4 * i, y = a + 4 + k;
+                        lane[i] += sc[c] * (w[k] * xq[y] + w[k + 1] * xq[y + 1] + w[k + 2] * xq[y + 2] + w[k + 3] * xq[y + 3]);
+                    }
                 }
                 float scale = d * Q8Activations.getFloat(xq, a);
                 int o = t * 8;

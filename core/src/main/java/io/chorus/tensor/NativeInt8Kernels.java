@@ -16,7 +16,7 @@ import java.lang.invoke.MethodHandle;
 final class NativeInt8Kernels {
     private NativeInt8Kernels() {}
 
-    private static final MethodHandle Q8_0, Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1, Q4_K, Q5_K, Q6_K;
+    private static final MethodHandle Q8_0, Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1, Q4_K, Q5_K, Q6_K, IQ4_XS;
 
     static {
         SymbolLookup lib = NativeKernels.library();
@@ -29,6 +29,7 @@ final class NativeInt8Kernels {
         Q4_K = find(lib, "q4_k");
         Q5_K = find(lib, "q5_k");
         Q6_K = find(lib, "q6_k");
+        IQ4_XS = find(lib, "iq4_xs");
     }
 
     private static MethodHandle find(SymbolLookup lib, String name) {
@@ -53,6 +54,7 @@ final class NativeInt8Kernels {
             case Q4_K -> Q4_K;
             case Q5_K -> Q5_K;
             case Q6_K -> Q6_K;
+            case IQ4_XS -> IQ4_XS;
             default -> null;
         };
     }
@@ -91,6 +93,7 @@ final class NativeInt8Kernels {
                 case Q4_K -> Q4_K.invokeExact(ws, rb, cols, xs, T, os, outStride, r0, r1);
                 case Q5_K -> Q5_K.invokeExact(ws, rb, cols, xs, T, os, outStride, r0, r1);
                 case Q6_K -> Q6_K.invokeExact(ws, rb, cols, xs, T, os, outStride, r0, r1);
+                case IQ4_XS -> IQ4_XS.invokeExact(ws, rb, cols, xs, T, os, outStride, r0, r1);
                 default -> throw new IllegalArgumentException("no native 8-bit kernel for " + w.type());
             }
         } catch (RuntimeException | Error e) {
