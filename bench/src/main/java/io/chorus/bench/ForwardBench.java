@@ -25,7 +25,7 @@ public final class ForwardBench {
         int maxN = 0;
         for (String n : ns) maxN = Math.max(maxN, Integer.parseInt(n));
         try (WorkerPool pool = new WorkerPool(threads); Model model = Model.load(file, pool,
-                ActivationPrecision.parse(args.length > 4 ? args[4] : ActivationPrecision.DEFAULT.label()))) {
+                ActivationPrecision.parse(args.length > 4 ? args[4] : "auto"))) {
             int bs = 16, ctx = 640;
             int blocksPerSeq = ctx / bs;
             int seqs = Math.max(maxN, 1);

@@ -34,8 +34,8 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--kv-cache-dtype", defaultValue = "f32", description = "f32 or f16 (default ${DEFAULT-VALUE})")
     String kvDtype;
 
-    @Option(names = "--activation-precision", defaultValue = "int8",
-            description = "int8 (8-bit activations for quantized weights, as llama.cpp) or f32 (exact float32) (default ${DEFAULT-VALUE})")
+    @Option(names = "--activation-precision", defaultValue = "auto",
+            description = "int8 (8-bit activations for quantized weights, as llama.cpp), f32 (exact float32), or auto: int8 where the native kernels load (default ${DEFAULT-VALUE})")
     String activationPrecision;
 
     @Override

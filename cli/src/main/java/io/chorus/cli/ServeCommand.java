@@ -48,8 +48,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--kv-cache-dtype", defaultValue = "f16", description = "f16 or f32 (default ${DEFAULT-VALUE})")
     String kvCacheDtype;
 
-    @Option(names = "--activation-precision", defaultValue = "int8",
-            description = "int8: quantized weights multiply activations rounded to 8 bits (as llama.cpp); f32: exact float32 products (default ${DEFAULT-VALUE})")
+    @Option(names = "--activation-precision", defaultValue = "auto",
+            description = "int8: quantized weights multiply activations rounded to 8 bits (as llama.cpp); f32: exact float32 products; auto: int8 where the native kernels load (default ${DEFAULT-VALUE})")
     String activationPrecision;
     @Option(names = "--threads", description = "Kernel threads (default: all cores)")
     Integer threads;

@@ -30,7 +30,7 @@ class ServeCommandTest {
         assertThat(o.kvCacheDtype()).isEqualTo(KvCacheDtype.F16);
         assertThat(o.schedulingPolicy()).isEqualTo(SchedulingPolicy.FCFS);
         assertThat(o.maxQueue()).isNull();
-        assertThat(o.activationPrecision()).isEqualTo(ActivationPrecision.INT8);
+        assertThat(o.activationPrecision()).isEqualTo(ActivationPrecision.auto());
     }
 
     @Test
@@ -40,7 +40,7 @@ class ServeCommandTest {
         assertThat(ServeOptions.defaults().withActivationPrecision(ActivationPrecision.F32).withPort(1).activationPrecision())
                 .isEqualTo(ActivationPrecision.F32);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse("--activation-precision", "bf16"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("f32 or int8");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("auto, int8 or f32");
     }
 
     @Test

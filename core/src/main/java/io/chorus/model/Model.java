@@ -110,9 +110,9 @@ public final class Model implements ForwardPass, AutoCloseable {
         weightBytes = bytes;
     }
 
-    /** Loads the model with the default activation precision; weights stay in the memory-mapped file. */
+    /** Loads the model with the default activation precision ({@link ActivationPrecision#auto}); weights stay in the memory-mapped file. */
     public static Model load(Path path, WorkerPool pool) {
-        return load(path, pool, ActivationPrecision.DEFAULT);
+        return load(path, pool, ActivationPrecision.auto());
     }
 
     /** Loads the model; weights stay in the memory-mapped file. */

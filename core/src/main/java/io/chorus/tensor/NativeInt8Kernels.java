@@ -59,6 +59,11 @@ final class NativeInt8Kernels {
         };
     }
 
+    /** True when the native 8-bit kernels are loaded. */
+    static boolean available() {
+        return Q8_0 != null;
+    }
+
     /** True when {@code type} has a loaded native 8-bit kernel. */
     static boolean supports(GgmlType type) {
         return handle(type) != null;

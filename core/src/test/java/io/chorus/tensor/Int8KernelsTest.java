@@ -238,8 +238,9 @@ class Int8KernelsTest {
         }
         assertThat(ActivationPrecision.parse("F32")).isEqualTo(ActivationPrecision.F32);
         assertThat(ActivationPrecision.parse("int8")).isEqualTo(ActivationPrecision.INT8);
-        assertThat(ActivationPrecision.DEFAULT).isEqualTo(ActivationPrecision.INT8);
-        assertThatThrownBy(() -> ActivationPrecision.parse("bf16")).hasMessageContaining("f32 or int8");
+        assertThat(ActivationPrecision.auto()).isEqualTo(NativeKernels.available() ? ActivationPrecision.INT8 : ActivationPrecision.F32);
+        assertThat(ActivationPrecision.parse("auto")).isEqualTo(ActivationPrecision.auto());
+        assertThatThrownBy(() -> ActivationPrecision.parse("bf16")).hasMessageContaining("auto, int8 or f32");
     }
 
     /**

@@ -26,8 +26,8 @@ import java.time.Duration;
  *                            content as those tokens, as vLLM does; false = content is plain text
  * @param maxHeaderBytes      largest request prologue plus headers (the request is refused beyond)
  * @param maxConnections      most open TCP connections at once; more wait in the accept backlog
- * @param activationPrecision int8: quantized weights multiply activations rounded to 8 bits (the
- *                            default, as llama.cpp); f32: exact float32 products
+ * @param activationPrecision int8: quantized weights multiply activations rounded to 8 bits (as
+ *                            llama.cpp; the default where the native kernels load); f32: exact float32 products
  */
 public record ServeOptions(
         Path model, String host, int port, String servedModelName, String apiKey,
@@ -61,7 +61,7 @@ public record ServeOptions(
     public static ServeOptions defaults() {
         return new ServeOptions(null, "127.0.0.1", 8000, null, null, 64, 2048, null, 0.5, null, 16, true,
                 KvCacheDtype.F16, null, null, null, SchedulingPolicy.FCFS, 8L << 20, Duration.ofSeconds(30), null, false, false, 16 << 10, 1024,
-                ActivationPrecision.DEFAULT);
+                ActivationPrecision.auto());
     }
 
     public ServeOptions withModel(Path v) { return new ServeOptions(v, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen, memoryUtilization, kvCacheMemory, blockSize, enablePrefixCaching, kvCacheDtype, threads, chatTemplate, maxQueue, schedulingPolicy, maxBodyBytes, shutdownGrace, requestTimeout, metricsPublic, parseSpecialInContent, maxHeaderBytes, maxConnections, activationPrecision); }
