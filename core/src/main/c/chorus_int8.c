@@ -292,6 +292,89 @@ INLINE void tile_q6_k(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, in
 }
 
 /*
+ * Q2_K (Q3 = 0) and Q3_K (Q3 = 1): unsigned 2- or 3-bit values times y, scaled per 16 values in
+ * int32. Q2_K's 4-bit minima are summed with bsum16 into a scalar subtracted at the end (as for
+ * Q4_K); Q3_K's values are u - 4 with signed 6-bit scales, the 4 sum_k sc_k bsum16_k taken off in
+ * int32 lanes (as Q6_K's 32).
+ */
+INLINE void tile_qk23(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
+                      float* out, int os, int r, int t, const int R, const int N, const int Q3) {
+    const int BYTES = Q3 ? 110 : 84;
+    __m256 acc[4][4];
+    float mn[4][4];
+    for (int i = 0; i < R; i++)
+        for (int j = 0; j < N; j++) { acc[i][j] = _mm256_setzero_ps(); mn[i][j] = 0; }
+    const uint8_t* w0 = W + (int64_t)r * rb;
+    const uint8_t* x0 = X + (int64_t)t * xs;
+    for (int b = 0; b < nb; b++) {
+        const uint8_t* wb[4];
+        int8_t sc[4][16];
+        for (int i = 0; i < R; i++) {
+            wb[i] = w0 + i * rb + (int64_t)b * BYTES;
+            for (int k = 0; k < 16; k++) {
+                if (Q3) {
+                    const uint8_t* s3 = wb[i] + 96;
+                    int lo = k < 8 ? s3[k] & 0xF : s3[k - 8] >> 4;
+                    sc[i][k] = (int8_t)((lo | (((s3[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) - 32);
+                } else {
+                    sc[i][k] = (int8_t)(wb[i][k] & 0xF);
+                }
+            }
+        }
+        __m256i is[4][4];
+        for (int i = 0; i < R; i++)
+            for (int j = 0; j < N; j++) is[i][j] = _mm256_setzero_si256();
+        for (int c = 0; c < 8; c++) {
+            __m256i u[4], s16[4];
+            for (int i = 0; i < R; i++) {
+                __m256i q = _mm256_srli_epi16(load32(wb[i] + (Q3 ? 32 : 16) + 32 * (c >> 2)), 2 * (c & 3));
+                q = _mm256_and_si256(q, _mm256_set1_epi8(3));
+                if (Q3) {
+                    __m256i bit = _mm256_set1_epi8((char)(1 << c));
+                    __m256i h = _mm256_cmpeq_epi8(_mm256_and_si256(load32(wb[i]), bit), bit);
+                    q = _mm256_or_si256(q, _mm256_and_si256(h, _mm256_set1_epi8(4)));
+                }
+                u[i] = q;
+                s16[i] = _mm256_set_m128i(_mm_set1_epi16(sc[i][2 * c + 1]), _mm_set1_epi16(sc[i][2 * c]));
+            }
+            for (int j = 0; j < N; j++) {
+                __m256i y = load32(x0 + j * xs + (int64_t)b * AK + 4 + 32 * c);
+                for (int i = 0; i < R; i++) is[i][j] = _mm256_add_epi32(is[i][j], dot_us_scaled(u[i], y, s16[i]));
+            }
+        }
+        for (int j = 0; j < N; j++) {
+            const uint8_t* a = x0 + j * xs + (int64_t)b * AK;
+            float dy = f32at(a);
+            int16_t bs[16];
+            memcpy(bs, a + 4 + 256, 32);
+            for (int i = 0; i < R; i++) {
+                if (Q3) {
+                    __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(load16((const uint8_t*)sc[i])),
+                            load32(a + 4 + 256)), 2);
+                    acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(f16at(wb[i] + 108) * dy),
+                            _mm256_cvtepi32_ps(_mm256_sub_epi32(is[i][j], off)), acc[i][j]);
+                } else {
+                    int mi = 0;
+                    for (int k = 0; k < 16; k++) mi += (wb[i][k] >> 4) * bs[k];
+                    acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(f16at(wb[i] + 80) * dy), _mm256_cvtepi32_ps(is[i][j]), acc[i][j]);
+                    mn[i][j] = __builtin_fmaf(f16at(wb[i] + 82) * dy, (float)mi, mn[i][j]);
+                }
+            }
+        }
+    }
+    for (int j = 0; j < N; j++)
+        for (int i = 0; i < R; i++) out[(int64_t)(t + j) * os + r + i] = Q3 ? hsum8(acc[i][j]) : hsum8(acc[i][j]) - mn[i][j];
+}
+INLINE void tile_q2_k(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
+                      float* out, int os, int r, int t, const int R, const int N) {
+    tile_qk23(W, rb, nb, X, xs, out, os, r, t, R, N, 0);
+}
+INLINE void tile_q3_k(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
+                      float* out, int os, int r, int t, const int R, const int N) {
+    tile_qk23(W, rb, nb, X, xs, out, os, r, t, R, N, 1);
+}
+
+/*
  * IQ4_XS: signed table values (IQ4_NL's levels) per 32-value sub-block with a 6-bit scale minus 32;
  * the sign trick and the scale in int32, one fused multiply-add by d dy per super-block.
  */
@@ -377,3 +460,5 @@ EXPORT8(q4_k, 256, AK, 2)
 EXPORT8(q5_k, 256, AK, 2)
 EXPORT8(q6_k, 256, AK, 2)
 EXPORT8(iq4_xs, 256, AK, 2)
+EXPORT8(q2_k, 256, AK, 2)
+EXPORT8(q3_k, 256, AK, 2)

@@ -23,7 +23,7 @@ final class Int8Kernels {
     static Q8Activations.Format format(GgmlType t) {
         return switch (t) {
             case Q8_0, Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1 -> Q8Activations.Format.B32;
-            case Q4_K, Q5_K, Q6_K, IQ4_XS -> Q8Activations.Format.K256;
+            case Q4_K, Q5_K, Q6_K, IQ4_XS, Q2_K, Q3_K -> Q8Activations.Format.K256;
             default -> null;
         };
     }
@@ -57,9 +57,11 @@ final class Int8Kernels {
             if (format(type) == Q8Activations.Format.B32) row32(wm, r, xq, xs, T, s);
             else if (type == GgmlType.Q6_K) rowQ6K(wm, r, xq, xs, T, s);
             else if (type == GgmlType.IQ4_XS) rowIQ4XS(wm, r, xq, xs, T, s);
+            else if (type == GgmlType.Q2_K || type == GgmlType.Q3_K) rowQK23(wm, r, xq, xs, T, s, type == GgmlType.Q3_K);
             else rowQK45(wm, r, xq, xs, T, s, type == GgmlType.Q5_K);
-            // as the native kernel ends each type: minus the K-quant minima, plus the 32-block ones, Q6_K and IQ4_XS alone
-            boolean subtract = type == GgmlType.Q4_K || type == GgmlType.Q5_K, alone = type == GgmlType.Q6_K || type == GgmlType.IQ4_XS;
+            // as the native kernel ends each type: minus the K-quant minima, plus the 32-block ones; Q6_K, Q3_K and IQ4_XS have none
+            boolean subtract = type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q2_K;
+            boolean alone = type == GgmlType.Q6_K || type == GgmlType.IQ4_XS || type == GgmlType.Q3_K;
             for (int t = 0; t < T; t++) {
                 float h = hsum8(s.acc, t * 8);
                 out[t * outStride + r] = alone ? h : subtract ? h - s.mn[t] : h + s.mn[t];
@@ -228,6 +230,59 @@ final class Int8Kernels {
                     lane[i] -= 32 * off;
                 }
                 float scale = d * Q8Activations.getFloat(xq, a);
+                int o = t * 8;
+                for (int i = 0; i < 8; i++) s.acc[o + i] = Math.fma(scale, (float) lane[i], s.acc[o + i]);
+            }
+        }
+    }
+
+    /** Q2_K (unsigned 2-bit, 4-bit scale and minimum per 16) or Q3_K (u - 4, signed 6-bit scale per 16). */
+    private static void rowQK23(WeightMatrix wm, int r, byte[] xq, int xs, int T, Scratch s, boolean q3) {
+        MemorySegment data = wm.data;
+        int bytes = q3 ? 110 : 84;
+        int nb = wm.cols / 256;
+        byte[] w = s.w;
+        int[] sc = s.sc, lane = s.lane;
+        long base = (long) r * wm.rowBytes();
+        for (int b = 0; b < nb; b++) {
+            long p = base + (long) b * bytes;
+            float d = half(data, p + (q3 ? 108 : 80)), dmin = q3 ? 0 : half(data, p + 82);
+            for (int k = 0; k < 16; k++) {
+                if (q3) {
+                    int lo = k < 8 ? u8(data, p + 96 + k) & 0xF : u8(data, p + 96 + k - 8) >> 4;
+                    sc[k] = (lo | ((u8(data, p + 104 + k % 4) >> (2 * (k / 4))) & 3) << 4) - 32;
+                } else {
+                    sc[k] = u8(data, p + k) & 0xF;
+                }
+            }
+            for (int c = 0; c < 8; c++) {
+                for (int l = 0; l < 32; l++) {
+                    int v = (u8(data, p + (q3 ? 32 : 16) + 32 * (c >> 2) + l) >> (2 * (c & 3))) & 3;
+                    if (q3) v |= ((u8(data, p + l) >> c) & 1) << 2;
+                    w[32 * c + l] = (byte) v;
+                }
+            }
+            for (int t = 0; t < T; t++) {
+                int a = t * xs + b * Q8Activations.K_BYTES;
+                java.util.Arrays.fill(lane, 0);
+                for (int c = 0; c < 8; c++) {
+                    for (int i = 0; i < 8; i++) {
+                        int k = 32 * c + 4 * i, y = a + 4 + k;
+                        lane[i] += sc[2 * c + (i >> 2)] * (w[k] * xq[y] + w[k + 1] * xq[y + 1] + w[k + 2] * xq[y + 2] + w[k + 3] * xq[y + 3]);
+                    }
+                }
+                float dy = Q8Activations.getFloat(xq, a);
+                if (q3) {
+                    for (int i = 0; i < 8; i++) {
+                        lane[i] -= 4 * (sc[2 * i] * Q8Activations.getShort(xq, a + 260 + 4 * i)
+                                + sc[2 * i + 1] * Q8Activations.getShort(xq, a + 262 + 4 * i));
+                    }
+                } else {
+                    int mi = 0;
+                    for (int k = 0; k < 16; k++) mi += (u8(data, p + k) >> 4) * Q8Activations.getShort(xq, a + 260 + 2 * k);
+                    s.mn[t] = Math.fma(dmin * dy, (float) mi, s.mn[t]);
+                }
+                float scale = d * dy;
                 int o = t * 8;
                 for (int i = 0; i < 8; i++) s.acc[o + i] = Math.fma(scale, (float) lane[i], s.acc[o + i]);
             }

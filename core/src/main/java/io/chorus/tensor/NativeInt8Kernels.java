@@ -16,7 +16,7 @@ import java.lang.invoke.MethodHandle;
 final class NativeInt8Kernels {
     private NativeInt8Kernels() {}
 
-    private static final MethodHandle Q8_0, Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1, Q4_K, Q5_K, Q6_K, IQ4_XS;
+    private static final MethodHandle Q8_0, Q4_0, Q5_0, IQ4_NL, Q4_1, Q5_1, Q4_K, Q5_K, Q6_K, IQ4_XS, Q2_K, Q3_K;
 
     static {
         SymbolLookup lib = NativeKernels.library();
@@ -30,6 +30,8 @@ final class NativeInt8Kernels {
         Q5_K = find(lib, "q5_k");
         Q6_K = find(lib, "q6_k");
         IQ4_XS = find(lib, "iq4_xs");
+        Q2_K = find(lib, "q2_k");
+        Q3_K = find(lib, "q3_k");
     }
 
     private static MethodHandle find(SymbolLookup lib, String name) {
@@ -55,6 +57,8 @@ final class NativeInt8Kernels {
             case Q5_K -> Q5_K;
             case Q6_K -> Q6_K;
             case IQ4_XS -> IQ4_XS;
+            case Q2_K -> Q2_K;
+            case Q3_K -> Q3_K;
             default -> null;
         };
     }
@@ -99,6 +103,8 @@ final class NativeInt8Kernels {
                 case Q5_K -> Q5_K.invokeExact(ws, rb, cols, xs, T, os, outStride, r0, r1);
                 case Q6_K -> Q6_K.invokeExact(ws, rb, cols, xs, T, os, outStride, r0, r1);
                 case IQ4_XS -> IQ4_XS.invokeExact(ws, rb, cols, xs, T, os, outStride, r0, r1);
+                case Q2_K -> Q2_K.invokeExact(ws, rb, cols, xs, T, os, outStride, r0, r1);
+                case Q3_K -> Q3_K.invokeExact(ws, rb, cols, xs, T, os, outStride, r0, r1);
                 default -> throw new IllegalArgumentException("no native 8-bit kernel for " + w.type());
             }
         } catch (RuntimeException | Error e) {

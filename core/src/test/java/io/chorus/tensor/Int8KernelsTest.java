@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class Int8KernelsTest {
     static final int[] TS = {1, 2, 3, 4, 5, 7, 8, 17, 33};
-    static final String INT8_TYPES = "Q8_0|Q4_0|Q5_0|IQ4_NL|Q4_1|Q5_1|Q4_K|Q5_K|Q6_K|IQ4_XS";
+    static final String INT8_TYPES = "Q8_0|Q4_0|Q5_0|IQ4_NL|Q4_1|Q5_1|Q4_K|Q5_K|Q6_K|IQ4_XS|Q2_K|Q3_K";
 
     // ---- activation rounding ----
 
@@ -117,7 +117,7 @@ class Int8KernelsTest {
 
     /** Java and (when loaded) native kernels against float64 over the dequantized weights and rounded activations. */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "IQ4_NL", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "IQ4_NL", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "Q2_K", "Q3_K"})
     void matchesFloat64OverRoundedActivations(GgmlType type) {
         Random rnd = new Random(600 + type.ordinal());
         int[] colsList = type.blockSize == 256 ? new int[] {256, 1792} : new int[] {32, 1088};
@@ -151,7 +151,7 @@ class Int8KernelsTest {
 
     /** The Java kernel computes the native kernel's bits, for every row range, batch size and tile tail. */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "IQ4_NL", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "IQ4_NL", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "Q2_K", "Q3_K"})
     void javaEqualsNativeBitForBit(GgmlType type) {
         assumeTrue(NativeInt8Kernels.supports(type), "skipped: no native 8-bit kernel: " + NativeKernels.description());
         Random rnd = new Random(700 + type.ordinal());
@@ -182,7 +182,7 @@ class Int8KernelsTest {
 
     /** A token's output is the same bits alone and inside any batch (rounding is per row), native and Java. */
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "IQ4_NL", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "IQ4_NL", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "Q2_K", "Q3_K"})
     void batchSizeDoesNotChangeResults(GgmlType type) {
         Random rnd = new Random(800 + type.ordinal());
         int rows = 21, cols = type.blockSize == 256 ? 512 : 160, T = 19;
@@ -211,9 +211,9 @@ class Int8KernelsTest {
         }
     }
 
-    /** Types without an 8-bit kernel (float weights, the rest) take the float path through the same call. */
+    /** Float weights have no 8-bit kernel and take the float path through the same call. */
     @ParameterizedTest
-    @EnumSource(names = {"F32", "F16", "BF16", "Q2_K", "Q3_K"})
+    @EnumSource(names = {"F32", "F16", "BF16"})
     void otherTypesTakeTheFloatPath(GgmlType type) {
         Random rnd = new Random(900 + type.ordinal());
         int rows = 9, cols = 256, T = 3;
