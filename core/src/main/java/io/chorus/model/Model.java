@@ -26,8 +26,8 @@ import java.util.Arrays;
  * where, and read through which block tables. Scratch buffers ([tokens][width], noted at each field)
  * grow to the largest batch seen and are then reused, so a step allocates nothing per token.
  *
- * <p>With {@link ActivationPrecision#INT8} (the default) each matmul input is also rounded to 8 bits
- * once per row, on first use, and shared by the matmuls that read it (q/k/v, gate/up); quantized
+ * <p>Where the {@link ActivationPrecision} says so for a weight type, each matmul input is also rounded
+ * to 8 bits once per row, on first use, and shared by the matmuls that read it (q/k/v, gate/up); those
  * weights then multiply with integer dot products. {@link ActivationPrecision#F32} keeps every
  * product in float32.
  */
@@ -296,7 +296,7 @@ public final class Model implements ForwardPass, AutoCloseable {
 
     /** out = W a: through the 8-bit rows of a (built once, shared) or, for f32 activations, its floats. */
     private void matmul(WeightMatrix w, Q8Activations a, float[] out) {
-        if (precision == ActivationPrecision.INT8) w.matmul(pool, a, out);
+        if (precision.int8For(w)) w.matmul(pool, a, out);
         else w.matmul(pool, a.floats(), a.tokens(), out);
     }
 

@@ -115,6 +115,14 @@ public abstract class WeightMatrix {
     }
 
     /**
+     * True when the 8-bit path is the faster one for this type here (see {@link ActivationPrecision#AUTO}):
+     * a 32-value block type with a loaded native integer kernel.
+     */
+    public final boolean prefersInt8() {
+        return Int8Kernels.format(type()) == Q8Activations.Format.B32 && NativeInt8Kernels.supports(type());
+    }
+
+    /**
      * out[t][rows] = W a[t] for the rows of {@code a}: with 8-bit activations (built once in
      * {@code a} and shared with the other matmuls reading it) where this type has an integer
      * kernel, native when loaded, else its Java twin (same bits); other types take the float path.

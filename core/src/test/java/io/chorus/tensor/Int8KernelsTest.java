@@ -211,6 +211,20 @@ class Int8KernelsTest {
         }
     }
 
+    /** auto: the 32-value block types take the 8-bit path where the native kernels are loaded; K-quants and float weights do not. */
+    @Test
+    void autoPicksThe32ValueBlockTypesWithNativeKernels() {
+        Random rnd = new Random(11);
+        boolean nat = NativeKernels.available();
+        for (GgmlType t : WeightMatrixTest.SUPPORTED) {
+            WeightMatrix w = WeightMatrix.of("w", t, segment(randomBlocks(t, 256, rnd)), 1, 256);
+            boolean b32 = t.blockSize == 32;
+            assertThat(ActivationPrecision.AUTO.int8For(w)).as(t.name()).isEqualTo(nat && b32);
+            assertThat(ActivationPrecision.INT8.int8For(w)).as(t.name()).isEqualTo(t.blockSize > 1);
+            assertThat(ActivationPrecision.F32.int8For(w)).as(t.name()).isFalse();
+        }
+    }
+
     /** Float weights have no 8-bit kernel and take the float path through the same call. */
     @ParameterizedTest
     @EnumSource(names = {"F32", "F16", "BF16"})
@@ -238,8 +252,9 @@ class Int8KernelsTest {
         }
         assertThat(ActivationPrecision.parse("F32")).isEqualTo(ActivationPrecision.F32);
         assertThat(ActivationPrecision.parse("int8")).isEqualTo(ActivationPrecision.INT8);
-        assertThat(ActivationPrecision.auto()).isEqualTo(NativeKernels.available() ? ActivationPrecision.INT8 : ActivationPrecision.F32);
-        assertThat(ActivationPrecision.parse("auto")).isEqualTo(ActivationPrecision.auto());
+        assertThat(ActivationPrecision.auto()).isEqualTo(ActivationPrecision.AUTO);
+        assertThat(ActivationPrecision.parse("auto")).isEqualTo(ActivationPrecision.AUTO);
+        assertThat(ActivationPrecision.parse("f32")).isEqualTo(ActivationPrecision.F32);
         assertThatThrownBy(() -> ActivationPrecision.parse("bf16")).hasMessageContaining("auto, int8 or f32");
     }
 

@@ -27,7 +27,7 @@ import java.time.Duration;
  * @param maxHeaderBytes      largest request prologue plus headers (the request is refused beyond)
  * @param maxConnections      most open TCP connections at once; more wait in the accept backlog
  * @param activationPrecision int8: quantized weights multiply activations rounded to 8 bits (as
- *                            llama.cpp; the default where the native kernels load); f32: exact float32 products
+ *                            llama.cpp); f32: exact float32 products; auto (default): int8 where it is faster
  */
 public record ServeOptions(
         Path model, String host, int port, String servedModelName, String apiKey,
