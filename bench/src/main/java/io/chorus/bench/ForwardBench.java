@@ -2,6 +2,7 @@ package io.chorus.bench;
 
 import io.chorus.model.Batch;
 import io.chorus.model.Model;
+import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.KvCacheDtype;
 import io.chorus.tensor.WorkerPool;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import java.util.SplittableRandom;
  * per step: prompt processing of a 512-token prompt (pp512), single-stream decode of 128 tokens
  * (tg128), and total decode throughput with N sequences decoding together over 128-token contexts.
  *
- * <p>Usage: scripts/bench-forward MODEL.gguf [threads] [N list, e.g. 1,2,4,8,16,32,64; "" for none] [f16|f32]
+ * <p>Usage: scripts/bench-forward MODEL.gguf [threads] [N list, e.g. 1,2,4,8,16,32,64; "" for none] [f16|f32 KV cache] [int8|f32 activations]
  */
 public final class ForwardBench {
     public static void main(String[] args) {
@@ -24,7 +25,8 @@ public final class ForwardBench {
         if (ns.length == 1 && ns[0].isBlank()) ns = new String[0]; // "": no batched decode
         int maxN = 0;
         for (String n : ns) maxN = Math.max(maxN, Integer.parseInt(n));
-        try (WorkerPool pool = new WorkerPool(threads); Model model = Model.load(file, pool)) {
+        try (WorkerPool pool = new WorkerPool(threads); Model model = Model.load(file, pool,
+                ActivationPrecision.parse(args.length > 4 ? args[4] : "auto"))) {
             int bs = 16, ctx = 640;
             int blocksPerSeq = ctx / bs;
             int seqs = Math.max(maxN, 1);
@@ -38,8 +40,8 @@ public final class ForwardBench {
             for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(Math.min(vocab, 30000));
             Batch batch = new Batch();
             float[] logits = new float[seqs * vocab];
-            System.out.printf("model %s, %d threads, weights %.1f MiB, %s%n", file.getFileName(), threads, model.weightBytes() / 1048576.0,
-                    io.chorus.tensor.NativeKernels.description());
+            System.out.printf("model %s, %d threads, weights %.1f MiB, %s activations, %s%n", file.getFileName(), threads,
+                    model.weightBytes() / 1048576.0, model.activationPrecision().label(), io.chorus.tensor.NativeKernels.description());
 
             // pp512: warm up once, then time the best of 3 (-Dchorus.bench.pp=false skips it)
             double best = Double.MAX_VALUE;

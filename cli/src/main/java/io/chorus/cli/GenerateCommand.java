@@ -6,6 +6,7 @@ import io.chorus.engine.api.RequestOutput;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.server.LoadedModel;
 import io.chorus.server.ServeOptions;
+import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tokenizer.StreamingDetokenizer;
 import io.chorus.tokenizer.template.ChatTemplates;
 import java.io.PrintStream;
@@ -37,12 +38,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "Keep generating past end-of-sequence tokens") boolean ignoreEos;
     @Option(names = "--threads", description = "Kernel threads (default: all cores)") Integer threads;
     @Option(names = "--max-model-len", description = "Most tokens per sequence (default: the model's context)") Integer maxModelLen;
+    @Option(names = "--activation-precision", defaultValue = "auto",
+            description = "int8 (8-bit activations for quantized weights, as llama.cpp), f32 (exact float32), or auto: int8 for the 32-value block types (Q8_0, Q4_0, ...) where the native kernels load (default ${DEFAULT-VALUE})")
+    String activationPrecision;
     @Option(names = "--warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Warm the engine up before the prompt, so the reported speed is the steady one (default on)") boolean warmup;
 
     @Override
     public Integer call() throws Exception {
-        ServeOptions o = ServeOptions.defaults().withModel(model).withMaxNumSeqs(1).withThreads(threads).withMaxModelLen(maxModelLen);
+        ServeOptions o = ServeOptions.defaults().withModel(model).withMaxNumSeqs(1).withThreads(threads).withMaxModelLen(maxModelLen)
+                .withActivationPrecision(ActivationPrecision.parse(activationPrecision));
         try (LoadedModel m = LoadedModel.load(o, warmup)) {
             String text = prompt;
             boolean addBos = true;

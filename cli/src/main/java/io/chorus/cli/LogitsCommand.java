@@ -2,6 +2,7 @@ package io.chorus.cli;
 
 import io.chorus.model.Batch;
 import io.chorus.model.Model;
+import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.KvCacheDtype;
 import io.chorus.tensor.WorkerPool;
 import java.io.IOException;
@@ -33,10 +34,14 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--kv-cache-dtype", defaultValue = "f32", description = "f32 or f16 (default ${DEFAULT-VALUE})")
     String kvDtype;
 
+    @Option(names = "--activation-precision", defaultValue = "auto",
+            description = "int8 (8-bit activations for quantized weights, as llama.cpp), f32 (exact float32), or auto: int8 for the 32-value block types (Q8_0, Q4_0, ...) where the native kernels load (default ${DEFAULT-VALUE})")
+    String activationPrecision;
+
     @Override
     public Integer call() throws IOException {
         try (WorkerPool pool = new WorkerPool(threads != null ? threads : WorkerPool.defaultThreads());
-             Model m = Model.load(model, pool)) {
+             Model m = Model.load(model, pool, ActivationPrecision.parse(activationPrecision))) {
             int n = tokens.length, blockSize = 16;
             int blocks = (n + blockSize - 1) / blockSize;
             m.allocateKvCache(blocks, blockSize, KvCacheDtype.parse(kvDtype), blocks * blockSize);

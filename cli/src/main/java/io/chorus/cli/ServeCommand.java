@@ -5,6 +5,7 @@ import io.chorus.server.ChorusServer;
 import io.chorus.server.DemoModel;
 import io.chorus.server.LoadedModel;
 import io.chorus.server.ServeOptions;
+import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.KvCacheDtype;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,6 +47,10 @@ final class ServeCommand implements Callable<Integer> {
     boolean prefixCaching;
     @Option(names = "--kv-cache-dtype", defaultValue = "f16", description = "f16 or f32 (default ${DEFAULT-VALUE})")
     String kvCacheDtype;
+
+    @Option(names = "--activation-precision", defaultValue = "auto",
+            description = "int8: quantized weights multiply activations rounded to 8 bits (as llama.cpp); f32: exact float32 products; auto: int8 for the 32-value block types (Q8_0, Q4_0, ...) where the native kernels load (default ${DEFAULT-VALUE})")
+    String activationPrecision;
     @Option(names = "--threads", description = "Kernel threads (default: all cores)")
     Integer threads;
     @Option(names = "--chat-template", description = "Jinja chat template file overriding the model's")
@@ -104,7 +109,8 @@ final class ServeCommand implements Callable<Integer> {
                 memoryUtilization, kvCacheMemory != null ? Units.parseBytes(kvCacheMemory) : null, blockSize, prefixCaching,
                 KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, Units.parseBytes(maxRequestBytes),
                 Duration.ofSeconds(shutdownGrace), requestTimeout > 0 ? Duration.ofSeconds(requestTimeout) : null, metricsPublic,
-                parseSpecialInContent, Math.toIntExact(Units.parseBytes(maxHeaderBytes)), maxConnections, toolCallParser, reasoningParser);
+                parseSpecialInContent, Math.toIntExact(Units.parseBytes(maxHeaderBytes)), maxConnections, toolCallParser, reasoningParser,
+                ActivationPrecision.parse(activationPrecision));
     }
 
     @Override

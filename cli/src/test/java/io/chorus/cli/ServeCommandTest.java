@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.chorus.engine.api.SchedulingPolicy;
 import io.chorus.server.ServeOptions;
+import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.KvCacheDtype;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,17 @@ class ServeCommandTest {
         assertThat(o.kvCacheDtype()).isEqualTo(KvCacheDtype.F16);
         assertThat(o.schedulingPolicy()).isEqualTo(SchedulingPolicy.FCFS);
         assertThat(o.maxQueue()).isNull();
+        assertThat(o.activationPrecision()).isEqualTo(ActivationPrecision.auto());
+    }
+
+    @Test
+    void activationPrecisionParsesAndRefusesUnknownValues() {
+        assertThat(parse("--activation-precision", "f32").activationPrecision()).isEqualTo(ActivationPrecision.F32);
+        assertThat(parse("--activation-precision", "INT8").activationPrecision()).isEqualTo(ActivationPrecision.INT8);
+        assertThat(ServeOptions.defaults().withActivationPrecision(ActivationPrecision.F32).withPort(1).activationPrecision())
+                .isEqualTo(ActivationPrecision.F32);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse("--activation-precision", "bf16"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("auto, int8 or f32");
     }
 
     @Test

@@ -3,11 +3,13 @@ package io.chorus.model;
 import io.chorus.model.gguf.GgufException;
 import io.chorus.model.gguf.GgufFile;
 import io.chorus.model.gguf.GgufTensorInfo;
+import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.GgmlType;
 import io.chorus.tensor.Kernels;
 import io.chorus.tensor.KvCacheDtype;
 import io.chorus.tensor.PagedAttention;
 import io.chorus.tensor.PagedKvCache;
+import io.chorus.tensor.Q8Activations;
 import io.chorus.tensor.WeightMatrix;
 import io.chorus.tensor.WorkerPool;
 import java.lang.foreign.ValueLayout;
@@ -23,6 +25,11 @@ import java.util.Arrays;
  * <p>The model never sees requests: the batch says which tokens, at which positions, write their K/V
  * where, and read through which block tables. Scratch buffers ([tokens][width], noted at each field)
  * grow to the largest batch seen and are then reused, so a step allocates nothing per token.
+ *
+ * <p>Where the {@link ActivationPrecision} says so for a weight type, each matmul input is also rounded
+ * to 8 bits once per row, on first use, and shared by the matmuls that read it (q/k/v, gate/up); those
+ * weights then multiply with integer dot products. {@link ActivationPrecision#F32} keeps every
+ * product in float32.
  */
 public final class Model implements ForwardPass, AutoCloseable {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -50,6 +57,7 @@ public final class Model implements ForwardPass, AutoCloseable {
     private final Layer[] layers;
     private final float[] invFreq;          // [rotDim / 2] rope frequency of each rotated pair
     private final long weightBytes;
+    private final ActivationPrecision precision;
 
     private PagedKvCache cache;
     private PagedAttention attention;
@@ -62,9 +70,13 @@ public final class Model implements ForwardPass, AutoCloseable {
     private int[][] tables;
     private int logitsCapacity;
     private float[] xl;                     // [logits rows][dim]
+    // 8-bit views of the matmul inputs (rebuilt on demand after each set): xb, att, up (down's input), xl
+    private final Q8Activations xbq = new Q8Activations(), attq = new Q8Activations();
+    private final Q8Activations upq = new Q8Activations(), xlq = new Q8Activations();
 
-    private Model(GgufFile file, ModelConfig config, WorkerPool pool) {
+    private Model(GgufFile file, ModelConfig config, WorkerPool pool, ActivationPrecision precision) {
         this.file = file;
+        this.precision = precision;
         this.config = config;
         this.pool = pool;
         ModelConfig c = config;
@@ -98,11 +110,16 @@ public final class Model implements ForwardPass, AutoCloseable {
         weightBytes = bytes;
     }
 
-    /** Loads the model; weights stay in the memory-mapped file. */
+    /** Loads the model with the default activation precision ({@link ActivationPrecision#auto}); weights stay in the memory-mapped file. */
     public static Model load(Path path, WorkerPool pool) {
+        return load(path, pool, ActivationPrecision.auto());
+    }
+
+    /** Loads the model; weights stay in the memory-mapped file. */
+    public static Model load(Path path, WorkerPool pool, ActivationPrecision precision) {
         GgufFile f = GgufFile.open(path);
         try {
-            return new Model(f, ModelConfig.fromGguf(f), pool);
+            return new Model(f, ModelConfig.fromGguf(f), pool, precision);
         } catch (RuntimeException e) {
             f.close();
             throw e;
@@ -166,6 +183,7 @@ public final class Model implements ForwardPass, AutoCloseable {
     public GgufFile file() { return file; }
     public long weightBytes() { return weightBytes; }
     public WorkerPool pool() { return pool; }
+    public ActivationPrecision activationPrecision() { return precision; }
 
     /** Bytes of KV cache one block of {@code blockSize} tokens takes. */
     public long kvBytesPerBlock(int blockSize, KvCacheDtype dtype) {
@@ -216,18 +234,19 @@ public final class Model implements ForwardPass, AutoCloseable {
         for (int l = 0; l < layers.length; l++) {
             Layer L = layers[l];
             for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, x, t * dim, L.attnNorm, dim, c.rmsEps());
+            xbq.set(xb, T, dim);
             if (L.wk == null) {
                 int w = qDim + 2 * kvDim;
-                L.wq.matmul(pool, xb, T, fused);
+                matmul(L.wq, xbq, fused);
                 for (int t = 0; t < T; t++) {
                     System.arraycopy(fused, t * w, q, t * qDim, qDim);
                     System.arraycopy(fused, t * w + qDim, k, t * kvDim, kvDim);
                     System.arraycopy(fused, t * w + qDim + kvDim, v, t * kvDim, kvDim);
                 }
             } else {
-                L.wq.matmul(pool, xb, T, q);
-                L.wk.matmul(pool, xb, T, k);
-                L.wv.matmul(pool, xb, T, v);
+                matmul(L.wq, xbq, q);
+                matmul(L.wk, xbq, k);
+                matmul(L.wv, xbq, v);
             }
             for (int t = 0; t < T; t++) {
                 if (L.bq != null) {
@@ -244,20 +263,23 @@ public final class Model implements ForwardPass, AutoCloseable {
                 cache.write(l, batch.slot(t), k, t * kvDim, v, t * kvDim);
             }
             attention.run(pool, cache, l, T, positions, tables, q, qDim, 0, att);
-            L.wo.matmul(pool, att, T, xb);
+            attq.set(att, T, qDim);
+            matmul(L.wo, attq, xb);
             for (int t = 0; t < T; t++) Kernels.add(x, t * dim, xb, t * dim, dim);
 
             for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, c.rmsEps());
+            xbq.set(xb, T, dim);
             int ffn = c.ffnDim();
             if (L.gate == null) {
-                L.up.matmul(pool, xb, T, fused);
+                matmul(L.up, xbq, fused);
                 for (int t = 0; t < T; t++) Kernels.swiglu(up, t * ffn, fused, t * 2 * ffn, fused, t * 2 * ffn + ffn, ffn);
             } else {
-                L.gate.matmul(pool, xb, T, gate);
-                L.up.matmul(pool, xb, T, up);
+                matmul(L.gate, xbq, gate);
+                matmul(L.up, xbq, up);
                 Kernels.swiglu(up, 0, gate, 0, up, 0, T * ffn);
             }
-            L.down.matmul(pool, up, T, ffnOut);
+            upq.set(up, T, ffn);
+            matmul(L.down, upq, ffnOut);
             for (int t = 0; t < T; t++) Kernels.add(x, t * dim, ffnOut, t * dim, dim);
         }
 
@@ -268,7 +290,14 @@ public final class Model implements ForwardPass, AutoCloseable {
             xl = new float[logitsCapacity * dim];
         }
         for (int j = 0; j < nl; j++) Kernels.rmsnorm(xl, j * dim, x, batch.logitsRow(j) * dim, outputNorm, dim, c.rmsEps());
-        output.matmul(pool, xl, nl, logits);
+        xlq.set(xl, nl, dim);
+        matmul(output, xlq, logits);
+    }
+
+    /** out = W a: through the 8-bit rows of a (built once, shared) or, for f32 activations, its floats. */
+    private void matmul(WeightMatrix w, Q8Activations a, float[] out) {
+        if (precision.int8For(w)) w.matmul(pool, a, out);
+        else w.matmul(pool, a.floats(), a.tokens(), out);
     }
 
     private void ensureCapacity(int T) {

@@ -50,6 +50,8 @@ public final class NativeKernels {
     private static final MethodHandle Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, F16, BF16, F32;
     private static final MethodHandle Q4_1, Q5_0, Q5_1, IQ4_NL;
     private static final MethodHandle Q2_K, Q3_K, IQ4_XS;
+    /** The loaded library, or null: other kernel families ({@link NativeInt8Kernels}) find their symbols in it. */
+    private static volatile SymbolLookup library;
 
     /** Exported kernels, chorus_matmul_<name>, in the order of the handles above. */
     private static final String[] NAMES = {
@@ -77,6 +79,11 @@ public final class NativeKernels {
     /** True when native kernels are loaded and enabled. */
     public static boolean available() {
         return Q8_0 != null;
+    }
+
+    /** The loaded native library, or null when the Java kernels run. */
+    static SymbolLookup library() {
+        return available() ? library : null;
     }
 
     /** One line for start-up logs: which kernels run and why. */
@@ -200,6 +207,7 @@ public final class NativeKernels {
             file = extract(lib, variant, cacheDirs());
         }
         SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
+        library = lookup;
         Linker linker = Linker.nativeLinker();
         FunctionDescriptor fd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,

@@ -108,4 +108,39 @@ public abstract class WeightMatrix {
         }
         pool.run(chunks, (w, from, to) -> matmul(x, T, out, rows, from * 16, Math.min(rows, to * 16)));
     }
+
+    /** True when this type multiplies 8-bit activations ({@link #matmul(WorkerPool, Q8Activations, float[])}) with integer dot products. */
+    public final boolean hasInt8Kernel() {
+        return Int8Kernels.format(type()) != null;
+    }
+
+    /**
+     * True when the 8-bit path is the faster one for this type here (see {@link ActivationPrecision#AUTO}):
+     * a 32-value block type with a loaded native integer kernel.
+     */
+    public final boolean prefersInt8() {
+        return Int8Kernels.format(type()) == Q8Activations.Format.B32 && NativeInt8Kernels.supports(type());
+    }
+
+    /**
+     * out[t][rows] = W a[t] for the rows of {@code a}: with 8-bit activations (built once in
+     * {@code a} and shared with the other matmuls reading it) where this type has an integer
+     * kernel, native when loaded, else its Java twin (same bits); other types take the float path.
+     */
+    public final void matmul(WorkerPool pool, Q8Activations a, float[] out) {
+        Q8Activations.Format format = Int8Kernels.format(type());
+        if (format == null) {
+            matmul(pool, a.floats(), a.tokens(), out);
+            return;
+        }
+        if (a.cols() != cols) throw new IllegalArgumentException(name + ": activations have " + a.cols() + " columns, expected " + cols);
+        byte[] xq = a.blocks(format, pool);
+        int T = a.tokens();
+        int chunks = (rows + 15) / 16;
+        if (NativeInt8Kernels.supports(type())) {
+            pool.run(chunks, (w, from, to) -> NativeInt8Kernels.matmul(this, xq, T, out, rows, from * 16, Math.min(rows, to * 16)));
+            return;
+        }
+        pool.run(chunks, (w, from, to) -> Int8Kernels.matmul(this, xq, T, out, rows, from * 16, Math.min(rows, to * 16)));
+    }
 }

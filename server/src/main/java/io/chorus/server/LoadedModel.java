@@ -97,7 +97,7 @@ public final class LoadedModel implements AutoCloseable {
         WorkerPool pool = new WorkerPool(o.threads() != null ? o.threads() : WorkerPool.defaultThreads());
         Model model = null;
         try {
-            model = Model.load(path, pool);
+            model = Model.load(path, pool, o.activationPrecision());
             Tokenizer tokenizer = Tokenizer.fromGguf(model.file());
             ChatTemplate template = chatTemplate(o.chatTemplate(), model.file().getString("tokenizer.chat_template", null));
             OutputParsers parsers = OutputParsers.resolve(o.toolCallParser(), o.reasoningParser(), template.source(), tokenizer);
@@ -188,8 +188,9 @@ public final class LoadedModel implements AutoCloseable {
     /** The start-up summary: model, memory and concurrency. */
     public String summary() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("model %s (%s, %s), weights %s, context %d tokens%n", name, path,
-                model.config().arch().ggufName, Units.bytes(model.weightBytes()), model.config().contextLength()));
+        sb.append(String.format("model %s (%s, %s), weights %s, context %d tokens, %s activations%n", name, path,
+                model.config().arch().ggufName, Units.bytes(model.weightBytes()), model.config().contextLength(),
+                model.activationPrecision().label()));
         sb.append(String.format("KV cache: %d blocks x %d tokens = %d tokens (%s, %s), budget %s, %s%n", sizing.numBlocks(),
                 sizing.blockSize(), sizing.tokens(), Units.bytes(sizing.bytes()), options.kvCacheDtype().name().toLowerCase(),
                 Units.bytes(sizing.budgetBytes()), model.kvCache().reserved()

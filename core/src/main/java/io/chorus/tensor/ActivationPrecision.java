@@ -1,0 +1,48 @@
+package io.chorus.tensor;
+
+import java.util.Locale;
+
+/**
+ * How the inputs of quantized matmuls are computed with. {@link #INT8} rounds each activation row to
+ * 8 bits in blocks with scales and uses integer dot products for every quantized type (as llama.cpp);
+ * {@link #F32} keeps the exact float path (weights decoded to float, float32 math). Float weights
+ * (F32, F16, BF16) always take the float path.
+ *
+ * <p>{@link #AUTO}, the default, takes the integer path per weight type where it is the faster one
+ * ({@link WeightMatrix#prefersInt8}): the 32-value block types (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL)
+ * when the native kernels are loaded. The K-quant integer kernels are not yet faster than their
+ * float kernels on AVX2, and the Java twin of the integer kernels is exact but scalar, so those stay
+ * on the float path unless INT8 is asked for. The choice is per type, never per batch, so results
+ * stay batch-invariant.
+ */
+public enum ActivationPrecision {
+    F32, INT8, AUTO;
+
+    /** The default. */
+    public static ActivationPrecision auto() {
+        return AUTO;
+    }
+
+    /** "f32", "int8" or "auto" (any case). */
+    public static ActivationPrecision parse(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "f32", "float32", "fp32" -> F32;
+            case "int8", "i8", "q8" -> INT8;
+            case "auto" -> AUTO;
+            default -> throw new IllegalArgumentException("activation precision must be auto, int8 or f32, got '" + s + "'");
+        };
+    }
+
+    /** Whether a matmul with weights {@code w} takes the 8-bit path under this setting. */
+    public boolean int8For(WeightMatrix w) {
+        return switch (this) {
+            case F32 -> false;
+            case INT8 -> w.hasInt8Kernel();
+            case AUTO -> w.prefersInt8();
+        };
+    }
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
