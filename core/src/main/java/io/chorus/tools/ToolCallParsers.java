@@ -6,7 +6,7 @@ import java.util.Optional;
 /** The tool-call parsers by name, and the one a chat template's own call syntax calls for. */
 public final class ToolCallParsers {
     private static final List<ToolCallParser> ALL = List.of(
-            new HermesToolCallParser(), new Llama3JsonToolCallParser(), new MistralToolCallParser());
+            SyntaxToolCallParser.HERMES, SyntaxToolCallParser.LLAMA3_JSON, SyntaxToolCallParser.MISTRAL);
 
     private ToolCallParsers() {}
 
@@ -28,11 +28,11 @@ public final class ToolCallParsers {
      */
     public static Optional<ToolCallParser> detect(String templateSource) {
         if (templateSource == null) return Optional.empty();
-        if (templateSource.contains("<tool_call>")) return Optional.of(byName(HermesToolCallParser.NAME));
-        if (templateSource.contains("[TOOL_CALLS]")) return Optional.of(byName(MistralToolCallParser.NAME));
+        if (templateSource.contains("<tool_call>")) return Optional.of(SyntaxToolCallParser.HERMES);
+        if (templateSource.contains("[TOOL_CALLS]")) return Optional.of(SyntaxToolCallParser.MISTRAL);
         if (templateSource.contains("<|python_tag|>")
                 || templateSource.contains("<|start_header_id|>") && templateSource.contains("\"parameters\"")) {
-            return Optional.of(byName(Llama3JsonToolCallParser.NAME));
+            return Optional.of(SyntaxToolCallParser.LLAMA3_JSON);
         }
         return Optional.empty();
     }

@@ -7,7 +7,7 @@ import io.chorus.json.BoundedJson;
 import io.chorus.tokenizer.Tokenizer;
 import io.chorus.tokenizer.template.ChatTemplates;
 import io.chorus.tokenizer.template.TemplateException;
-import io.chorus.tools.MistralToolCallParser;
+import io.chorus.tools.SyntaxToolCallParser;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,7 +66,7 @@ final class ChatPrompt {
         if (!parseSpecialInContent) {
             for (Map<String, Object> msg : list) shieldContent(msg, tok);
         }
-        ToolHistory.prepare(list, m.outputParsers().tools() instanceof MistralToolCallParser);
+        ToolHistory.prepare(list, m.outputParsers().tools() == SyntaxToolCallParser.MISTRAL);
         Map<String, Object> vars = new HashMap<>();
         if (Params.present(body, "chat_template_kwargs")) {
             JsonNode kw = body.get("chat_template_kwargs");
