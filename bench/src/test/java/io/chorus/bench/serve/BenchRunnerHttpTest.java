@@ -38,8 +38,11 @@ class BenchRunnerHttpTest {
             // One token a chunk: one TTFT per success, tokens-1 gaps per success.
             assertThat(r.ttftMs().count()).isEqualTo(17);
             assertThat(r.itlMs().count()).isEqualTo((int) (fake.completionTokensServed.get() - 17));
-            assertThat(r.itlMs().median()).isGreaterThanOrEqualTo(1.5); // the fake sleeps 2 ms a token
-            assertThat(r.tpotMs().mean()).isGreaterThanOrEqualTo(1.5);
+            // The fake sleeps 2 ms before each of at least 4 tokens, so every request takes 8 ms or more
+            // whatever the machine's load (gaps between chunks are not bounded that way: a busy client
+            // may read two chunks at once).
+            assertThat(r.e2eMs().min()).isGreaterThanOrEqualTo(8.0);
+            assertThat(r.tpotMs().count()).isEqualTo(17);
             assertThat(r.e2eMs().min()).isGreaterThanOrEqualTo(r.ttftMs().min());
 
             JsonNode body = fake.bodies.get(0);
