@@ -49,15 +49,11 @@ INLINE __m256i dot_us(__m256i u, __m256i s) {
 INLINE __m256i dot_ss(__m256i w, __m256i y) {
     return dot_us(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w));
 }
-/* Lane i = sc * sum of u[k] * s[k], k in 4i..4i+3, for a 16-bit scale vector (per half). */
+/* Lane i = sc * sum of u[k] * s[k], k in 4i..4i+3, for a 16-bit scale vector (per half). Also with
+ * VNNI: vpdpbusd would need a 32-bit multiply (vpmulld, two uops) to apply the scale afterwards,
+ * where vpmaddwd applies it while adding the pairs. */
 INLINE __m256i dot_us_scaled(__m256i u, __m256i s, __m256i sc16) {
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-    /* both 16-bit halves of each 32-bit lane hold the scale: sign-extend the low one */
-    __m256i sc32 = _mm256_srai_epi32(_mm256_slli_epi32(sc16, 16), 16);
-    return _mm256_mullo_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s), sc32);
-#else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc16);
-#endif
 }
 
 INLINE float hsum8(__m256 v) {
