@@ -49,15 +49,11 @@ INLINE __m256i dot_us(__m256i u, __m256i s) {
 INLINE __m256i dot_ss(__m256i w, __m256i y) {
     return dot_us(_mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w));
 }
-/* Lane i = sc * sum of u[k] * s[k], k in 4i..4i+3, for a 16-bit scale vector (per half). */
+/* Lane i = sc * sum of u[k] * s[k], k in 4i..4i+3, for a 16-bit scale vector (per half). Also with
+ * VNNI: vpdpbusd would need a 32-bit multiply (vpmulld, two uops) to apply the scale afterwards,
+ * where vpmaddwd applies it while adding the pairs. */
 INLINE __m256i dot_us_scaled(__m256i u, __m256i s, __m256i sc16) {
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-    /* both 16-bit halves of each 32-bit lane hold the scale: sign-extend the low one */
-    __m256i sc32 = _mm256_srai_epi32(_mm256_slli_epi32(sc16, 16), 16);
-    return _mm256_mullo_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s), sc32);
-#else
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc16);
-#endif
 }
 
 INLINE float hsum8(__m256 v) {
@@ -145,287 +141,287 @@ TILE32(iq4_nl, 18, 1)
 TILE32(q4_1, 20, 0)
 TILE32(q5_1, 24, 0)
 
-/* ---- 256-value super-block types ---- */
+/* ---- 256-value super-block types ----
+ *
+ * A super-block of a row is decoded once into an L1 buffer (sb_t): 8 chunks of 32 unsigned
+ * bytes, each chunk's 16-bit scale vector (both halves of a 32-value chunk may have their own
+ * 16-value scale), and the terms its minima or offsets need. The tokens of the batch then pass
+ * over the decoded rows: per chunk, row and token only maddubs, madd (by the scale) and add, so
+ * the decoding (nibbles, 6-bit scales) is paid once per row and super-block, not per token.
+ */
 
-/* Q4_K / Q5_K 6-bit scales and minima of sub-block j. */
-INLINE void scale_min_k4(const uint8_t* q, int j, int* sc, int* m) {
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+typedef struct {
+    __m256i u[8];   /* values of chunk c, unsigned (|w| for IQ4_XS) */
+    __m256i s[8];   /* chunk c's scales: 16-bit, low half of the chunk then high half */
+    __m256i w[8];   /* IQ4_XS: the signed values, whose signs go onto the activations */
+    __m256i sc16;   /* the 16 scales (Q6_K, Q3_K offsets) or Q2_K's 16 minima, int16 in order */
+    __m128i m8;     /* Q4_K / Q5_K: the 8 minima, int16 */
+    float d, dmin;
+} sb_t;
+
+/* Chunk c's scale vector from 16 int16 scales held evens (low lane) and odds (high lane). */
+INLINE __m256i scale_pair(__m256i eo, int c) {
+    return _mm256_shuffle_epi8(eo, _mm256_set1_epi16((short)(0x0100 + 0x0202 * c)));
+}
+/* The same scale for both halves: 8 int16 scales in both lanes, chunk c picks element c. */
+INLINE __m256i scale_one(__m256i s8x2, int c) {
+    return _mm256_shuffle_epi8(s8x2, _mm256_set1_epi16((short)(0x0100 + 0x0202 * c)));
+}
+/* 16 int8 scales -> int16, evens in the low lane, odds in the high lane. */
+INLINE __m256i evens_odds(__m128i s8) {
+    __m128i eo = _mm_shuffle_epi8(s8, _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+    return _mm256_cvtepi8_epi16(eo);
+}
+
+/* Q4_K / Q5_K 6-bit scales and minima of the 8 sub-blocks: sc and m as 8 bytes each. */
+INLINE void scales_mins_k4(const uint8_t* q, uint64_t* sc, uint64_t* m) {
+    uint32_t s0, s1, s2;
+    memcpy(&s0, q, 4);
+    memcpy(&s1, q + 4, 4);
+    memcpy(&s2, q + 8, 4);
+    uint32_t sc_lo = s0 & 0x3F3F3F3F, m_lo = s1 & 0x3F3F3F3F;
+    uint32_t sc_hi = (s2 & 0x0F0F0F0F) | ((s0 >> 2) & 0x30303030);
+    uint32_t m_hi = ((s2 >> 4) & 0x0F0F0F0F) | ((s1 >> 2) & 0x30303030);
+    *sc = sc_lo | (uint64_t)sc_hi << 32;
+    *m = m_lo | (uint64_t)m_hi << 32;
+}
+
+INLINE void sb_q45(const uint8_t* b, sb_t* o, const int Q5) {
+    uint64_t sc, m;
+    scales_mins_k4(b + 4, &sc, &m);
+    __m128i s16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)sc));
+    __m256i s8x2 = _mm256_set_m128i(s16, s16);
+    o->m8 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)m));
+    o->d = f16at(b);
+    o->dmin = f16at(b + 2);
+    const __m256i lo = _mm256_set1_epi8(0x0F);
+    const uint8_t* qs = b + (Q5 ? 48 : 16);
+    __m256i qh = Q5 ? load32(b + 16) : _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+        __m256i q = load32(qs + 32 * k);
+        __m256i a = _mm256_and_si256(q, lo), c = _mm256_and_si256(_mm256_srli_epi16(q, 4), lo);
+        if (Q5) {
+            const __m256i one = _mm256_set1_epi8(1);
+            a = _mm256_or_si256(a, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), one), 4));
+            c = _mm256_or_si256(c, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k + 1), one), 4));
+        }
+        _mm256_store_si256(&o->u[2 * k], a);
+        _mm256_store_si256(&o->u[2 * k + 1], c);
+        _mm256_store_si256(&o->s[2 * k], scale_one(s8x2, 2 * k));
+        _mm256_store_si256(&o->s[2 * k + 1], scale_one(s8x2, 2 * k + 1));
+    }
+}
+INLINE void sb_q4_k(const uint8_t* b, sb_t* o) { sb_q45(b, o, 0); }
+INLINE void sb_q5_k(const uint8_t* b, sb_t* o) { sb_q45(b, o, 1); }
+
+/* Q6_K: unsigned 6-bit values (q + 32), int8 scales per 16 values. */
+INLINE void sb_q6_k(const uint8_t* b, sb_t* o) {
+    __m128i s8 = load16(b + 192);
+    __m256i eo = evens_odds(s8);
+    o->sc16 = _mm256_cvtepi8_epi16(s8);
+    o->d = f16at(b + 208);
+    const __m256i lo = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        __m256i l0 = load32(b + 64 * h), l1 = load32(b + 64 * h + 32), qh = load32(b + 128 + 32 * h);
+        __m256i v[4] = {_mm256_and_si256(l0, lo), _mm256_and_si256(l1, lo),
+                        _mm256_and_si256(_mm256_srli_epi16(l0, 4), lo), _mm256_and_si256(_mm256_srli_epi16(l1, 4), lo)};
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            __m256i hb = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three);
+            _mm256_store_si256(&o->u[4 * h + k], _mm256_or_si256(v[k], _mm256_slli_epi16(hb, 4)));
+            _mm256_store_si256(&o->s[4 * h + k], scale_pair(eo, 4 * h + k));
+        }
     }
 }
 
-/* Unsigned 32-value chunk c (0..7) of a Q4_K super-block. */
-INLINE __m256i chunk_q4_k(const uint8_t* b, int c) {
-    __m256i q = load32(b + 16 + 32 * (c >> 1));
-    if (c & 1) q = _mm256_srli_epi16(q, 4);
-    return _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
-}
-INLINE __m256i chunk_q5_k(const uint8_t* b, int c) {
-    __m256i q = load32(b + 48 + 32 * (c >> 1));
-    if (c & 1) q = _mm256_srli_epi16(q, 4);
-    q = _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
-    __m256i h = _mm256_and_si256(load32(b + 16), _mm256_set1_epi8((char)(1 << c)));
-    __m256i hi = _mm256_and_si256(_mm256_cmpeq_epi8(h, _mm256_set1_epi8((char)(1 << c))), _mm256_set1_epi8(0x10));
-    return _mm256_or_si256(q, hi);
-}
-/* Unsigned 6-bit chunk c of a Q6_K super-block (value + 32). */
-INLINE __m256i chunk_q6_k(const uint8_t* b, int c) {
-    int h = c >> 2, k = c & 3;
-    __m256i ql = load32(b + 64 * h + 32 * (k & 1));
-    if (k & 2) ql = _mm256_srli_epi16(ql, 4);
-    ql = _mm256_and_si256(ql, _mm256_set1_epi8(0x0F));
-    __m256i qh = _mm256_srli_epi16(load32(b + 128 + 32 * h), 2 * k);
-    qh = _mm256_and_si256(qh, _mm256_set1_epi8(0x03));
-    return _mm256_or_si256(ql, _mm256_slli_epi16(qh, 4));
-}
-
-/*
- * R rows x N tokens of Q4_K (Q5 = 0) or Q5_K (Q5 = 1): per super-block, lane sums scaled by the
- * 6-bit sub-block scales in int32, then one fused multiply-add by d dy; the minima term
- * dmin dy sum_j m_j bsum32_j is kept per pair and subtracted at the end.
- */
-INLINE void tile_qk45(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
-                      float* out, int os, int r, int t, const int R, const int N, const int Q5) {
-    const int BYTES = Q5 ? 176 : 144;
-    __m256 acc[4][4];
-    float mn[4][4];
-    for (int i = 0; i < R; i++)
-        for (int j = 0; j < N; j++) { acc[i][j] = _mm256_setzero_ps(); mn[i][j] = 0; }
-    const uint8_t* w0 = W + (int64_t)r * rb;
-    const uint8_t* x0 = X + (int64_t)t * xs;
-    for (int b = 0; b < nb; b++) {
-        int sc[4][8], m[4][8];
-        const uint8_t* wb[4];
-        for (int i = 0; i < R; i++) {
-            wb[i] = w0 + i * rb + (int64_t)b * BYTES;
-            for (int c = 0; c < 8; c++) scale_min_k4(wb[i] + 4, c, &sc[i][c], &m[i][c]);
-        }
-        __m256i is[4][4];
-        for (int i = 0; i < R; i++)
-            for (int j = 0; j < N; j++) is[i][j] = _mm256_setzero_si256();
-        for (int c = 0; c < 8; c++) {
-            __m256i u[4], s16[4];
-            for (int i = 0; i < R; i++) {
-                u[i] = Q5 ? chunk_q5_k(wb[i], c) : chunk_q4_k(wb[i], c);
-                s16[i] = _mm256_set1_epi16((short)sc[i][c]);
-            }
-            for (int j = 0; j < N; j++) {
-                __m256i y = load32(x0 + j * xs + (int64_t)b * AK + 4 + 32 * c);
-                for (int i = 0; i < R; i++) is[i][j] = _mm256_add_epi32(is[i][j], dot_us_scaled(u[i], y, s16[i]));
-            }
-        }
-        for (int j = 0; j < N; j++) {
-            const uint8_t* a = x0 + j * xs + (int64_t)b * AK;
-            float dy = f32at(a);
-            int16_t bs[8];
-            memcpy(bs, a + 4 + 256 + 32, 16);
-            for (int i = 0; i < R; i++) {
-                int mi = 0;
-                for (int c = 0; c < 8; c++) mi += m[i][c] * bs[c];
-                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(f16at(wb[i]) * dy), _mm256_cvtepi32_ps(is[i][j]), acc[i][j]);
-                mn[i][j] = __builtin_fmaf(f16at(wb[i] + 2) * dy, (float)mi, mn[i][j]);
-            }
+/* Q2_K: 2-bit values, 4-bit scale and minimum per 16 values. */
+INLINE void sb_q2_k(const uint8_t* b, sb_t* o) {
+    __m128i sv = load16(b);
+    __m128i lo = _mm_set1_epi8(0x0F);
+    __m256i eo = evens_odds(_mm_and_si128(sv, lo));
+    o->sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sv, 4), lo)); /* minima */
+    o->d = f16at(b + 80);
+    o->dmin = f16at(b + 82);
+    const __m256i three = _mm256_set1_epi8(3);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        __m256i q = load32(b + 16 + 32 * h);
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            _mm256_store_si256(&o->u[4 * h + k], _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three));
+            _mm256_store_si256(&o->s[4 * h + k], scale_pair(eo, 4 * h + k));
         }
     }
-    for (int j = 0; j < N; j++)
-        for (int i = 0; i < R; i++) out[(int64_t)(t + j) * os + r + i] = hsum8(acc[i][j]) - mn[i][j];
-}
-INLINE void tile_q4_k(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
-                      float* out, int os, int r, int t, const int R, const int N) {
-    tile_qk45(W, rb, nb, X, xs, out, os, r, t, R, N, 0);
-}
-INLINE void tile_q5_k(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
-                      float* out, int os, int r, int t, const int R, const int N) {
-    tile_qk45(W, rb, nb, X, xs, out, os, r, t, R, N, 1);
 }
 
-/*
- * Q6_K: unsigned 6-bit values (q + 32) times y, scaled per 16 values by the int8 scales; the
- * offset 32 sum_k sc_k bsum16_k is taken off in int32 (lane i: sub-blocks 2i, 2i + 1).
- */
-INLINE void tile_q6_k(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
-                      float* out, int os, int r, int t, const int R, const int N) {
-    __m256 acc[4][4];
-    for (int i = 0; i < R; i++)
-        for (int j = 0; j < N; j++) acc[i][j] = _mm256_setzero_ps();
-    const uint8_t* w0 = W + (int64_t)r * rb;
-    const uint8_t* x0 = X + (int64_t)t * xs;
-    for (int b = 0; b < nb; b++) {
-        const uint8_t* wb[4];
-        __m256i scv[4];
-        for (int i = 0; i < R; i++) {
-            wb[i] = w0 + i * rb + (int64_t)b * 210;
-            scv[i] = _mm256_cvtepi8_epi16(load16(wb[i] + 192));
-        }
-        __m256i is[4][4];
-        for (int i = 0; i < R; i++)
-            for (int j = 0; j < N; j++) is[i][j] = _mm256_setzero_si256();
-        for (int c = 0; c < 8; c++) {
-            __m256i u[4], s16[4];
-            for (int i = 0; i < R; i++) {
-                u[i] = chunk_q6_k(wb[i], c);
-                const int8_t* sc = (const int8_t*)(wb[i] + 192);
-                s16[i] = _mm256_set_m128i(_mm_set1_epi16(sc[2 * c + 1]), _mm_set1_epi16(sc[2 * c]));
-            }
-            for (int j = 0; j < N; j++) {
-                __m256i y = load32(x0 + j * xs + (int64_t)b * AK + 4 + 32 * c);
-                for (int i = 0; i < R; i++) is[i][j] = _mm256_add_epi32(is[i][j], dot_us_scaled(u[i], y, s16[i]));
-            }
-        }
-        for (int j = 0; j < N; j++) {
-            const uint8_t* a = x0 + j * xs + (int64_t)b * AK;
-            float dy = f32at(a);
-            __m256i bs = load32(a + 4 + 256);
-            for (int i = 0; i < R; i++) {
-                __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(scv[i], bs), 5);
-                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(f16at(wb[i] + 208) * dy),
-                        _mm256_cvtepi32_ps(_mm256_sub_epi32(is[i][j], off)), acc[i][j]);
-            }
+/* Q3_K: 3-bit values u (u - 4 is the value), signed 6-bit scales per 16 values. */
+INLINE void sb_q3_k(const uint8_t* b, sb_t* o) {
+    uint32_t s0, s1, s2;
+    memcpy(&s0, b + 96, 4);
+    memcpy(&s1, b + 100, 4);
+    memcpy(&s2, b + 104, 4);
+    uint32_t w0 = (s0 & 0x0F0F0F0F) | ((s2 & 0x03030303) << 4);
+    uint32_t w1 = (s1 & 0x0F0F0F0F) | (((s2 >> 2) & 0x03030303) << 4);
+    uint32_t w2 = ((s0 >> 4) & 0x0F0F0F0F) | (((s2 >> 4) & 0x03030303) << 4);
+    uint32_t w3 = ((s1 >> 4) & 0x0F0F0F0F) | (((s2 >> 6) & 0x03030303) << 4);
+    __m128i s8 = _mm_sub_epi8(_mm_setr_epi32((int)w0, (int)w1, (int)w2, (int)w3), _mm_set1_epi8(32));
+    __m256i eo = evens_odds(s8);
+    o->sc16 = _mm256_cvtepi8_epi16(s8);
+    o->d = f16at(b + 108);
+    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+    __m256i hm = load32(b);
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+        __m256i q = load32(b + 32 + 32 * h);
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            int c = 4 * h + k;
+            __m256i v = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three);
+            __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, c), one);
+            _mm256_store_si256(&o->u[c], _mm256_or_si256(v, _mm256_slli_epi16(hb, 2)));
+            _mm256_store_si256(&o->s[c], scale_pair(eo, c));
         }
     }
-    for (int j = 0; j < N; j++)
-        for (int i = 0; i < R; i++) out[(int64_t)(t + j) * os + r + i] = hsum8(acc[i][j]);
 }
 
-/*
- * Q2_K (Q3 = 0) and Q3_K (Q3 = 1): unsigned 2- or 3-bit values times y, scaled per 16 values in
- * int32. Q2_K's 4-bit minima are summed with bsum16 into a scalar subtracted at the end (as for
- * Q4_K); Q3_K's values are u - 4 with signed 6-bit scales, the 4 sum_k sc_k bsum16_k taken off in
- * int32 lanes (as Q6_K's 32).
- */
-INLINE void tile_qk23(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
-                      float* out, int os, int r, int t, const int R, const int N, const int Q3) {
-    const int BYTES = Q3 ? 110 : 84;
-    __m256 acc[4][4];
-    float mn[4][4];
-    for (int i = 0; i < R; i++)
-        for (int j = 0; j < N; j++) { acc[i][j] = _mm256_setzero_ps(); mn[i][j] = 0; }
-    const uint8_t* w0 = W + (int64_t)r * rb;
-    const uint8_t* x0 = X + (int64_t)t * xs;
-    for (int b = 0; b < nb; b++) {
-        const uint8_t* wb[4];
-        int8_t sc[4][16];
-        for (int i = 0; i < R; i++) {
-            wb[i] = w0 + i * rb + (int64_t)b * BYTES;
-            for (int k = 0; k < 16; k++) {
-                if (Q3) {
-                    const uint8_t* s3 = wb[i] + 96;
-                    int lo = k < 8 ? s3[k] & 0xF : s3[k - 8] >> 4;
-                    sc[i][k] = (int8_t)((lo | (((s3[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) - 32);
-                } else {
-                    sc[i][k] = (int8_t)(wb[i][k] & 0xF);
-                }
-            }
-        }
-        __m256i is[4][4];
-        for (int i = 0; i < R; i++)
-            for (int j = 0; j < N; j++) is[i][j] = _mm256_setzero_si256();
-        for (int c = 0; c < 8; c++) {
-            __m256i u[4], s16[4];
-            for (int i = 0; i < R; i++) {
-                __m256i q = _mm256_srli_epi16(load32(wb[i] + (Q3 ? 32 : 16) + 32 * (c >> 2)), 2 * (c & 3));
-                q = _mm256_and_si256(q, _mm256_set1_epi8(3));
-                if (Q3) {
-                    __m256i bit = _mm256_set1_epi8((char)(1 << c));
-                    __m256i h = _mm256_cmpeq_epi8(_mm256_and_si256(load32(wb[i]), bit), bit);
-                    q = _mm256_or_si256(q, _mm256_and_si256(h, _mm256_set1_epi8(4)));
-                }
-                u[i] = q;
-                s16[i] = _mm256_set_m128i(_mm_set1_epi16(sc[i][2 * c + 1]), _mm_set1_epi16(sc[i][2 * c]));
-            }
-            for (int j = 0; j < N; j++) {
-                __m256i y = load32(x0 + j * xs + (int64_t)b * AK + 4 + 32 * c);
-                for (int i = 0; i < R; i++) is[i][j] = _mm256_add_epi32(is[i][j], dot_us_scaled(u[i], y, s16[i]));
-            }
-        }
-        for (int j = 0; j < N; j++) {
-            const uint8_t* a = x0 + j * xs + (int64_t)b * AK;
-            float dy = f32at(a);
-            int16_t bs[16];
-            memcpy(bs, a + 4 + 256, 32);
-            for (int i = 0; i < R; i++) {
-                if (Q3) {
-                    __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(load16((const uint8_t*)sc[i])),
-                            load32(a + 4 + 256)), 2);
-                    acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(f16at(wb[i] + 108) * dy),
-                            _mm256_cvtepi32_ps(_mm256_sub_epi32(is[i][j], off)), acc[i][j]);
-                } else {
-                    int mi = 0;
-                    for (int k = 0; k < 16; k++) mi += (wb[i][k] >> 4) * bs[k];
-                    acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(f16at(wb[i] + 80) * dy), _mm256_cvtepi32_ps(is[i][j]), acc[i][j]);
-                    mn[i][j] = __builtin_fmaf(f16at(wb[i] + 82) * dy, (float)mi, mn[i][j]);
-                }
-            }
-        }
-    }
-    for (int j = 0; j < N; j++)
-        for (int i = 0; i < R; i++) out[(int64_t)(t + j) * os + r + i] = Q3 ? hsum8(acc[i][j]) : hsum8(acc[i][j]) - mn[i][j];
-}
-INLINE void tile_q2_k(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
-                      float* out, int os, int r, int t, const int R, const int N) {
-    tile_qk23(W, rb, nb, X, xs, out, os, r, t, R, N, 0);
-}
-INLINE void tile_q3_k(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
-                      float* out, int os, int r, int t, const int R, const int N) {
-    tile_qk23(W, rb, nb, X, xs, out, os, r, t, R, N, 1);
-}
-
-/*
- * IQ4_XS: signed table values (IQ4_NL's levels) per 32-value sub-block with a 6-bit scale minus 32;
- * the sign trick and the scale in int32, one fused multiply-add by d dy per super-block.
- */
-INLINE void tile_iq4_xs(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,
-                        float* out, int os, int r, int t, const int R, const int N) {
+/* IQ4_XS: signed table values (IQ4_NL's levels), a 6-bit scale minus 32 per 32 values. */
+INLINE void sb_iq4_xs(const uint8_t* b, sb_t* o) {
     const __m256i lut = _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
             -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
-    __m256 acc[4][4];
+    uint16_t sh; memcpy(&sh, b + 2, 2);
+    uint32_t sl; memcpy(&sl, b + 4, 4);
+    int16_t s[8];
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; c++) s[c] = (int16_t)((int)(((sl >> (4 * c)) & 0xF) | (((sh >> (2 * c)) & 3) << 4)) - 32);
+    __m128i s16 = _mm_loadu_si128((const __m128i*)s);
+    __m256i s8x2 = _mm256_set_m128i(s16, s16);
+    o->d = f16at(b);
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; c++) {
+        __m256i w = _mm256_shuffle_epi8(lut, nibbles(b + 8 + 16 * c));
+        _mm256_store_si256(&o->w[c], w);
+        _mm256_store_si256(&o->u[c], _mm256_sign_epi8(w, w));
+        _mm256_store_si256(&o->s[c], scale_one(s8x2, c));
+    }
+}
+
+/* How a type's lane sums become its output (see the header's lane contract). */
+enum { K_MIN32, K_MIN16, K_OFF5, K_OFF2, K_SIGNED };
+
+/*
+ * R decoded rows x N tokens of one super-block: integer lanes per (row, token), then per pair
+ * acc = fma(d dy, lanes (- offsets), acc) and, for types with minima, mn = fma(dmin dy, sum m bsum, mn).
+ * acc is [token][row][8 lanes], mn [token][row] (row stride 4).
+ */
+INLINE void sb_tile(const sb_t* sb, const uint8_t* y0, int64_t xs, float* acc, float* mn,
+                    const int R, const int N, const int KIND) {
+    __m256i is[4][2];
+#pragma GCC unroll 4
     for (int i = 0; i < R; i++)
-        for (int j = 0; j < N; j++) acc[i][j] = _mm256_setzero_ps();
-    const uint8_t* w0 = W + (int64_t)r * rb;
-    const uint8_t* x0 = X + (int64_t)t * xs;
-    for (int b = 0; b < nb; b++) {
-        const uint8_t* wb[4];
-        uint32_t sh[4], sl[4];
+#pragma GCC unroll 2
+        for (int j = 0; j < N; j++) is[i][j] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; c++) {
+        __m256i y[2];
+#pragma GCC unroll 2
+        for (int j = 0; j < N; j++) y[j] = load32(y0 + j * xs + 4 + 32 * c);
+#pragma GCC unroll 4
         for (int i = 0; i < R; i++) {
-            wb[i] = w0 + i * rb + (int64_t)b * 136;
-            uint16_t h; memcpy(&h, wb[i] + 2, 2);
-            sh[i] = h;
-            memcpy(&sl[i], wb[i] + 4, 4);
-        }
-        __m256i is[4][4];
-        for (int i = 0; i < R; i++)
-            for (int j = 0; j < N; j++) is[i][j] = _mm256_setzero_si256();
-        for (int c = 0; c < 8; c++) {
-            __m256i w[4], aw[4], s16[4];
-            for (int i = 0; i < R; i++) {
-                w[i] = _mm256_shuffle_epi8(lut, nibbles(wb[i] + 8 + 16 * c));
-                aw[i] = _mm256_sign_epi8(w[i], w[i]);
-                int ls = (int)(((sl[i] >> (4 * c)) & 0xF) | (((sh[i] >> (2 * c)) & 3) << 4)) - 32;
-                s16[i] = _mm256_set1_epi16((short)ls);
-            }
+            __m256i u = _mm256_load_si256(&sb[i].u[c]), s = _mm256_load_si256(&sb[i].s[c]);
+#pragma GCC unroll 2
             for (int j = 0; j < N; j++) {
-                __m256i y = load32(x0 + j * xs + (int64_t)b * AK + 4 + 32 * c);
-                for (int i = 0; i < R; i++)
-                    is[i][j] = _mm256_add_epi32(is[i][j], dot_us_scaled(aw[i], _mm256_sign_epi8(y, w[i]), s16[i]));
+                __m256i yy = KIND == K_SIGNED ? _mm256_sign_epi8(y[j], _mm256_load_si256(&sb[i].w[c])) : y[j];
+                is[i][j] = _mm256_add_epi32(is[i][j], dot_us_scaled(u, yy, s));
             }
-        }
-        for (int j = 0; j < N; j++) {
-            float dy = f32at(x0 + j * xs + (int64_t)b * AK);
-            for (int i = 0; i < R; i++)
-                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(f16at(wb[i]) * dy), _mm256_cvtepi32_ps(is[i][j]), acc[i][j]);
         }
     }
-    for (int j = 0; j < N; j++)
-        for (int i = 0; i < R; i++) out[(int64_t)(t + j) * os + r + i] = hsum8(acc[i][j]);
+#pragma GCC unroll 2
+    for (int j = 0; j < N; j++) {
+        const uint8_t* a = y0 + j * xs;
+        float dy = f32at(a);
+#pragma GCC unroll 4
+        for (int i = 0; i < R; i++) {
+            __m256i v = is[i][j];
+            if (KIND == K_OFF5 || KIND == K_OFF2)
+                v = _mm256_sub_epi32(v, _mm256_slli_epi32(_mm256_madd_epi16(sb[i].sc16, load32(a + 4 + 256)), KIND == K_OFF5 ? 5 : 2));
+            float* ac = acc + (j * 4 + i) * 8;
+            _mm256_storeu_ps(ac, _mm256_fmadd_ps(_mm256_set1_ps(sb[i].d * dy), _mm256_cvtepi32_ps(v), _mm256_loadu_ps(ac)));
+            if (KIND == K_MIN32 || KIND == K_MIN16) {
+                __m128i p;
+                if (KIND == K_MIN32) {
+                    p = _mm_madd_epi16(sb[i].m8, load16(a + 4 + 256 + 32));
+                } else {
+                    __m256i q = _mm256_madd_epi16(sb[i].sc16, load32(a + 4 + 256));
+                    p = _mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+                }
+                p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0x4E));
+                p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0xB1));
+                int mi = _mm_cvtsi128_si32(p);
+                mn[j * 4 + i] = __builtin_fmaf(sb[i].dmin * dy, (float)mi, mn[j * 4 + i]);
+            }
+        }
+    }
+}
+
+/* How far ahead weights are prefetched (as chorus_kernels.c's PF_BYTES): the rows of a matrix are
+ * streamed from memory once, a tile of rows at a time. */
+#define K_PF_BYTES 24576
+
+/* Tokens per pass over a row tile: their accumulators and one super-block of their activations stay in L1. */
+#define KTG 32
+
+/*
+ * R rows x all T tokens: tokens in groups of KTG; per group, each super-block of the R rows is
+ * decoded once and the group's tokens pass over it two at a time.
+ */
+INLINE void rows_k(void (*dec)(const uint8_t*, sb_t*), const uint8_t* w, int64_t rb, int nb, int bytes,
+                   const uint8_t* x, int64_t xs, int T, float* out, int os, int r, const int R, const int KIND) {
+    sb_t sb[4] __attribute__((aligned(32)));
+    float acc[KTG * 4 * 8] __attribute__((aligned(32)));
+    float mn[KTG * 4];
+    int64_t pf = (K_PF_BYTES + 4 * rb - 1) / (4 * rb) * 4 * rb; /* the same column, whole row tiles ahead */
+    for (int t0 = 0; t0 < T; t0 += KTG) {
+        int n = T - t0 < KTG ? T - t0 : KTG;
+        memset(acc, 0, sizeof(float) * 32 * n);
+        memset(mn, 0, sizeof(float) * 4 * n);
+        for (int b = 0; b < nb; b++) {
+#pragma GCC unroll 4
+            for (int i = 0; i < R; i++) {
+                const uint8_t* wb = w + (int64_t)(r + i) * rb + (int64_t)b * bytes;
+                if (t0 == 0)
+                    for (int l = 0; l < bytes + 63; l += 64) __builtin_prefetch(wb + pf + l, 0, 3);
+                dec(wb, &sb[i]);
+            }
+            const uint8_t* y = x + (int64_t)t0 * xs + (int64_t)b * AK;
+            int t = 0;
+            for (; t + 2 <= n; t += 2) sb_tile(sb, y + t * xs, xs, acc + t * 32, mn + t * 4, R, 2, KIND);
+            if (t < n) sb_tile(sb, y + t * xs, xs, acc + t * 32, mn + t * 4, R, 1, KIND);
+        }
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < R; i++) {
+                float h = hsum8(_mm256_loadu_ps(acc + (t * 4 + i) * 8));
+                out[(int64_t)(t0 + t) * os + r + i] = KIND == K_MIN32 || KIND == K_MIN16 ? h - mn[t * 4 + i] : h;
+            }
+        }
+    }
+}
+
+/* One exported kernel per super-block type: tiles of 4 rows, then single rows. */
+#define EXPORTK(NAME, BYTES, KIND)                                                                  \
+EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const uint8_t* x, int T,   \
+                                  float* out, int os, int r0, int r1) {                             \
+    int nb = cols / 256;                                                                            \
+    int64_t xs = (int64_t)nb * AK;                                                                  \
+    int r = r0;                                                                                     \
+    for (; r + 4 <= r1; r += 4) rows_k(sb_##NAME, w, rb, nb, BYTES, x, xs, T, out, os, r, 4, KIND); \
+    for (; r < r1; r++) rows_k(sb_##NAME, w, rb, nb, BYTES, x, xs, T, out, os, r, 1, KIND);        \
 }
 
 /*
- * One exported kernel per type. A single token runs tiles of 4 rows; a batch runs tiles of
- * 2 rows x NB tokens over a row pair whose weights stay in L1 while the tokens pass.
+ * One exported kernel per 32-value type. A single token runs tiles of 4 rows; a batch runs tiles
+ * of 2 rows x NB tokens over a row pair whose weights stay in L1 while the tokens pass.
  */
 #define EXPORT8(NAME, BS, XB, NB)                                                                   \
 EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const uint8_t* x, int T,   \
@@ -456,9 +452,9 @@ EXPORT8(q5_0, 32, A32, 4)
 EXPORT8(iq4_nl, 32, A32, 4)
 EXPORT8(q4_1, 32, A32, 4)
 EXPORT8(q5_1, 32, A32, 4)
-EXPORT8(q4_k, 256, AK, 2)
-EXPORT8(q5_k, 256, AK, 2)
-EXPORT8(q6_k, 256, AK, 2)
-EXPORT8(iq4_xs, 256, AK, 2)
-EXPORT8(q2_k, 256, AK, 2)
-EXPORT8(q3_k, 256, AK, 2)
+EXPORTK(q4_k, 144, K_MIN32)
+EXPORTK(q5_k, 176, K_MIN32)
+EXPORTK(q6_k, 210, K_OFF5)
+EXPORTK(iq4_xs, 136, K_SIGNED)
+EXPORTK(q2_k, 84, K_MIN16)
+EXPORTK(q3_k, 110, K_OFF2)

@@ -66,7 +66,9 @@ class DockerfileTest {
                 .contains("install -y --no-install-recommends " + cc.group(1) + " ");
         // The jar check names the resources NativeKernels loads.
         String source = Files.readString(root.resolve("core/src/main/java/io/chorus/tensor/NativeKernels.java"));
-        assertThat(source).contains("\"/native/linux-x86_64/libchorus_kernels_\" + variant + \".so\"");
+        assertThat(source).contains("\"/native/linux-\" + chosen.arch + \"/libchorus_kernels_\" + variant + \".so\"");
+        String variants = Files.readString(root.resolve("core/src/main/java/io/chorus/tensor/NativeVariant.java"));
+        assertThat(variants).contains("AVX512(\"avx512\", \"x86_64\"").contains("AVX2(\"avx2\", \"x86_64\"");
         String check = all("RUN").stream().map(Instruction::args).filter(r -> r.startsWith("jar tf")).findFirst().orElseThrow();
         assertThat(check).contains("grep -qx native/linux-x86_64/libchorus_kernels_avx2.so")
                 .contains("grep -qx native/linux-x86_64/libchorus_kernels_avx512.so")

@@ -25,11 +25,12 @@ import java.util.Set;
 
 /**
  * Optional native matmul kernels (core/src/main/c/chorus_kernels.c, built by Maven with gcc into
- * {@code native/linux-x86_64/} on the class path in an AVX-512 and an AVX2 variant), called through
- * FFM. The Java kernels remain the always-available fallback: when the library is missing, the
+ * {@code native/linux-x86_64/} on the class path in an AVX-512 (with VNNI) and an AVX2 variant; on
+ * aarch64 a NEON + dot product build of the 8-bit kernels only, from {@code native/linux-aarch64/}),
+ * called through FFM. The Java kernels remain the always-available fallback: when the library is missing, the
  * CPU lacks the instructions, loading fails (one line on stderr), or {@code CHORUS_NATIVE=0} /
- * {@code -Dchorus.native=false}, every call takes the Java path. {@code CHORUS_NATIVE=avx2} or
- * {@code avx512} forces a variant (for testing; still only where the CPU has every instruction set
+ * {@code -Dchorus.native=false}, every call takes the Java path. {@code CHORUS_NATIVE=avx2},
+ * {@code avx512} or {@code neon} forces a variant (for testing; still only where the CPU has every instruction set
  * that build is compiled for, see {@link NativeVariant});
  * {@code CHORUS_NATIVE_LIB=/path/lib.so} loads that file instead of the bundled one.
  *
@@ -81,9 +82,9 @@ public final class NativeKernels {
         return Q8_0 != null;
     }
 
-    /** The loaded native library, or null when the Java kernels run. */
+    /** The loaded native library (with float kernels, or only the 8-bit ones on Arm), or null. */
     static SymbolLookup library() {
-        return available() ? library : null;
+        return library;
     }
 
     /** One line for start-up logs: which kernels run and why. */
@@ -190,10 +191,10 @@ public final class NativeKernels {
         String platform = unsupportedPlatform(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
         if (platform != null) return javaPath(platform);
         StringBuilder why = new StringBuilder();
-        NativeVariant chosen = choose(env, NativeVariant.cpuFlags(), why);
+        NativeVariant chosen = choose(env, machine(System.getProperty("os.arch", "")), NativeVariant.cpuFlags(), why);
         if (chosen == null) return javaPath(why.toString());
         String variant = chosen.id;
-        String resource = "/native/linux-x86_64/libchorus_kernels_" + variant + ".so";
+        String resource = "/native/linux-" + chosen.arch + "/libchorus_kernels_" + variant + ".so";
         Path file;
         String override = System.getenv("CHORUS_NATIVE_LIB"); // a locally built library, for kernel work
         if (override != null && !override.isBlank()) {
@@ -207,8 +208,15 @@ public final class NativeKernels {
             file = extract(lib, variant, cacheDirs());
         }
         SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
-        library = lookup;
         Linker linker = Linker.nativeLinker();
+        MemorySegment v = lookup.find("chorus_variant").orElseThrow(() -> new IllegalStateException(file + " lacks chorus_variant"));
+        MemorySegment str = (MemorySegment) linker.downcallHandle(v, FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact();
+        String built = str.reinterpret(32).getString(0);
+        if (!built.equals(variant)) throw new IllegalStateException(file + " is the " + built + " build, expected " + variant);
+        if (!chosen.floatKernels) {
+            library = lookup;
+            return "native 8-bit kernels (" + variant + "); Java float kernels, " + FloatTiles.F.vectorBitSize() + "-bit vectors";
+        }
         FunctionDescriptor fd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
@@ -220,18 +228,24 @@ public final class NativeKernels {
                     .orElseThrow(() -> new IllegalStateException(file + " lacks chorus_matmul_*"));
             h[i] = linker.downcallHandle(sym, fd, critical);
         }
-        MemorySegment v = lookup.find("chorus_variant").orElseThrow(() -> new IllegalStateException(file + " lacks chorus_variant"));
-        MemorySegment str = (MemorySegment) linker.downcallHandle(v, FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact();
-        String built = str.reinterpret(32).getString(0);
-        if (!built.equals(variant)) throw new IllegalStateException(file + " is the " + built + " build, expected " + variant);
+        library = lookup;
         return "native kernels (" + variant + ") for " + String.join(" ", NAMES).toUpperCase(Locale.ROOT);
     }
 
-    /** Why there is no native build for this OS and architecture (the builds are Linux x86-64), or null. */
+    /** Why there is no native build for this OS and architecture (the builds are Linux x86-64 and aarch64), or null. */
     static String unsupportedPlatform(String osName, String arch) {
         String os = osName.toLowerCase(Locale.ROOT);
-        if (os.contains("linux") && (arch.equals("amd64") || arch.equals("x86_64"))) return null;
+        if (os.contains("linux") && machine(arch) != null) return null;
         return "no native build for " + os + "/" + arch;
+    }
+
+    /** The native build's name for a JVM os.arch ("x86_64", "aarch64"), or null. */
+    static String machine(String arch) {
+        return switch (arch) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> null;
+        };
     }
 
     /**
@@ -239,8 +253,12 @@ public final class NativeKernels {
      * ({@code CHORUS_NATIVE}) names (avx2 or avx512), else the fastest the CPU can run; null, with the reason
      * appended to {@code why}, when the CPU cannot run it.
      */
-    static NativeVariant choose(String env, java.util.Set<String> cpu, StringBuilder why) {
+    static NativeVariant choose(String env, String machine, java.util.Set<String> cpu, StringBuilder why) {
         NativeVariant forced = env == null ? null : NativeVariant.byId(env);
+        if (forced != null && !forced.arch.equals(machine)) {
+            why.append("CHORUS_NATIVE=").append(env).append(" is a build for ").append(forced.arch).append(", this is ").append(machine);
+            return null;
+        }
         if (forced != null) {
             NativeVariant v = forced;
             List<String> missing = v.missing(cpu);
@@ -252,9 +270,11 @@ public final class NativeKernels {
             return v;
         }
         NativeVariant v = NativeVariant.best(cpu);
+        if (v != null && !v.arch.equals(machine)) v = null;
         if (v == null) {
-            why.append("this CPU lacks ").append(String.join(" ", NativeVariant.AVX2.missing(cpu))).append(" of ")
-                    .append(NativeVariant.AVX2.march).append(", the least the native build needs");
+            NativeVariant least = NativeVariant.least(machine);
+            why.append("this CPU lacks ").append(String.join(" ", least.missing(cpu))).append(" of ")
+                    .append(least.march).append(", the least the native build needs");
         }
         return v;
     }
