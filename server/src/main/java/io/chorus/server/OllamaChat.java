@@ -67,9 +67,9 @@ final class OllamaChat {
         kind = Kind.GENERATE;
         modelName = OllamaApi.requireModel(body, model);
         OllamaRequest.Translated t = OllamaRequest.generate(body);
-        String prompt = Params.string(body, "prompt");
+        String prompt = java.util.Objects.requireNonNullElse(Params.string(body, "prompt"), "");
         List<Integer> context = Params.intList(body, "context");
-        if ((prompt == null || prompt.isEmpty()) && context.isEmpty()) {
+        if (prompt.isEmpty() && context.isEmpty()) {
             loaded(res);
             return;
         }
