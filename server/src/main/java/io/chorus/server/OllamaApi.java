@@ -162,17 +162,21 @@ final class OllamaApi {
         return Long.toString(n);
     }
 
-    /** The file's declared type (Q4_K_M...), else the type holding most of the weights. */
+    /**
+     * The file's declared type (Q4_K_M...) where it agrees with the tensors, else the type holding
+     * most of the weights: a stale {@code general.file_type} must not misname the file.
+     */
     static String quantization(GgufFile file) {
-        if (file.has("general.file_type")) {
-            String name = FILE_TYPES.get((int) file.getLong("general.file_type"));
-            if (name != null) return name;
-        }
         Map<String, Long> elements = new HashMap<>();
         for (GgufTensorInfo t : file.tensors().values()) {
             if (t.dims().length >= 2) elements.merge(t.typeName(), t.elements(), Long::sum);
         }
-        return elements.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("");
+        String dominant = elements.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("");
+        if (file.has("general.file_type")) {
+            String declared = FILE_TYPES.get((int) file.getLong("general.file_type"));
+            if (declared != null && declared.startsWith(dominant)) return declared;
+        }
+        return dominant;
     }
 
     private static String modifiedAt(Path p) {

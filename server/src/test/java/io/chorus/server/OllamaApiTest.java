@@ -79,6 +79,17 @@ class OllamaApiTest {
     }
 
     @Test
+    void theQuantizationLevelIsTheDeclaredMixWhereTheTensorsAgree(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path f = dir.resolve("m.gguf");
+        io.chorus.model.SyntheticModel.write(io.chorus.model.SyntheticModel.shape("tiny-llama"), io.chorus.model.SyntheticModel.Mix.Q4_K_M, 1, f);
+        try (io.chorus.model.gguf.GgufFile g = io.chorus.model.gguf.GgufFile.open(f)) {
+            assertThat(g.getLong("general.file_type")).isEqualTo(15);
+            assertThat(OllamaApi.quantization(g)).isEqualTo("Q4_K_M");
+        }
+        assertThat(OllamaApi.quantization(server.model().model().file())).isEqualTo("Q8_0");
+    }
+
+    @Test
     void parameterSizesAreWrittenAsOllamaWritesThem() {
         assertThat(OllamaApi.parameterSize(494_032_768L)).isEqualTo("494.03M");
         assertThat(OllamaApi.parameterSize(7_615_616_512L)).isEqualTo("7.6B");
