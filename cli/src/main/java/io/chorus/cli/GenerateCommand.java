@@ -22,8 +22,9 @@ import picocli.CommandLine.Option;
 /** {@code chorus generate}: one prompt through the engine, text streamed to stdout, speed to stderr. */
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate text for one prompt through the engine.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file (default: the built-in demo model)")
+    @Option(names = "--model", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model)")
     Path model;
+    @picocli.CommandLine.Mixin HubOptions hub;
     @Option(names = "--prompt", required = true, description = "Prompt text")
     String prompt;
     @Option(names = "--chat", description = "Wrap the prompt as one user message in the model's chat template")
@@ -46,7 +47,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ServeOptions o = ServeOptions.defaults().withModel(model).withMaxNumSeqs(1).withThreads(threads).withMaxModelLen(maxModelLen)
+        ServeOptions o = ServeOptions.defaults().withModel(hub.local(model)).withMaxNumSeqs(1).withThreads(threads).withMaxModelLen(maxModelLen)
                 .withActivationPrecision(ActivationPrecision.parse(activationPrecision));
         try (LoadedModel m = LoadedModel.load(o, warmup)) {
             String text = prompt;

@@ -15,11 +15,13 @@ import picocli.CommandLine.Parameters;
 /** {@code chorus info FILE}: what a GGUF model is and what serving it takes. */
 @Command(name = "info", mixinStandardHelpOptions = true, description = "Show a GGUF model's architecture, shape, tensor types and memory needs.")
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "FILE", description = "GGUF model file")
+    @Parameters(index = "0", paramLabel = "FILE", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub")
     Path file;
+    @picocli.CommandLine.Mixin HubOptions hub;
 
     @Override
     public Integer call() {
+        file = hub.local(file);
         try (GgufFile f = GgufFile.open(file)) {
             ModelConfig c = ModelConfig.fromGguf(f);
             System.out.printf("file           %s (GGUF v%d, %s)%n", file, f.version(), Units.bytes(f.fileSize()));

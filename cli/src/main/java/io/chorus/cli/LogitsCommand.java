@@ -19,8 +19,9 @@ import picocli.CommandLine.Option;
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Write teacher-forced logits as float32 little-endian [positions x vocab].")
 final class LogitsCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "GGUF model file")
+    @Option(names = "--model", required = true, description = "GGUF model file, or hf:REPO/FILE.gguf from the hub")
     Path model;
+    @picocli.CommandLine.Mixin HubOptions hub;
 
     @Option(names = "--tokens", required = true, split = ",", description = "Token ids, comma-separated")
     int[] tokens;
@@ -41,7 +42,7 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         try (WorkerPool pool = new WorkerPool(threads != null ? threads : WorkerPool.defaultThreads());
-             Model m = Model.load(model, pool, ActivationPrecision.parse(activationPrecision))) {
+             Model m = Model.load(hub.local(model), pool, ActivationPrecision.parse(activationPrecision))) {
             int n = tokens.length, blockSize = 16;
             int blocks = (n + blockSize - 1) / blockSize;
             m.allocateKvCache(blocks, blockSize, KvCacheDtype.parse(kvDtype), blocks * blockSize);

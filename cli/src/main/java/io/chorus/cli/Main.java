@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "chorus", mixinStandardHelpOptions = true, version = "chorus 0.1.0",
         description = "OpenAI-compatible LLM inference server with continuous batching over a paged KV cache.",
         subcommands = {ServeCommand.class, GenerateCommand.class, BenchCommand.class, TokenizeCommand.class, InfoCommand.class,
-                SynthCommand.class, LogitsCommand.class, CommandLine.HelpCommand.class})
+                SynthCommand.class, LogitsCommand.class, PullCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

@@ -19,8 +19,9 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a GGUF model over an OpenAI-compatible HTTP API (without --model: the built-in demo model).")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file (default: the built-in demo model, which talks nonsense)")
+    @Option(names = "--model", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model, which talks nonsense)")
     Path model;
+    @picocli.CommandLine.Mixin HubOptions hub;
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE})")
     String host;
     @Option(names = "--port", defaultValue = "8000", description = "Port (default ${DEFAULT-VALUE})")
@@ -105,7 +106,7 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--scheduling-policy must be fcfs or priority, got '" + schedulingPolicy + "'");
         }
-        return new ServeOptions(model, host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen,
+        return new ServeOptions(hub.local(model), host, port, servedModelName, apiKey, maxNumSeqs, maxNumBatchedTokens, maxModelLen,
                 memoryUtilization, kvCacheMemory != null ? Units.parseBytes(kvCacheMemory) : null, blockSize, prefixCaching,
                 KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, Units.parseBytes(maxRequestBytes),
                 Duration.ofSeconds(shutdownGrace), requestTimeout > 0 ? Duration.ofSeconds(requestTimeout) : null, metricsPublic,

@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
 /** {@code chorus tokenize}: a model's token ids for a text. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Print the token ids of a text under a model's vocabulary.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file (default: the built-in demo model)")
+    @Option(names = "--model", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model)")
     Path model;
+    @picocli.CommandLine.Mixin HubOptions hub;
     @Option(names = "--text", required = true, description = "Text to tokenize")
     String text;
     @Option(names = "--special", description = "Recognise special-token text such as <|im_start|>")
@@ -25,7 +26,7 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path file = model != null ? model : DemoModel.ensure();
+        Path file = model != null ? hub.local(model) : DemoModel.ensure();
         try (GgufFile f = GgufFile.open(file)) {
             Tokenizer tok = Tokenizer.fromGguf(f);
             int[] ids = tok.encode(text, !noBos, special);

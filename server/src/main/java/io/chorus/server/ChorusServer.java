@@ -179,6 +179,12 @@ public final class ChorusServer implements AutoCloseable {
                 .post("/v1/completions", guard(true, true, (req, res) -> new TextCompletions(this, model, req).handle(readJson(req), res)))
                 .post("/tokenize", guard(true, true, (req, res) -> Tokenize.tokenize(this, model, readJson(req), res)))
                 .post("/detokenize", guard(true, true, (req, res) -> Tokenize.detokenize(this, model, readJson(req), res)))
+                .post("/api/chat", guard(true, true, OllamaApi::error, (req, res) -> new OllamaChat(this, model, req).chat(readJson(req), res)))
+                .post("/api/generate", guard(true, true, OllamaApi::error, (req, res) -> new OllamaChat(this, model, req).generate(readJson(req), res)))
+                .get("/api/tags", guard(true, true, OllamaApi::error, (req, res) -> sendJson(res, 200, OllamaApi.tags(model))))
+                .get("/api/ps", guard(true, true, OllamaApi::error, (req, res) -> sendJson(res, 200, OllamaApi.ps(model))))
+                .post("/api/show", guard(true, true, OllamaApi::error, (req, res) -> sendJson(res, 200, OllamaApi.show(model, readJson(req)))))
+                .get("/api/version", guard(true, false, OllamaApi::error, (req, res) -> sendJson(res, 200, OllamaApi.version())))
                 .any(guard(true, false, (req, res) -> {
                     throw ApiError.notFound("No route for " + req.prologue().method().text() + " " + req.path().path(), "not_found");
                 }));
@@ -192,6 +198,11 @@ public final class ChorusServer implements AutoCloseable {
 
     /** Wraps a handler with authentication, the readiness check and error mapping. */
     private Handler guard(boolean auth, boolean needsModel, Step step) {
+        return guard(auth, needsModel, ApiError::toJson, step);
+    }
+
+    /** As above, with errors written by {@code errorBody} (Ollama's API has its own shape). */
+    private Handler guard(boolean auth, boolean needsModel, java.util.function.Function<ApiError, JsonNode> errorBody, Step step) {
         return (req, res) -> {
             try {
                 if (auth && apiKey != null && !authorized(req)) throw ApiError.unauthorized();
@@ -201,7 +212,7 @@ public final class ChorusServer implements AutoCloseable {
                 if (needsModel && s == State.STOPPED) throw ApiError.unavailable("the server is shutting down");
                 step.handle(req, res);
             } catch (ApiError e) {
-                sendErrorAndCloseIfBodyUnread(req, res, e);
+                sendErrorAndCloseIfBodyUnread(req, res, e, errorBody);
             } catch (Generation.ClientGone e) {
                 // The client went away; the request was aborted and nothing can be sent. Closing the
                 // connection ourselves keeps Helidon from logging a handler that "sent nothing".
@@ -209,7 +220,7 @@ public final class ChorusServer implements AutoCloseable {
             } catch (Exception e) {
                 LOG.log(Level.WARNING, "request " + req.path().path() + " failed", e);
                 // Details stay in the log: a client must never see internals (paths, stack traces).
-                sendErrorAndCloseIfBodyUnread(req, res, ApiError.internal("internal server error; see the server log"));
+                sendErrorAndCloseIfBodyUnread(req, res, ApiError.internal("internal server error; see the server log"), errorBody);
             }
         };
     }
@@ -221,11 +232,12 @@ public final class ChorusServer implements AutoCloseable {
      * Helidon does not close on a {@code Connection: close} response header alone, so once the answer
      * is out the handler throws its close-connection signal.
      */
-    private static void sendErrorAndCloseIfBodyUnread(ServerRequest req, ServerResponse res, ApiError e) {
+    private static void sendErrorAndCloseIfBodyUnread(ServerRequest req, ServerResponse res, ApiError e,
+                                                      java.util.function.Function<ApiError, JsonNode> errorBody) {
         boolean hasBody = req.headers().contentLength().orElse(0) > 0 || req.headers().contains(HeaderNames.TRANSFER_ENCODING);
         boolean unread = hasBody && !req.content().consumed() && !res.isSent();
         if (unread) res.header(HeaderValues.CONNECTION_CLOSE);
-        sendError(res, e);
+        sendError(res, e, errorBody.apply(e));
         if (unread) throw new CloseConnectionException("the request body was not read");
     }
 
@@ -333,10 +345,14 @@ public final class ChorusServer implements AutoCloseable {
     }
 
     static void sendError(ServerResponse res, ApiError e) {
+        sendError(res, e, e.toJson());
+    }
+
+    static void sendError(ServerResponse res, ApiError e, JsonNode body) {
         if (res.isSent()) return;
         try {
             if (e.retryAfterSeconds() != null) res.header(RETRY_AFTER, String.valueOf(e.retryAfterSeconds()));
-            sendJson(res, e.status(), e.toJson());
+            sendJson(res, e.status(), body);
         } catch (RuntimeException ignored) {
             // the response was already streaming or the connection is gone: nothing more can be said
         }

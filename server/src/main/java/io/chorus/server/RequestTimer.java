@@ -40,6 +40,11 @@ final class RequestTimer {
         lastTokenNanos = now;
     }
 
+    /** When the request arrived, its first and its latest token came ({@link System#nanoTime}; 0 = none yet). */
+    long receivedNanos() { return receivedNanos; }
+    long firstTokenNanos() { return firstTokenNanos; }
+    long lastTokenNanos() { return lastTokenNanos; }
+
     void finished(String reason) {
         finishReason = reason;
     }
