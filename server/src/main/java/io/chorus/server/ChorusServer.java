@@ -171,6 +171,8 @@ public final class ChorusServer implements AutoCloseable {
     // ---- routing ----
 
     private void routes(HttpRouting.Builder r) {
+        Cors cors = Cors.of(options.allowedOrigins());
+        if (cors != null) r.addFilter(cors);
         r.get("/health", guard(false, true, this::health))
                 .get("/version", guard(true, false, (req, res) -> sendJson(res, 200, JSON.createObjectNode().put("version", VERSION))))
                 .get("/metrics", guard(!options.metricsPublic(), true, this::metrics))
