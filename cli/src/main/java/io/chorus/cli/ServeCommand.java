@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a GGUF model over an OpenAI-compatible HTTP API (without --model: the built-in demo model).")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model, which talks nonsense)")
+    @Option(names = "--model", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model, which babbles)")
     Path model;
     @picocli.CommandLine.Mixin HubOptions hub;
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE})")
@@ -89,6 +89,16 @@ final class ServeCommand implements Callable<Integer> {
             description = "How a <think> block moves to reasoning_content: deepseek_r1, qwen3, or none (default: chosen from the chat template)")
     String reasoningParser;
 
+    @Option(names = "--allowed-origins", split = ",",
+            description = "Origins a web page may call the API from, comma-separated, or * for any (default: none, no CORS headers)")
+    java.util.List<String> allowedOrigins;
+    @Option(names = "--task", defaultValue = "generate",
+            description = "generate (chat and text completions) or embed (/v1/embeddings only) (default ${DEFAULT-VALUE})")
+    String task;
+    @Option(names = "--pooling",
+            description = "With --task embed: mean, last or cls pooling of the final hidden states (default: the model's pooling_type, else mean)")
+    String pooling;
+
     @Option(names = "--shutdown-delay", defaultValue = "5",
             description = "Seconds after SIGTERM during which /health answers 503 but requests are still served, so load balancers"
                     + " take this replica out before its listener closes; at least one health-check interval (default ${DEFAULT-VALUE})")
@@ -111,7 +121,16 @@ final class ServeCommand implements Callable<Integer> {
                 KvCacheDtype.parse(kvCacheDtype), threads, chatTemplate, maxQueue, policy, Units.parseBytes(maxRequestBytes),
                 Duration.ofSeconds(shutdownGrace), requestTimeout > 0 ? Duration.ofSeconds(requestTimeout) : null, metricsPublic,
                 parseSpecialInContent, Math.toIntExact(Units.parseBytes(maxHeaderBytes)), maxConnections, toolCallParser, reasoningParser,
-                ActivationPrecision.parse(activationPrecision));
+                ActivationPrecision.parse(activationPrecision), allowedOrigins, parseTask(task),
+                pooling != null ? io.chorus.engine.api.Pooling.parse(pooling) : null);
+    }
+
+    private static ServeOptions.Task parseTask(String task) {
+        return switch (task.toLowerCase(Locale.ROOT)) {
+            case "generate" -> ServeOptions.Task.GENERATE;
+            case "embed" -> ServeOptions.Task.EMBED;
+            default -> throw new IllegalArgumentException("--task must be generate or embed, got '" + task + "'");
+        };
     }
 
     @Override
@@ -120,7 +139,7 @@ final class ServeCommand implements Callable<Integer> {
         ServeOptions o = options();
         if (model == null) {
             System.err.println("chorus: no --model given: serving the built-in demo model (" + DemoModel.path() + ").");
-            System.err.println("chorus: its weights are random, so it talks nonsense; it is for trying the API.");
+            System.err.println("chorus: it is a word-level bigram model over a few pages of English: it babbles; it is for trying the API.");
             System.err.println("chorus: to serve a real model: ./chorus serve --model path/to/model.gguf (e.g. a Qwen2.5 or Llama 3 GGUF)");
         }
         ChorusServer server = new ChorusServer(o).start();

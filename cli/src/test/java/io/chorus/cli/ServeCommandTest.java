@@ -86,4 +86,21 @@ class ServeCommandTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(bad::options).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("--shutdown-delay");
     }
+
+    @Test
+    void corsTaskAndPoolingFlagsParse() {
+        ServeOptions o = parse();
+        assertThat(o.allowedOrigins()).isEmpty();
+        assertThat(o.task()).isEqualTo(ServeOptions.Task.GENERATE);
+        assertThat(o.pooling()).isNull();
+        o = parse("--allowed-origins", "http://localhost:3000,https://app.example", "--task", "embed", "--pooling", "LAST");
+        assertThat(o.allowedOrigins()).containsExactly("http://localhost:3000", "https://app.example");
+        assertThat(o.task()).isEqualTo(ServeOptions.Task.EMBED);
+        assertThat(o.pooling()).isEqualTo(io.chorus.engine.api.Pooling.LAST);
+        assertThat(parse("--allowed-origins", "*").allowedOrigins()).containsExactly("*");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse("--task", "classify"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--task must be generate or embed");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse("--pooling", "max"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--pooling must be mean, last or cls");
+    }
 }

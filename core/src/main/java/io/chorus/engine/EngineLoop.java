@@ -290,6 +290,18 @@ public final class EngineLoop implements EngineClient {
                 finishRequest(s.request(), FinishReason.ERROR, ENGINE_ERROR); // this request only; blocks freed
                 continue;
             }
+            if (s.pool() != null) { // an embedding request: done once its prefill is
+                s.setNumComputed(w.endPos());
+                float[] embedding = result.embedding(i);
+                if (embedding != null) {
+                    RequestState r = s.request();
+                    r.output().offer(new RequestOutput(s.requestId(), s.index(), NO_TOKENS, FinishReason.STOP, null,
+                            s.promptLen(), 0, r.timings(now), null, null, null, embedding));
+                    count(FinishReason.STOP, 1);
+                    finishSequence(s); // its blocks are freed at once
+                }
+                continue;
+            }
             List<TokenLogprobs> prompt = result.promptLogprobs(i);
             for (int k = 0; k < prompt.size(); k++) s.request().setPromptLogprobs(result.promptLogprobsFrom(i) + k, prompt.get(k));
             s.setNumComputed(w.endPos());

@@ -29,11 +29,14 @@ public final class Batch {
 
     private int numLogits;
     private int[] logitsRows = new int[16];   // [numLogits] batch indices whose logits are wanted
+    private int numHidden;
+    private int[] hiddenRows = new int[16];   // [numHidden] batch indices whose final hidden state is wanted
 
     public void clear() {
         numTokens = 0;
         numSeqs = 0;
         numLogits = 0;
+        numHidden = 0;
         seqStart[0] = 0;
     }
 
@@ -76,6 +79,13 @@ public final class Batch {
         logitsRows[numLogits++] = batchIndex;
     }
 
+    /** Requests the final hidden state (after the output norm) of a token, for embeddings. */
+    public void addHiddenRow(int batchIndex) {
+        if (batchIndex < 0 || batchIndex >= numTokens) throw new IllegalArgumentException("no token " + batchIndex);
+        if (numHidden == hiddenRows.length) hiddenRows = Arrays.copyOf(hiddenRows, numHidden * 2);
+        hiddenRows[numHidden++] = batchIndex;
+    }
+
     private void ensureTokens(int n) {
         if (n > tokens.length) {
             int c = Math.max(n, tokens.length * 2);
@@ -107,4 +117,6 @@ public final class Batch {
     public int[] blockTable(int s) { return blockTables[s]; }
     public int contextLen(int s) { return contextLens[s]; }
     public int logitsRow(int j) { return logitsRows[j]; }
+    public int numHidden() { return numHidden; }
+    public int hiddenRow(int j) { return hiddenRows[j]; }
 }

@@ -20,6 +20,20 @@ public interface ForwardPass {
      */
     void forward(Batch batch, float[] logits);
 
+    /** Width of a final hidden state (the model's embedding size). */
+    default int hiddenSize() {
+        throw new UnsupportedOperationException("this model does not expose its hidden states");
+    }
+
+    /**
+     * {@link #forward(Batch, float[])}, also writing the final hidden state (after the output norm) of
+     * each row the batch asks for: {@code hidden[j * hiddenSize() + i]} for j in [0, batch.numHidden()).
+     */
+    default void forward(Batch batch, float[] logits, float[] hidden) {
+        if (batch.numHidden() > 0) throw new UnsupportedOperationException("this model does not expose its hidden states");
+        forward(batch, logits);
+    }
+
     /**
      * For i in [0, count): copies every layer's K and V of block {@code src[i]} over block
      * {@code dst[i]}, in that order. The copy-on-write step for sequences that shared a partly

@@ -211,6 +211,14 @@ public final class Model implements ForwardPass, AutoCloseable {
 
     @Override
     public void forward(Batch batch, float[] logits) {
+        forward(batch, logits, null);
+    }
+
+    @Override
+    public int hiddenSize() { return config.dim(); }
+
+    @Override
+    public void forward(Batch batch, float[] logits, float[] hidden) {
         if (cache == null) throw new IllegalStateException("allocateKvCache before forward");
         ModelConfig c = config;
         int T = batch.numTokens();
@@ -283,6 +291,8 @@ public final class Model implements ForwardPass, AutoCloseable {
             for (int t = 0; t < T; t++) Kernels.add(x, t * dim, ffnOut, t * dim, dim);
         }
 
+        // Final hidden states for embeddings: the output norm applied, as the logits see them.
+        for (int j = 0; j < batch.numHidden(); j++) Kernels.rmsnorm(hidden, j * dim, x, batch.hiddenRow(j) * dim, outputNorm, dim, c.rmsEps());
         int nl = batch.numLogits();
         if (nl == 0) return;
         if (nl > logitsCapacity) {

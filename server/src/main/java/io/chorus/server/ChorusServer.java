@@ -171,6 +171,8 @@ public final class ChorusServer implements AutoCloseable {
     // ---- routing ----
 
     private void routes(HttpRouting.Builder r) {
+        Cors cors = Cors.of(options.allowedOrigins());
+        if (cors != null) r.addFilter(cors);
         r.get("/health", guard(false, true, this::health))
                 .get("/version", guard(true, false, (req, res) -> sendJson(res, 200, JSON.createObjectNode().put("version", VERSION))))
                 .get("/metrics", guard(!options.metricsPublic(), true, this::metrics))
@@ -178,6 +180,7 @@ public final class ChorusServer implements AutoCloseable {
                 .post("/v1/chat/completions", guard(true, true, (req, res) -> new ChatCompletions(this, model, req).handle(readJson(req), res)))
                 .post("/v1/completions", guard(true, true, (req, res) -> new TextCompletions(this, model, req).handle(readJson(req), res)))
                 .post("/tokenize", guard(true, true, (req, res) -> Tokenize.tokenize(this, model, readJson(req), res)))
+                .post("/v1/embeddings", guard(true, true, (req, res) -> new Embeddings(this, model, req).handle(readJson(req), res)))
                 .post("/detokenize", guard(true, true, (req, res) -> Tokenize.detokenize(this, model, readJson(req), res)))
                 .post("/api/chat", guard(true, true, OllamaApi::error, (req, res) -> new OllamaChat(this, model, req).chat(readJson(req), res)))
                 .post("/api/generate", guard(true, true, OllamaApi::error, (req, res) -> new OllamaChat(this, model, req).generate(readJson(req), res)))
@@ -308,6 +311,9 @@ public final class ChorusServer implements AutoCloseable {
 
     /** Submits an admitted request to the engine (400 when it can never run, 503 when shutting down). */
     Submitted submit(LoadedModel m, String id, int[] prompt, SamplingParams sp, int priority) {
+        if (options.task() == ServeOptions.Task.EMBED) {
+            throw ApiError.badRequest("this server was started with --task embed: it serves /v1/embeddings, not text generation", null);
+        }
         try {
             // A deadline also bounds a request whose client left without the server noticing.
             Instant deadline = options.requestTimeout() != null ? Instant.now().plus(options.requestTimeout()) : null;
@@ -315,6 +321,22 @@ public final class ChorusServer implements AutoCloseable {
             return new Submitted(h, new RequestTimer(metrics, id));
         } catch (InvalidRequestException e) {
             throw ApiError.badRequest(e.getMessage(), e.param());
+        } catch (IllegalStateException e) {
+            throw ApiError.unavailable("the server is shutting down");
+        }
+    }
+
+    /** A submitted embedding request: its engine handle, timer and prompt length. */
+    record SubmittedEmbedding(RequestHandle handle, RequestTimer timer, int promptTokens) {}
+
+    /** Submits an admitted embedding request (prefill only, pooled as the model is served). */
+    SubmittedEmbedding submitEmbedding(LoadedModel m, String id, int[] prompt) {
+        try {
+            Instant deadline = options.requestTimeout() != null ? Instant.now().plus(options.requestTimeout()) : null;
+            RequestHandle h = m.engine().submit(EngineRequest.embedding(id, prompt, m.pooling(), deadline));
+            return new SubmittedEmbedding(h, new RequestTimer(metrics, id), prompt.length);
+        } catch (InvalidRequestException e) {
+            throw ApiError.badRequest(e.getMessage(), e.param() != null ? e.param() : "input");
         } catch (IllegalStateException e) {
             throw ApiError.unavailable("the server is shutting down");
         }

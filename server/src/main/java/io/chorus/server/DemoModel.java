@@ -1,16 +1,18 @@
 package io.chorus.server;
 
-import io.chorus.model.SyntheticModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** The built-in demo model: a small synthetic GGUF with random weights, written on first use. */
+/**
+ * The built-in demo model: a word-level bigram language model over a few pages of English the project
+ * wrote ({@link BigramModel}), written as a small GGUF on first use. It babbles real words.
+ */
 public final class DemoModel {
-    public static final String FILE_NAME = "demo-q8_0.gguf";
-    private static final long SEED = 20260101L;
+    // The name carries the construction's version, so a cached file of an older demo is never served.
+    public static final String FILE_NAME = "demo-bigram-v1.gguf";
 
     private DemoModel() {}
 
@@ -28,7 +30,7 @@ public final class DemoModel {
         try {
             Files.createDirectories(p.getParent());
             Path tmp = Files.createTempFile(p.getParent(), "demo-", ".tmp");
-            SyntheticModel.write(SyntheticModel.shape("demo"), SyntheticModel.Mix.Q8_0, SEED, tmp);
+            BigramModel.fromCorpus().write(tmp);
             Files.move(tmp, p, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return p;
         } catch (IOException e) {

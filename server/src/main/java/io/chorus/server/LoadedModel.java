@@ -176,6 +176,21 @@ public final class LoadedModel implements AutoCloseable {
     Detokenizers detokenizers() { return detokenizers; }
     OutputParsers outputParsers() { return outputParsers; }
 
+    /** Width of the embeddings this model returns (its hidden size). */
+    public int hiddenSize() { return model.hiddenSize(); }
+
+    /**
+     * How embeddings are pooled: {@code --pooling}, else the GGUF's {@code <arch>.pooling_type}, else
+     * mean (what llama.cpp uses for a llama-style model without one).
+     */
+    public io.chorus.engine.api.Pooling pooling() {
+        if (options.pooling() != null) return options.pooling();
+        if (model == null) return io.chorus.engine.api.Pooling.MEAN;
+        String key = model.config().arch().ggufName + ".pooling_type";
+        io.chorus.engine.api.Pooling p = model.file().has(key) ? io.chorus.engine.api.Pooling.fromGguf(model.file().getInt(key)) : null;
+        return p != null ? p : io.chorus.engine.api.Pooling.MEAN;
+    }
+
     /** What the start-up warm-up did, or null when it was skipped. */
     public Warmup.Result warmup() { return warmup; }
     public int maxModelLen() { return sizing.maxModelLen(); }

@@ -15,11 +15,19 @@ package io.chorus.engine.api;
  * @param logprobs         one entry per new token when the request asked for logprobs, else null
  * @param promptLogprobs   on the first event of a request that asked for prompt logprobs, one entry
  *                         per prompt token (the first, which has no prediction, is null); else null
+ * @param embedding        on the final event of an embedding request, its pooled, L2-normalised vector; else null
  */
 public record RequestOutput(
         String requestId, int index, int[] newTokenIds, FinishReason finishReason, Integer stopTokenId,
         int promptTokens, int generationTokens, Timings timings, String error,
-        TokenLogprobs[] logprobs, TokenLogprobs[] promptLogprobs) {
+        TokenLogprobs[] logprobs, TokenLogprobs[] promptLogprobs, float[] embedding) {
+
+    public RequestOutput(String requestId, int index, int[] newTokenIds, FinishReason finishReason, Integer stopTokenId,
+                         int promptTokens, int generationTokens, Timings timings, String error,
+                         TokenLogprobs[] logprobs, TokenLogprobs[] promptLogprobs) {
+        this(requestId, index, newTokenIds, finishReason, stopTokenId, promptTokens, generationTokens, timings, error,
+                logprobs, promptLogprobs, null);
+    }
 
     public boolean finished() { return finishReason != null; }
 

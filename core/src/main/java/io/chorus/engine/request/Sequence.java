@@ -29,6 +29,7 @@ public final class Sequence {
     private int numTokens;
     private int numComputed;
     private Status status = Status.WAITING;
+    private final io.chorus.engine.runner.EmbeddingPool pool;
 
     /** A sequence over the whole prompt; {@code forkInto > 1} makes it a fork parent. */
     public Sequence(RequestState request, int index, SamplingState sampling, int forkInto) {
@@ -40,6 +41,7 @@ public final class Sequence {
         this.promptLen = prompt.length;
         this.tokens = Arrays.copyOf(prompt, prompt.length + Math.min(64, request.request().sampling().maxTokens()));
         this.numTokens = forkInto > 1 ? promptLen - 1 : promptLen;
+        this.pool = request.request().pooling() != null ? new io.chorus.engine.runner.EmbeddingPool(request.request().pooling()) : null;
     }
 
     /** A child of fork parent {@code parent}: the whole prompt known, all but its last token computed. */
@@ -53,6 +55,7 @@ public final class Sequence {
         this.numTokens = promptLen;
         this.numComputed = parent.numComputed;
         this.status = Status.RUNNING;
+        this.pool = null;
     }
 
     public RequestState request() { return request; }
@@ -90,6 +93,15 @@ public final class Sequence {
      * cache: cached positions are never computed, so their logits (and logprobs) would be missing.
      */
     public boolean needsPromptLogprobs() { return request.needsPromptLogprobs(); }
+
+    /**
+     * Whether this sequence must compute every prompt position itself: prompt logprobs and embeddings
+     * need each position's output, which a prefix-cache hit would skip.
+     */
+    public boolean skipsPrefixCache() { return request.needsPromptLogprobs() || request.request().pooling() != null; }
+
+    /** The pooled hidden states of an embedding request so far (null otherwise); the runner's to update. */
+    public io.chorus.engine.runner.EmbeddingPool pool() { return pool; }
 
     public Status status() { return status; }
 

@@ -43,6 +43,7 @@ public final class ModelRunner {
     private final Batch batch = new Batch();
     private float[] logits = new float[0]; // [numLogits][vocab]
     private float[] rawRow = new float[0]; // [vocab] the row before processing, when logprobs are asked
+    private float[] hidden = new float[0]; // [numHidden][hiddenSize] final hidden states pooled into embeddings
     private int[] copySrc = new int[8];
     private int[] copyDst = new int[8];
 
@@ -97,9 +98,17 @@ public final class ModelRunner {
         if (seqs.isEmpty()) return new StepResult(sampled, null, null, null, 0);
         batch.clear();
         int blockSize = model.blockSize();
-        boolean anyLogprobs = false, anyPromptLogprobs = false;
+        boolean anyLogprobs = false, anyPromptLogprobs = false, anyEmbedding = false;
         for (ScheduledSeq w : seqs) {
             int s = batch.addSequence(w.blockTable(), blockSize, w.seq().tokenArray(), w.startPos(), w.numTokens(), w.startPos());
+            EmbeddingPool pool = w.seq().pool();
+            if (pool != null) { // prefill only: the rows its pooling wants, no logits
+                for (int k = 0; k < w.numTokens(); k++) {
+                    if (pool.wants(w.startPos() + k, w.seq().promptLen())) batch.addHiddenRow(batch.seqStart(s) + k);
+                }
+                anyEmbedding |= w.sample();
+                continue;
+            }
             int promptRows = promptRows(w);
             anyPromptLogprobs |= promptRows > 0;
             for (int k = 0; k < promptRows; k++) batch.addLogitsRow(batch.seqStart(s) + k);
@@ -110,9 +119,14 @@ public final class ModelRunner {
         }
         int need = batch.numLogits() * vocab;
         if (logits.length < need) logits = new float[need];
+        int width = batch.numHidden() > 0 ? model.hiddenSize() : 0;
+        if (hidden.length < batch.numHidden() * width) hidden = new float[batch.numHidden() * width];
         long t0 = System.nanoTime();
-        model.forward(batch, logits);
+        if (batch.numHidden() > 0) model.forward(batch, logits, hidden);
+        else model.forward(batch, logits);
         long modelNanos = System.nanoTime() - t0;
+        float[][] embeddings = anyEmbedding ? new float[seqs.size()][] : null;
+        int hiddenRow = 0;
 
         TokenLogprobs[] sampledLogprobs = anyLogprobs ? new TokenLogprobs[seqs.size()] : null;
         List<TokenLogprobs>[] prompt = anyPromptLogprobs ? new List[seqs.size()] : null;
@@ -121,6 +135,15 @@ public final class ModelRunner {
         for (int i = 0; i < seqs.size(); i++) {
             ScheduledSeq w = seqs.get(i);
             Sequence s = w.seq();
+            EmbeddingPool pool = s.pool();
+            if (pool != null) {
+                if (w.startPos() == 0) pool.reset(width == 0 ? model.hiddenSize() : width);
+                for (int k = 0; k < w.numTokens(); k++) {
+                    if (pool.wants(w.startPos() + k, s.promptLen())) pool.add(hidden, hiddenRow++ * width, width);
+                }
+                if (w.sample()) embeddings[i] = pool.finish();
+                continue;
+            }
             int promptRows = promptRows(w);
             int first = row;
             row += promptRows + (w.sample() ? 1 : 0);
@@ -149,7 +172,7 @@ public final class ModelRunner {
                 if (prompt != null) prompt[i] = null;
             }
         }
-        return new StepResult(sampled, sampledLogprobs, prompt, promptFrom, modelNanos);
+        return new StepResult(sampled, sampledLogprobs, prompt, promptFrom, modelNanos, embeddings);
     }
 
     /** Rows of this work whose logits give prompt logprobs: positions up to promptLen - 2, if asked. */

@@ -18,8 +18,15 @@ public final class StepResult {
     private final List<TokenLogprobs>[] promptLogprobs; // null when no sequence asked
     private final int[] promptLogprobsFrom;
     private final long modelNanos;
+    private final float[][] embeddings;                 // null when no embedding request finished its prefill
 
     StepResult(int[] sampled, TokenLogprobs[] logprobs, List<TokenLogprobs>[] promptLogprobs, int[] promptLogprobsFrom, long modelNanos) {
+        this(sampled, logprobs, promptLogprobs, promptLogprobsFrom, modelNanos, null);
+    }
+
+    StepResult(int[] sampled, TokenLogprobs[] logprobs, List<TokenLogprobs>[] promptLogprobs, int[] promptLogprobsFrom, long modelNanos,
+               float[][] embeddings) {
+        this.embeddings = embeddings;
         this.sampled = sampled;
         this.logprobs = logprobs;
         this.promptLogprobs = promptLogprobs;
@@ -46,6 +53,9 @@ public final class StepResult {
 
     /** The prompt position that {@code promptLogprobs(i).get(0)} describes (at least 1). */
     public int promptLogprobsFrom(int i) { return promptLogprobsFrom == null ? 0 : promptLogprobsFrom[i]; }
+
+    /** The finished embedding of sequence {@code i} (its prefill ended this step), or null. */
+    public float[] embedding(int i) { return embeddings == null ? null : embeddings[i]; }
 
     /** Time inside the model's forward pass alone. */
     public long modelNanos() { return modelNanos; }

@@ -34,7 +34,7 @@ import java.util.Map;
  *   <li>Prompt logprobs need a logits row (a vocabulary of floats) per prompt token, so sequences
  *       that want them compute at most {@link #PROMPT_LOGPROBS_ROWS_PER_STEP} tokens per step
  *       between them, which bounds the logits buffer; and they skip the prefix cache, whose
- *       positions would have no logits.
+ *       positions would have no logits. Embedding requests skip it too (every position is pooled).
  *   <li>Engine loop thread only, except {@link #checkAdmissible}, a pure function of the
  *       immutable configuration that any thread may call.
  * </ul>
@@ -174,7 +174,7 @@ public final class Scheduler {
             Sequence s = waiting.peek();
             if (runningSlots + s.seqSlots() > config.maxNumSeqs()) break;
             // Prompt logprobs need logits for every prompt position, so a cache hit would lose some.
-            CacheHit hit = s.needsPromptLogprobs() ? CacheHit.NONE : kv.findCachedPrefix(s.tokenArray(), s.numTokens());
+            CacheHit hit = s.skipsPrefixCache() ? CacheHit.NONE : kv.findCachedPrefix(s.tokenArray(), s.numTokens());
             int start = hit.numTokens();
             int numNew = Math.min(s.numTokens() - start, Math.min(budget, prefillBudget));
             if (s.needsPromptLogprobs()) {
@@ -184,7 +184,7 @@ public final class Scheduler {
             if (!kv.canAllocate(s.blockTable(), hit, start, start + numNew)) break;
             kv.allocate(s.blockTable(), hit, start, start + numNew, copies);
             waiting.poll();
-            if (!s.needsPromptLogprobs()) prefixCacheQueries += s.numTokens();
+            if (!s.skipsPrefixCache()) prefixCacheQueries += s.numTokens();
             prefixCacheHits += start;
             if (s.needsPromptLogprobs()) promptRows -= numNew;
             s.setNumComputed(start);
