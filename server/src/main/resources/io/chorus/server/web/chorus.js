@@ -160,7 +160,9 @@
     const color = (name) => style.getPropertyValue(name).trim();
     const left = 44, right = 34, top = 8, bottom = 18;
     const pw = w - left - right, ph = h - top - bottom;
-    const span = historyCapacity * intervalMs;
+    // The window grows with the history, from one minute up to all the server keeps.
+    const kept = samples.length ? nowMs - samples[0].time_ms : 0;
+    const span = Math.min(historyCapacity * intervalMs, Math.max(60000, Math.ceil(kept / 60000) * 60000));
     const x = (t) => left + pw * (1 - (nowMs - t) / span);
     const maxGen = niceCeil(Math.max(1, ...samples.map((s) => s.generation_tokens_per_s)));
     const maxRun = niceCeil(Math.max(1, ...samples.map((s) => s.running + s.waiting)));
@@ -176,9 +178,11 @@
       g.textAlign = 'left'; g.fillText(fmtAxis(maxRun * (1 - i / 4)), left + pw + 4, y + 4);
     }
     g.textAlign = 'center';
-    for (let m = 0; m * 60000 <= span; m++) { // minutes ago
-      const t = nowMs - m * 60000;
-      g.fillText(m === 0 ? 'now' : '-' + m + ' min', Math.min(x(t), left + pw - 10), h - 4);
+    const tick = span <= 60000 ? 15000 : 60000;
+    for (let k = 0; k * tick <= span; k++) { // time ago
+      const t = nowMs - k * tick;
+      const label = k === 0 ? 'now' : tick < 60000 ? '-' + (k * tick / 1000) + ' s' : '-' + (k * tick / 60000) + ' min';
+      g.fillText(label, Math.max(left + 12, Math.min(x(t), left + pw - 10)), h - 4);
     }
     const series = (value, max, col, fill, dash) => {
       if (samples.length === 0) return;
@@ -196,7 +200,7 @@
     };
     series((s) => s.generation_tokens_per_s, maxGen, color('--gen'), true);
     series((s) => s.running, maxRun, color('--run'), false);
-    series((s) => s.kv_usage * maxRun, maxRun, color('--kv'), false, [4, 3]);
+    series((s) => s.kv_usage, 1, color('--kv'), false, [4, 3]); // share of the cache: the chart's full height is 100%
   }
 
   function niceCeil(v) {
