@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 class WebPageBrowserTest {
     static final Path SCREENSHOT = Path.of("target", "webpage.png");
     private static final long SEED = 4242;
+    private static final String KEY = "sk-page-browser-test";
     private static final String ANSWER = "I am Chorus. Every request you send joins the same batch as everyone else's.";
 
     @Test
@@ -37,28 +38,7 @@ class WebPageBrowserTest {
         try (ChorusServer s = TestServers.start(o -> o, seams);
              HeadlessChromium page = HeadlessChromium.launch(chromium, Path.of("target", "chromium.log"));
              HttpClient http = HttpClient.newHttpClient()) {
-            List<String> problems = Collections.synchronizedList(new ArrayList<>());
-            page.onEvent(e -> {
-                JsonNode p = e.path("params");
-                switch (e.path("method").asText()) {
-                    case "Runtime.exceptionThrown" -> problems.add("exception: " + p.path("exceptionDetails"));
-                    case "Runtime.consoleAPICalled" -> {
-                        String type = p.path("type").asText();
-                        if (type.equals("error") || type.equals("assert") || type.equals("warning")) problems.add("console." + type + ": " + p.path("args"));
-                    }
-                    case "Log.entryAdded" -> {
-                        String level = p.path("entry").path("level").asText();
-                        if (level.equals("error") || level.equals("warning")) problems.add("log " + level + ": " + p.path("entry"));
-                    }
-                    default -> { }
-                }
-            });
-            page.call("Runtime.enable");
-            page.call("Log.enable");
-            page.call("Page.enable");
-            page.call("Emulation.setDeviceMetricsOverride", HeadlessChromium.params().put("width", 1280).put("height", 720)
-                    .put("deviceScaleFactor", 1).put("mobile", false));
-            page.call("Page.navigate", HeadlessChromium.params().put("url", s.url() + "/"));
+            List<String> problems = open(page, s);
             page.await("the page to load and poll the engine", "document.readyState === 'complete' && document.getElementById('conn').textContent === 'live'");
             assertThat(page.eval("document.getElementById('running').textContent").asText()).isEqualTo("0");
             assertThat(page.eval("document.getElementById('model').textContent").asText()).isEqualTo(TestServers.MODEL);
@@ -123,6 +103,67 @@ class WebPageBrowserTest {
                             + " && document.querySelectorAll('#seq-rows tr').length === 0");
             assertThat(problems).as("console errors and warnings").isEmpty();
         }
+    }
+
+    @Test
+    void behindAnApiKeyThePageAsksForItKeepsItInTheTabAndRefusesAWrongOne() throws Exception {
+        Path chromium = HeadlessChromium.find().orElse(null);
+        assumeTrue(chromium != null, "no Chromium found (apt-get install chromium, or set CHORUS_CHROMIUM): the browser test is skipped");
+        Files.createDirectories(Path.of("target"));
+        try (ChorusServer s = TestServers.start(o -> o.withApiKey(KEY));
+             HeadlessChromium page = HeadlessChromium.launch(chromium, Path.of("target", "chromium-key.log"))) {
+            List<String> problems = open(page, s);
+            page.await("the page to ask for the key", "document.readyState === 'complete' && !document.getElementById('key-form').hidden");
+            assertThat(page.eval("document.getElementById('conn').textContent").asText()).isEqualTo("needs key");
+            assertThat(problems).as("no request is made before there is a key").isEmpty();
+
+            typeKey(page, "sk-wrong");
+            page.await("the wrong key to be refused", "!document.getElementById('key-error').hidden");
+            assertThat(page.eval("document.getElementById('key-error').textContent").asText()).isEqualTo("The server did not accept this key.");
+            assertThat(page.eval("sessionStorage.getItem('chorus.apiKey')").isNull()).isTrue();
+
+            typeKey(page, KEY);
+            page.await("the panel to go live with the key", "document.getElementById('conn').textContent === 'live'");
+            assertThat(page.eval("document.getElementById('key-form').hidden").asBoolean()).isTrue();
+            assertThat(page.eval("sessionStorage.getItem('chorus.apiKey')").asText()).isEqualTo(KEY);
+            assertThat(page.eval("localStorage.length").asInt()).isZero();
+            assertThat(page.eval("document.getElementById('model').textContent").asText()).isEqualTo(TestServers.MODEL);
+            // The one refused request is the only thing the browser complained about.
+            assertThat(problems).hasSize(1).allMatch(p -> p.contains("401"));
+        }
+    }
+
+    private static void typeKey(HeadlessChromium page, String key) {
+        page.eval("document.getElementById('api-key').focus()");
+        page.call("Input.insertText", HeadlessChromium.params().put("text", key));
+        page.eval("document.getElementById('key-save').click()");
+    }
+
+    /** Opens the server's page, recording every console error or warning and uncaught exception it produces. */
+    private static List<String> open(HeadlessChromium page, ChorusServer s) {
+        List<String> problems = Collections.synchronizedList(new ArrayList<>());
+        page.onEvent(e -> {
+            JsonNode p = e.path("params");
+            switch (e.path("method").asText()) {
+                case "Runtime.exceptionThrown" -> problems.add("exception: " + p.path("exceptionDetails"));
+                case "Runtime.consoleAPICalled" -> {
+                    String type = p.path("type").asText();
+                    if (type.equals("error") || type.equals("assert") || type.equals("warning")) problems.add("console." + type + ": " + p.path("args"));
+                }
+                case "Log.entryAdded" -> {
+                    String level = p.path("entry").path("level").asText();
+                    if (level.equals("error") || level.equals("warning")) problems.add("log " + level + ": " + p.path("entry"));
+                }
+                default -> { }
+            }
+        });
+        page.call("Runtime.enable");
+        page.call("Log.enable");
+        page.call("Page.enable");
+        page.call("Emulation.setDeviceMetricsOverride", HeadlessChromium.params().put("width", 1280).put("height", 720)
+                .put("deviceScaleFactor", 1).put("mobile", false));
+        page.call("Page.navigate", HeadlessChromium.params().put("url", s.url() + "/"));
+        return problems;
     }
 
     /** The assistant's text so far, after giving the page up to {@code millis} to show it. */
