@@ -3,6 +3,7 @@ package io.chorus.engine;
 import io.chorus.engine.api.EngineClient;
 import io.chorus.engine.api.EngineConfig;
 import io.chorus.engine.api.EngineRequest;
+import io.chorus.engine.api.EngineSnapshot;
 import io.chorus.engine.api.EngineStats;
 import io.chorus.engine.api.FinishReason;
 import io.chorus.engine.api.InvalidRequestException;
@@ -41,10 +42,10 @@ import java.util.logging.Logger;
  *
  * <p>Implementation notes.
  * <ul>
- *   <li>Threads: {@link #submit}, {@link #abort}, {@link #stats} and {@link #close} may be called from
- *       any thread; they touch only {@code commands} (a thread-safe queue), {@code liveIds} (a
- *       concurrent set used to reject duplicate ids), the immutable config, and the volatile
- *       {@code stats}. Everything else (scheduler, cache, runner, {@code requests}, counters) is
+ *   <li>Threads: {@link #submit}, {@link #abort}, {@link #stats}, {@link #snapshot} and {@link #close}
+ *       may be called from any thread; they touch only {@code commands} (a thread-safe queue),
+ *       {@code liveIds} (a concurrent set used to reject duplicate ids), the immutable config, and the
+ *       volatiles {@code stats}, {@code snapshot} and {@code snapshotWanted}. Everything else (scheduler, cache, runner, {@code requests}, counters) is
  *       touched only by the loop thread, or by the test thread that drives {@link #step()} when no
  *       loop thread was started.
  *   <li>Between steps: every request in {@code requests} has at least one live sequence, each of
@@ -56,6 +57,9 @@ import java.util.logging.Logger;
  *   <li>Idle: the loop blocks on {@code commands} (woken at once by a submission) and publishes
  *       nothing while nothing changes; {@link #stats} carries the batch-size figures, so nobody
  *       needs to poll it.
+ *   <li>Snapshots (every live sequence's phase and progress) are built after a step only while a
+ *       reader asked for one within {@link #SNAPSHOT_WATCH_NANOS}, and once per idle period, so an
+ *       unwatched loop never builds them and an idle one always shows its true, empty state.
  *   <li>A failing forward pass fails the requests in that step's batch (ERROR output, blocks freed);
  *       the loop goes on. A failure while sampling one sequence fails only that sequence's request. An unexpected failure anywhere else in a step fails every live request.
  * </ul>
@@ -76,6 +80,8 @@ public final class EngineLoop implements EngineClient {
     private final LinkedBlockingQueue<Command> commands = new LinkedBlockingQueue<>();
     private final Set<String> liveIds = ConcurrentHashMap.newKeySet();
     private volatile EngineStats stats = EngineStats.EMPTY;
+    private volatile EngineSnapshot snapshot;
+    private volatile long snapshotWanted; // nanoTime of the latest snapshot() call
     private volatile boolean closed;
     private Thread thread;
 
@@ -94,6 +100,9 @@ public final class EngineLoop implements EngineClient {
         this.scheduler = scheduler;
         this.runner = runner;
         this.eos = Set.copyOf(config.eosTokenIds());
+        long now = System.nanoTime();
+        this.snapshotWanted = now - 2 * SNAPSHOT_WATCH_NANOS;
+        this.snapshot = takeSnapshot(now);
     }
 
     /** Starts the loop on its own thread. */
@@ -140,6 +149,15 @@ public final class EngineLoop implements EngineClient {
 
     @Override
     public EngineStats stats() { return stats; }
+
+    /** How long after a {@link #snapshot} call the loop keeps building snapshots after each step. */
+    static final long SNAPSHOT_WATCH_NANOS = TimeUnit.SECONDS.toNanos(3);
+
+    @Override
+    public EngineSnapshot snapshot() {
+        snapshotWanted = System.nanoTime();
+        return snapshot;
+    }
 
     @Override
     public void close() {
@@ -440,10 +458,38 @@ public final class EngineLoop implements EngineClient {
                 ran ? tokens : last.lastStepTokens(), ran ? seqs : last.lastStepSeqs(),
                 ran ? scheduleNanos : last.lastScheduleNanos(), ran ? forwardNanos : last.lastForwardNanos(),
                 totalScheduleNanos, totalForwardNanos, totalModelNanos, maxStepSeqs, totalStepSeqs, totalStepTokens);
+        long now = System.nanoTime();
+        if (!scheduler.hasWork() || now - snapshotWanted < SNAPSHOT_WATCH_NANOS) snapshot = takeSnapshot(now);
+    }
+
+    /** Every live sequence with the stats just published; loop thread only. */
+    private EngineSnapshot takeSnapshot(long now) {
+        List<EngineSnapshot.SequenceStatus> seqs = new ArrayList<>(Math.min(EngineSnapshot.MAX_LISTED, scheduler.numRunning() + scheduler.numWaiting()));
+        for (Sequence s : scheduler.running()) {
+            if (seqs.size() == EngineSnapshot.MAX_LISTED) break;
+            // A decoding sequence has all but its newest token computed; more than that to catch up
+            // (or a prompt not computed yet) is prefill, including recompute after a preemption.
+            boolean prefill = s.numComputed() < s.numTokens() - 1 || s.numGenerated() == 0 && s.numComputed() < s.numTokens();
+            seqs.add(status(s, prefill ? EngineSnapshot.Phase.PREFILL : EngineSnapshot.Phase.DECODE));
+        }
+        for (Sequence s : scheduler.waiting()) {
+            if (seqs.size() == EngineSnapshot.MAX_LISTED) break;
+            seqs.add(status(s, EngineSnapshot.Phase.WAITING));
+        }
+        var pool = scheduler.kv().pool();
+        return new EngineSnapshot(now, stats, pool.numBlocks(), pool.numBlocks() - pool.numFreeBlocks(), pool.numCachedBlocks(), seqs);
+    }
+
+    private static EngineSnapshot.SequenceStatus status(Sequence s, EngineSnapshot.Phase phase) {
+        return new EngineSnapshot.SequenceStatus(s.requestId(), s.index(), phase, s.promptLen(), s.numComputed(),
+                s.numGenerated(), s.request().arrivalNanos());
     }
 
     /** For tests driving {@link #step()}: the scheduler (and through it the KV cache). */
     Scheduler scheduler() { return scheduler; }
+
+    /** For tests: as if the last {@link #snapshot} reader left long ago. */
+    void forgetSnapshotReaders() { snapshotWanted = System.nanoTime() - 2 * SNAPSHOT_WATCH_NANOS; }
 
     /** For tests: whether any request is still live. */
     boolean hasLiveRequests() { return !requests.isEmpty() || !commands.isEmpty(); }

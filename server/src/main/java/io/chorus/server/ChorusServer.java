@@ -41,7 +41,7 @@ import java.util.logging.Logger;
  * DRAINING (health 503, requests still served), then the listener closes, then in-flight requests
  * finish or are aborted, then STOPPED (every request 503). {@link Admission} counts engine
  * requests admitted and not yet finished, and rejects with 429 beyond max-num-seqs + the queue bound,
- * before any rendering or tokenization. Every route but /health (and /metrics with
+ * before any rendering or tokenization. Every route but /health, the web page at / with its static files (and /metrics with
  * {@code --metrics-public}) needs the API key; the key itself is never logged. An error answered
  * before the request body was read closes the connection, so unread body bytes are never taken for a
  * next request. Every error leaves through {@link ApiError} as OpenAI's JSON.
@@ -62,6 +62,8 @@ public final class ChorusServer implements AutoCloseable {
     private volatile State state = State.LOADING;
     private volatile LoadedModel model;
     private volatile ServerMetrics metrics;
+    private volatile EngineStatus status;
+    private final WebPage page;
     private WebServer web;
     private int port; // kept: Helidon answers -1 once stopped, and the URL still names this server in logs
 
@@ -70,6 +72,7 @@ public final class ChorusServer implements AutoCloseable {
         String key = options.apiKey() != null ? options.apiKey() : System.getenv("CHORUS_API_KEY");
         this.apiKey = key != null && !key.isEmpty() ? key.getBytes(StandardCharsets.UTF_8) : null;
         this.admission = new Admission(options.maxNumSeqs() + options.queueBound());
+        this.page = new WebPage(apiKey != null);
     }
 
     /** Starts listening (answering 503 until a model is loaded). */
@@ -99,6 +102,7 @@ public final class ChorusServer implements AutoCloseable {
         ServerMetrics.CacheInfo cache = new ServerMetrics.CacheInfo(m.sizing().blockSize(), m.sizing().numBlocks(),
                 options.kvCacheDtype().name().toLowerCase(), m.engineConfig().enablePrefixCaching(), options.memoryUtilization());
         metrics = new ServerMetrics(m.name(), () -> m.engine().stats(), cache);
+        status = new EngineStatus(m.name(), m.sizing().blockSize(), m.engineConfig(), m.engine());
         model = m;
         if (state == State.LOADING) state = State.READY;
         return m;
@@ -143,6 +147,8 @@ public final class ChorusServer implements AutoCloseable {
         LoadedModel m = model;
         if (listener.isAlive() && admission.admitted() > 0) LOG.info("aborting " + admission.admitted() + " request(s) still running after the grace period");
         if (m != null) m.engine().close(); // aborts what is left; handlers see ABORT and finish their responses
+        EngineStatus st = status;
+        if (st != null) st.close();
         state = State.STOPPED;
         connections.close();
         join(listener, null); // bounded by Helidon's own grace period (above ours)
@@ -188,6 +194,9 @@ public final class ChorusServer implements AutoCloseable {
                 .get("/api/ps", guard(true, true, OllamaApi::error, (req, res) -> sendJson(res, 200, OllamaApi.ps(model))))
                 .post("/api/show", guard(true, true, OllamaApi::error, (req, res) -> sendJson(res, 200, OllamaApi.show(model, readJson(req)))))
                 .get("/api/version", guard(true, false, OllamaApi::error, (req, res) -> sendJson(res, 200, OllamaApi.version())))
+                .get("/v1/engine/status", guard(true, true, (req, res) -> status.handle(req, res)))
+                .get("/", guard(false, false, page::index))
+                .get("/static/*", guard(false, false, page::file))
                 .any(guard(true, false, (req, res) -> {
                     throw ApiError.notFound("No route for " + req.prologue().method().text() + " " + req.path().path(), "not_found");
                 }));

@@ -40,6 +40,9 @@ final class Gate implements ForwardPass {
     /** Lets {@code k} more forward passes run. */
     void allow(int k) { permits.release(k); }
 
+    /** Takes back the permits not used yet: the next forward pass waits again (not after {@link #open}). */
+    void hold() { permits.drainPermits(); }
+
     /** Lets every forward pass run from now on. */
     void open() {
         open = true;

@@ -59,6 +59,7 @@ class SecurityTest {
                 Arguments.of("GET", "/version", null, 200),
                 Arguments.of("GET", "/metrics", null, 200),
                 Arguments.of("GET", "/v1/models", null, 200),
+                Arguments.of("GET", "/v1/engine/status", null, 200),
                 Arguments.of("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1}", 200),
                 Arguments.of("POST", "/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":1}", 200),
                 Arguments.of("POST", "/tokenize", "{\"prompt\":\"hi\"}", 200),

@@ -27,6 +27,16 @@ public interface EngineClient extends AutoCloseable {
     /** The latest snapshot the loop published. */
     EngineStats stats();
 
+    /**
+     * What the engine is doing now: stats, KV blocks and every live sequence, taken together. The
+     * first call after a quiet spell may return an older view (the loop starts taking them when
+     * asked, from its next step on). An engine that keeps no per-sequence view (a test double)
+     * reports its stats alone, with no sequences and no block counts.
+     */
+    default EngineSnapshot snapshot() {
+        return new EngineSnapshot(System.nanoTime(), stats(), 0, 0, 0, java.util.List.of());
+    }
+
     /** Stops the loop; live requests finish with ABORT. */
     @Override
     void close();
