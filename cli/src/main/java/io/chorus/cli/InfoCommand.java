@@ -32,6 +32,7 @@ final class InfoCommand implements Callable<Integer> {
             System.out.printf("context        %d tokens, rope theta %.0f%s, rms eps %g%n", c.contextLength(), c.ropeTheta(),
                     f.tensor("rope_freqs.weight") != null ? " with frequency factors" : "", c.rmsEps());
             System.out.printf("output         %s%n", c.tiedOutput() ? "tied to token embeddings" : "separate output.weight");
+            if (c.slidingWindow() > 0 || c.attnSoftcap() > 0 || c.finalSoftcap() > 0) System.out.printf("attention      %s%n", AttentionLine.of(c));
             Map<String, long[]> byType = new TreeMap<>();
             long params = 0, bytes = 0;
             for (GgufTensorInfo t : f.tensors().values()) {

@@ -65,6 +65,25 @@ class ModelCommandsTest {
         for (int i = 0; i < a.length; i++) assertThat(c[i]).isCloseTo(a[i], org.assertj.core.data.Offset.offset(1e-4f));
     }
 
+    /** A Gemma 2 shape: info shows its windowed layers and caps, and logits runs it (softcapped below 30). */
+    @Test
+    void gemma2SynthInfoAndLogits() throws Exception {
+        Path model = dir.resolve("g.gguf");
+        assertThat(run("synth", "--shape", "tiny-gemma2", "--type", "Q8_0", "--out", model.toString()).exit()).isZero();
+        Run info = run("info", model.toString());
+        assertThat(info.exit()).isZero();
+        assertThat(info.out()).contains("architecture   gemma2")
+                .contains("dim 256, 3 layers, 4 heads / 2 KV heads, head dim 64")
+                .contains("attention      sliding window 6 on 2 of 3 layers, scores soft-capped at 50, logits soft-capped at 30, query scale 1/8")
+                .contains("tied to token embeddings");
+        Path logits = dir.resolve("g.f32");
+        Run l = run("logits", "--model", model.toString(), "--tokens", "1,300,301,302,303,304,305,306,307", "--out", logits.toString(), "--threads", "1");
+        assertThat(l.exit()).isZero();
+        float[] a = floats(logits);
+        assertThat(a).hasSize(9 * 512);
+        for (float f : a) assertThat(Math.abs(f)).isLessThan(30f);
+    }
+
     /** info counts the tensors of every type: Q3_K_M mixes four K-quant types (tiny-llama: untied, 2 layers). */
     @Test
     void infoListsEveryTensorType() throws Exception {

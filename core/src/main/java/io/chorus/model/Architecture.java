@@ -15,7 +15,12 @@ public enum Architecture {
     /** Qwen3: per-head RMSNorm of q and k before rope, NEOX rope, no biases. */
     QWEN3("qwen3", true, false, true, false),
     /** Phi-3/3.5/4-mini: fused QKV and fused gate/up projections, NEOX rope. */
-    PHI3("phi3", true, false, false, true);
+    PHI3("phi3", true, false, false, true),
+    /**
+     * Gemma 2: embeddings scaled by sqrt(dim), GeGLU, RMSNorms after attention and after the FFN,
+     * soft-capped attention scores and logits, sliding-window attention on the even layers.
+     */
+    GEMMA2("gemma2", true, false, false, false);
 
     public final String ggufName;
     public final boolean neoxRope;
@@ -30,6 +35,21 @@ public enum Architecture {
         this.qkNorm = qkNorm;
         this.fusedProjections = fusedProjections;
     }
+
+    /** Whether the token embeddings are multiplied by sqrt(dim) before the first layer (Gemma). */
+    public boolean scalesEmbeddings() { return this == GEMMA2; }
+
+    /** Whether the FFN is GeGLU, gelu (tanh approximation) of the gate times up, instead of SwiGLU. */
+    public boolean geglu() { return this == GEMMA2; }
+
+    /** Whether each block normalizes the attention and FFN outputs again before adding them to the residual. */
+    public boolean postNorms() { return this == GEMMA2; }
+
+    /**
+     * Whether layer {@code layer} attends only within the sliding window, given that the model has one:
+     * Gemma 2 alternates windowed (even) and global (odd) layers, as llama.cpp does.
+     */
+    public boolean slidingWindowLayer(int layer) { return this == GEMMA2 && layer % 2 == 0; }
 
     public static Architecture fromGguf(String name, String file) {
         for (Architecture a : values()) if (a.ggufName.equals(name)) return a;

@@ -4,6 +4,7 @@ import io.chorus.model.gguf.GgufException;
 import io.chorus.model.gguf.GgufFile;
 import io.chorus.model.gguf.GgufTensorInfo;
 import io.chorus.tensor.ActivationPrecision;
+import io.chorus.tensor.GemmaKernels;
 import io.chorus.tensor.GgmlType;
 import io.chorus.tensor.Kernels;
 import io.chorus.tensor.KvCacheDtype;
@@ -46,7 +47,9 @@ public final class Model implements ForwardPass, AutoCloseable {
             float[] ffnNorm,             // [dim]
             WeightMatrix gate,           // [ffn][dim], or null when up is fused [2 ffn][dim]
             WeightMatrix up,             // [ffn][dim]
-            WeightMatrix down) {}        // [dim][ffn]
+            WeightMatrix down,           // [dim][ffn]
+            float[] postAttnNorm,        // [dim] norm of the attention output before the residual add (Gemma 2) or null
+            float[] postFfnNorm) {}      // [dim] the same for the FFN output (Gemma 2) or null
 
     private final GgufFile file;
     private final ModelConfig config;
@@ -58,6 +61,7 @@ public final class Model implements ForwardPass, AutoCloseable {
     private final float[] invFreq;          // [rotDim / 2] rope frequency of each rotated pair
     private final long weightBytes;
     private final ActivationPrecision precision;
+    private final float embeddingScale;     // sqrt(dim) where the architecture scales embeddings (float32, as llama.cpp)
 
     private PagedKvCache cache;
     private PagedAttention attention;
@@ -102,8 +106,11 @@ public final class Model implements ForwardPass, AutoCloseable {
                     vector(p + "ffn_norm.weight", c.dim()),
                     fused ? null : matrix(p + "ffn_gate.weight", c.ffnDim(), c.dim()),
                     matrix(p + "ffn_up.weight", fused ? 2 * c.ffnDim() : c.ffnDim(), c.dim()),
-                    matrix(p + "ffn_down.weight", c.dim(), c.ffnDim()));
+                    matrix(p + "ffn_down.weight", c.dim(), c.ffnDim()),
+                    a.postNorms() ? vector(p + "post_attention_norm.weight", c.dim()) : null,
+                    a.postNorms() ? vector(p + "post_ffw_norm.weight", c.dim()) : null);
         }
+        embeddingScale = (float) Math.sqrt(c.dim());
         invFreq = ropeFrequencies(c, optionalVector("rope_freqs.weight", c.rotDim() / 2));
         long bytes = 0;
         for (GgufTensorInfo t : file.tensors().values()) bytes += t.byteSize();
@@ -195,7 +202,7 @@ public final class Model implements ForwardPass, AutoCloseable {
         if (cache != null) cache.close();
         cache = new PagedKvCache(config.layers(), numBlocks, blockSize, config.kvDim(), dtype);
         attention = new PagedAttention(config.heads(), config.kvHeads(), config.headDim(),
-                (float) (1.0 / Math.sqrt(config.headDim())), maxContext, pool.threads());
+                config.queryScale(), config.attnSoftcap(), maxContext, pool.threads());
     }
 
     public PagedKvCache kvCache() { return cache; }
@@ -229,6 +236,9 @@ public final class Model implements ForwardPass, AutoCloseable {
             int id = batch.token(t);
             if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
             tokenEmbd.dequantizeRow(id, x, t * dim);
+            if (c.arch().scalesEmbeddings()) {
+                for (int i = 0; i < dim; i++) x[t * dim + i] *= embeddingScale;
+            }
             int pos = batch.position(t);
             positions[t] = pos;
             tables[t] = batch.blockTable(batch.seqOfToken(t));
@@ -270,9 +280,12 @@ public final class Model implements ForwardPass, AutoCloseable {
                 Kernels.rope(k, t * kvDim, c.kvHeads(), hd, c.rotDim(), cos, sin, t * half, c.arch().neoxRope);
                 cache.write(l, batch.slot(t), k, t * kvDim, v, t * kvDim);
             }
-            attention.run(pool, cache, l, T, positions, tables, q, qDim, 0, att);
+            attention.run(pool, cache, l, T, positions, tables, q, qDim, 0, att, c.windowed(l) ? c.slidingWindow() : 0);
             attq.set(att, T, qDim);
             matmul(L.wo, attq, xb);
+            if (L.postAttnNorm != null) {
+                for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, xb, t * dim, L.postAttnNorm, dim, c.rmsEps());
+            }
             for (int t = 0; t < T; t++) Kernels.add(x, t * dim, xb, t * dim, dim);
 
             for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, c.rmsEps());
@@ -284,10 +297,17 @@ public final class Model implements ForwardPass, AutoCloseable {
             } else {
                 matmul(L.gate, xbq, gate);
                 matmul(L.up, xbq, up);
-                Kernels.swiglu(up, 0, gate, 0, up, 0, T * ffn);
+                if (c.arch().geglu()) {
+                    for (int t = 0; t < T; t++) GemmaKernels.geglu(up, t * ffn, gate, t * ffn, up, t * ffn, ffn);
+                } else {
+                    Kernels.swiglu(up, 0, gate, 0, up, 0, T * ffn);
+                }
             }
             upq.set(up, T, ffn);
             matmul(L.down, upq, ffnOut);
+            if (L.postFfnNorm != null) {
+                for (int t = 0; t < T; t++) Kernels.rmsnorm(ffnOut, t * dim, ffnOut, t * dim, L.postFfnNorm, dim, c.rmsEps());
+            }
             for (int t = 0; t < T; t++) Kernels.add(x, t * dim, ffnOut, t * dim, dim);
         }
 
@@ -302,6 +322,9 @@ public final class Model implements ForwardPass, AutoCloseable {
         for (int j = 0; j < nl; j++) Kernels.rmsnorm(xl, j * dim, x, batch.logitsRow(j) * dim, outputNorm, dim, c.rmsEps());
         xlq.set(xl, nl, dim);
         matmul(output, xlq, logits);
+        if (c.finalSoftcap() > 0) {
+            for (int j = 0; j < nl; j++) GemmaKernels.softcap(logits, j * c.vocabSize(), c.vocabSize(), c.finalSoftcap());
+        }
     }
 
     /** out = W a: through the 8-bit rows of a (built once, shared) or, for f32 activations, its floats. */

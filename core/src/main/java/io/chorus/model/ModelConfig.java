@@ -8,6 +8,11 @@ import io.chorus.model.gguf.GgufTensorInfo;
  *
  * @param headDim   per-head size of q and k ({@code attention.key_length}, default dim / heads)
  * @param rotDim    dimensions of a head that rope rotates ({@code rope.dimension_count}, default headDim)
+ * @param slidingWindow positions a query sees on the architecture's windowed layers, itself included
+ *                  ({@code attention.sliding_window}); 0 when every layer is global
+ * @param attnSoftcap   c in {@code score = c * tanh(score / c)} before the softmax ({@code attn_logit_softcapping}); 0: none
+ * @param finalSoftcap  the same cap on the output logits ({@code final_logit_softcapping}); 0: none
+ * @param queryScale    the factor of q.k before any cap and the softmax
  */
 public record ModelConfig(
         Architecture arch,
@@ -23,7 +28,11 @@ public record ModelConfig(
         float rmsEps,
         float ropeTheta,
         int rotDim,
-        boolean tiedOutput) {
+        boolean tiedOutput,
+        int slidingWindow,
+        float attnSoftcap,
+        float finalSoftcap,
+        float queryScale) {
 
     public int qDim() { return heads * headDim; }
     public int kvDim() { return kvHeads * headDim; }
@@ -58,6 +67,28 @@ public record ModelConfig(
                 f.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
                 f.getFloat(p + "rope.freq_base", 10000f),
                 f.getInt(p + "rope.dimension_count", headDim),
-                f.tensor("output.weight") == null);
+                f.tensor("output.weight") == null,
+                arch == Architecture.GEMMA2 ? f.getInt(p + "attention.sliding_window", GEMMA2_WINDOW) : 0,
+                arch == Architecture.GEMMA2 ? f.getFloat(p + "attn_logit_softcapping", 50f) : 0f,
+                arch == Architecture.GEMMA2 ? f.getFloat(p + "final_logit_softcapping", 30f) : 0f,
+                queryScale(arch, dim, heads, headDim, f.getInt(p + "block_count")));
+    }
+
+    /** Gemma 2's window when the file does not say (llama.cpp's default, the trained models' value). */
+    static final int GEMMA2_WINDOW = 4096;
+
+    /**
+     * 1/sqrt(head dim), except for Gemma 2 27B (46 layers), which was trained with 1/sqrt(dim / heads)
+     * (its query_pre_attn_scalar, 144, while its heads have 128 values); llama.cpp tells the sizes
+     * apart by their layer count, and so does this.
+     */
+    static float queryScale(Architecture arch, int dim, int heads, int headDim, int layers) {
+        int d = arch == Architecture.GEMMA2 && layers == 46 ? dim / heads : headDim;
+        return (float) (1.0 / Math.sqrt(d));
+    }
+
+    /** Whether layer {@code layer} attends only to the last {@link #slidingWindow} positions. */
+    public boolean windowed(int layer) {
+        return slidingWindow > 0 && arch.slidingWindowLayer(layer);
     }
 }

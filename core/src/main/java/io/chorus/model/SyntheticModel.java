@@ -26,9 +26,20 @@ import java.util.SplittableRandom;
  */
 public final class SyntheticModel {
 
-    /** A model shape: the hyper-parameters of a real or test model. */
+    /**
+     * A model shape: the hyper-parameters of a real or test model.
+     *
+     * @param slidingWindow the window of the architecture's windowed layers (Gemma 2), 0 for none
+     */
     public record Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
-                        int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope) {}
+                        int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
+                        int slidingWindow) {
+        /** A shape without a sliding window. */
+        public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
+                     int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope) {
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0);
+        }
+    }
 
     public static final Map<String, Shape> SHAPES = new LinkedHashMap<>();
 
@@ -37,12 +48,15 @@ public final class SyntheticModel {
         add(new Shape("llama-3.2-1b", Architecture.LLAMA, 2048, 16, 32, 8, 64, 8192, 128256, 131072, 5e5f, 1e-5f, true, true));
         add(new Shape("smollm2-135m", Architecture.LLAMA, 576, 30, 9, 3, 64, 1536, 49152, 8192, 1e5f, 1e-5f, true, false));
         add(new Shape("qwen3-0.6b", Architecture.QWEN3, 1024, 28, 16, 8, 128, 3072, 151936, 40960, 1e6f, 1e-6f, true, false));
+        add(new Shape("gemma-2-2b", Architecture.GEMMA2, 2304, 26, 8, 4, 256, 9216, 256000, 8192, 1e4f, 1e-6f, true, false, 4096));
         add(new Shape("demo", Architecture.QWEN2, 256, 4, 8, 2, 32, 768, 2048, 4096, 1e6f, 1e-6f, true, false));
         // Test shapes: rows of 256 so every quant type (K-quants included) applies to every matrix.
         add(new Shape("tiny-llama", Architecture.LLAMA, 256, 2, 4, 2, 64, 512, 512, 1024, 1e4f, 1e-5f, false, true));
         add(new Shape("tiny-qwen2", Architecture.QWEN2, 256, 2, 4, 2, 64, 512, 512, 1024, 1e6f, 1e-6f, true, false));
         add(new Shape("tiny-qwen3", Architecture.QWEN3, 256, 2, 4, 2, 128, 512, 512, 1024, 1e6f, 1e-6f, false, false));
         add(new Shape("tiny-phi3", Architecture.PHI3, 256, 2, 4, 4, 64, 512, 512, 1024, 1e4f, 1e-5f, false, false));
+        // three layers, so two are windowed; a window of 6 spans block boundaries of 4-token blocks
+        add(new Shape("tiny-gemma2", Architecture.GEMMA2, 256, 3, 4, 2, 64, 512, 512, 1024, 1e4f, 1e-6f, true, false, 6));
     }
 
     private static void add(Shape s) {
@@ -188,6 +202,11 @@ public final class SyntheticModel {
         w.putFloat32(a + ".attention.layer_norm_rms_epsilon", s.eps());
         w.putFloat32(a + ".rope.freq_base", s.ropeTheta());
         w.putUInt32(a + ".rope.dimension_count", s.headDim());
+        if (s.arch() == Architecture.GEMMA2) {
+            w.putUInt32(a + ".attention.sliding_window", s.slidingWindow());
+            w.putFloat32(a + ".attn_logit_softcapping", 50f);
+            w.putFloat32(a + ".final_logit_softcapping", 30f);
+        }
         writeVocabulary(w, s.vocab());
 
         int qDim = s.heads() * s.headDim(), kvDim = s.kvHeads() * s.headDim();
@@ -222,6 +241,10 @@ public final class SyntheticModel {
             }
             matrix(w, types, mix, s, p + "attn_output.weight", l, s.dim(), qDim, std, counter);
             matrix(w, types, mix, s, p + "ffn_down.weight", l, s.dim(), s.ffn(), std, counter);
+            if (s.arch().postNorms()) {
+                vector(w, p + "post_attention_norm.weight", s.dim(), 1f, 0.1f, counter);
+                vector(w, p + "post_ffw_norm.weight", s.dim(), 1f, 0.1f, counter);
+            }
         }
         return w;
     }

@@ -14,6 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
  * its own sequence, read through that sequence's block table, so a prefill chunk is causal and no
  * token ever reads another sequence's K/V. The K/V of the batch's tokens must already be written.
  *
+ * <p>A layer may attend within a sliding window instead: a token then sees only the last
+ * {@code window} positions up to its own, and only the blocks that hold them are read. Scores may be
+ * soft-capped ({@code cap * tanh(score / cap)}) before the softmax.
+ *
  * <p>Work is split over (token, KV head) pairs; one pair computes the scores of all the query heads
  * that share the KV head, so every K and V row is read once per group. Scratch buffers are per
  * worker and sized once for the longest context, so a step allocates nothing.
@@ -29,15 +33,22 @@ public final class PagedAttention {
     private final int headDim;
     private final int group;
     private final float scale;
+    private final float softcap;    // 0: scores are not capped
     private final float[][] scores; // [worker][group * maxContext]
 
     public PagedAttention(int nHeads, int nKvHeads, int headDim, float scale, int maxContext, int workers) {
+        this(nHeads, nKvHeads, headDim, scale, 0f, maxContext, workers);
+    }
+
+    /** @param softcap c of {@code c * tanh(score / c)} applied to the scaled scores, or 0 for none */
+    public PagedAttention(int nHeads, int nKvHeads, int headDim, float scale, float softcap, int maxContext, int workers) {
         if (nHeads % nKvHeads != 0) throw new IllegalArgumentException(nHeads + " heads cannot share " + nKvHeads + " KV heads");
         this.nHeads = nHeads;
         this.nKvHeads = nKvHeads;
         this.headDim = headDim;
         this.group = nHeads / nKvHeads;
         this.scale = scale;
+        this.softcap = softcap;
         this.scores = new float[workers][group * maxContext];
     }
 
@@ -48,16 +59,28 @@ public final class PagedAttention {
      */
     public void run(WorkerPool pool, PagedKvCache cache, int layer, int T, int[] positions, int[][] tables,
                     float[] q, int qStride, int qOff, float[] out) {
+        run(pool, cache, layer, T, positions, tables, q, qStride, qOff, out, 0);
+    }
+
+    /**
+     * As {@link #run(WorkerPool, PagedKvCache, int, int, int[], int[][], float[], int, int, float[])},
+     * but with {@code window > 0} token t attends only to positions {@code positions[t] - window + 1 ..
+     * positions[t]} (those that exist), and reads no block before the first of them.
+     */
+    public void run(WorkerPool pool, PagedKvCache cache, int layer, int T, int[] positions, int[][] tables,
+                    float[] q, int qStride, int qOff, float[] out, int window) {
         pool.run(T * nKvHeads, (worker, from, to) -> {
             for (int w = from; w < to; w++) {
-                attend(cache, layer, w / nKvHeads, w % nKvHeads, positions, tables, q, qStride, qOff, out, scores[worker]);
+                attend(cache, layer, w / nKvHeads, w % nKvHeads, positions, tables, q, qStride, qOff, out, scores[worker], window);
             }
         });
     }
 
     private void attend(PagedKvCache cache, int layer, int t, int g, int[] positions, int[][] tables,
-                        float[] q, int qStride, int qOff, float[] out, float[] sc) {
-        int ctx = positions[t] + 1;
+                        float[] q, int qStride, int qOff, float[] out, float[] sc, int window) {
+        int end = positions[t] + 1;
+        int first = window > 0 ? Math.max(0, end - window) : 0; // first visible position
+        int ctx = end - first;
         int[] table = tables[t];
         int bs = cache.blockSize();
         boolean f16 = cache.dtype() == KvCacheDtype.F16;
@@ -66,22 +89,27 @@ public final class PagedAttention {
         int qBase = t * qStride + qOff + g * group * headDim;
 
         for (int j = 0; j < ctx; j++) {
-            int block = table[j / bs];
+            int pos = first + j;
+            int block = table[pos / bs];
             MemorySegment mem = cache.chunkOf(block);
-            long k = cache.offset(layer, 0, block, j % bs) + headBytes;
+            long k = cache.offset(layer, 0, block, pos % bs) + headBytes;
             for (int h = 0; h < group; h++) {
                 float d = f16 ? dotF16(q, qBase + h * headDim, mem, k) : dotF32(q, qBase + h * headDim, mem, k);
                 sc[h * ctx + j] = d * scale;
             }
         }
-        for (int h = 0; h < group; h++) Kernels.softmax(sc, h * ctx, ctx);
+        for (int h = 0; h < group; h++) {
+            if (softcap > 0) GemmaKernels.softcap(sc, h * ctx, ctx, softcap);
+            Kernels.softmax(sc, h * ctx, ctx);
+        }
 
         int oBase = t * nHeads * headDim + g * group * headDim;
         java.util.Arrays.fill(out, oBase, oBase + group * headDim, 0f);
         for (int j = 0; j < ctx; j++) {
-            int block = table[j / bs];
+            int pos = first + j;
+            int block = table[pos / bs];
             MemorySegment mem = cache.chunkOf(block);
-            long v = cache.offset(layer, 1, block, j % bs) + headBytes;
+            long v = cache.offset(layer, 1, block, pos % bs) + headBytes;
             for (int h = 0; h < group; h++) {
                 float p = sc[h * ctx + j];
                 if (f16) axpyF16(p, mem, v, out, oBase + h * headDim);

@@ -37,7 +37,9 @@ class BatchInvarianceTest {
             "tiny-qwen2,BF16,F32", "tiny-llama,Q5_K_M,F32", "tiny-llama,Q2_K,F32", "tiny-qwen2,Q3_K_M,F32", "tiny-qwen3,IQ4_XS,F32",
             // 8-bit activations: each row is rounded on its own, so batching changes nothing either
             "tiny-qwen2,Q8_0,INT8", "tiny-qwen3,Q4_K_M,INT8", "tiny-llama,Q4_0,INT8", "tiny-qwen2,Q6_K,INT8", "tiny-llama,Q5_K_M,INT8",
-            "tiny-phi3,Q8_0,INT8", "tiny-llama,Q2_K,INT8", "tiny-qwen2,Q3_K_M,INT8", "tiny-qwen3,IQ4_XS,INT8"})
+            "tiny-phi3,Q8_0,INT8", "tiny-llama,Q2_K,INT8", "tiny-qwen2,Q3_K_M,INT8", "tiny-qwen3,IQ4_XS,INT8",
+            // Gemma 2: windowed layers (window 6 over 4-token blocks), soft-caps, GeGLU, post-norms
+            "tiny-gemma2,F32,F32", "tiny-gemma2,Q4_K_M,F32", "tiny-gemma2,Q8_0,INT8"})
     void logitsInsideABatchEqualLogitsAlone(String shape, String mix, ActivationPrecision precision) throws IOException {
         Path file = dir.resolve(shape + "-" + mix + ".gguf");
         SyntheticModel.write(SyntheticModel.shape(shape), SyntheticModel.Mix.parse(mix), 7, file);
