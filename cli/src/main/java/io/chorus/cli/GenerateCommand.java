@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 /** {@code chorus generate}: one prompt through the engine, text streamed to stdout, speed to stderr. */
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate text for one prompt through the engine.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file (default: the built-in demo model)")
+    @Option(names = "--model", description = "GGUF model file or Hugging Face model folder (default: the built-in demo model)")
     Path model;
     @Option(names = "--prompt", required = true, description = "Prompt text")
     String prompt;

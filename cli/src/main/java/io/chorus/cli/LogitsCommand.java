@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Write teacher-forced logits as float32 little-endian [positions x vocab].")
 final class LogitsCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "GGUF model file")
+    @Option(names = "--model", required = true, description = "GGUF model file or Hugging Face model folder")
     Path model;
 
     @Option(names = "--tokens", required = true, split = ",", description = "Token ids, comma-separated")

@@ -17,9 +17,9 @@ import picocli.CommandLine.Option;
 
 /** {@code chorus serve}: the OpenAI-compatible server. Wiring only; the server lives in module server. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve a GGUF model over an OpenAI-compatible HTTP API (without --model: the built-in demo model).")
+        description = "Serve a GGUF model or Hugging Face folder over an OpenAI-compatible HTTP API (without --model: the built-in demo model).")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file (default: the built-in demo model, which talks nonsense)")
+    @Option(names = "--model", description = "GGUF model file or Hugging Face model folder (default: the built-in demo model, which talks nonsense)")
     Path model;
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE})")
     String host;

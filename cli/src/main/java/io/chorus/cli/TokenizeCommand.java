@@ -1,5 +1,6 @@
 package io.chorus.cli;
 
+import io.chorus.model.checkpoint.HfCheckpoint;
 import io.chorus.model.gguf.GgufFile;
 import io.chorus.server.DemoModel;
 import io.chorus.tokenizer.Tokenizer;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code chorus tokenize}: a model's token ids for a text. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Print the token ids of a text under a model's vocabulary.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file (default: the built-in demo model)")
+    @Option(names = "--model", description = "GGUF model file or Hugging Face model folder (default: the built-in demo model)")
     Path model;
     @Option(names = "--text", required = true, description = "Text to tokenize")
     String text;
@@ -26,8 +27,20 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path file = model != null ? model : DemoModel.ensure();
+        if (java.nio.file.Files.isDirectory(file)) {
+            try (HfCheckpoint c = HfCheckpoint.open(file)) {
+                print(Tokenizer.of(c));
+            }
+            return 0;
+        }
         try (GgufFile f = GgufFile.open(file)) {
-            Tokenizer tok = Tokenizer.fromGguf(f);
+            print(Tokenizer.fromGguf(f));
+        }
+        return 0;
+    }
+
+    private void print(Tokenizer tok) {
+        {
             int[] ids = tok.encode(text, !noBos, special);
             if (pieces) {
                 for (int id : ids) System.out.println(id + "\t" + tok.tokenPiece(id));
@@ -36,6 +49,5 @@ final class TokenizeCommand implements Callable<Integer> {
             }
             System.err.println(ids.length + " tokens");
         }
-        return 0;
     }
 }

@@ -1,5 +1,7 @@
 package io.chorus.tokenizer;
 
+import io.chorus.model.checkpoint.Checkpoint;
+import io.chorus.model.checkpoint.GgufCheckpoint;
 import io.chorus.model.gguf.GgufFile;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +37,12 @@ public final class Tokenizer {
 
     public static Tokenizer fromGguf(GgufFile file) {
         return new Tokenizer(Vocabulary.fromGguf(file));
+    }
+
+    /** The tokenizer a checkpoint was published with: GGUF metadata, or a folder's tokenizer.json. */
+    public static Tokenizer of(Checkpoint checkpoint) {
+        if (checkpoint instanceof GgufCheckpoint g) return fromGguf(g.file());
+        return new Tokenizer(HfTokenizerFiles.read(checkpoint.path()));
     }
 
     public Vocabulary vocabulary() { return vocab; }
@@ -132,7 +140,7 @@ public final class Tokenizer {
             }
         } else {
             for (SpecialTokenSplitter.Fragment f : frags) {
-                if (f.isText()) bpe.encode(f.text(), out);
+                if (f.isText()) bpe.encode(vocab.nfc ? java.text.Normalizer.normalize(f.text(), java.text.Normalizer.Form.NFC) : f.text(), out);
                 else out.add(f.token());
             }
         }

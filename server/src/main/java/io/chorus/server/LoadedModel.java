@@ -93,13 +93,13 @@ public final class LoadedModel implements AutoCloseable {
     static LoadedModel load(ServeOptions o, boolean warmup, Seams seams) {
         boolean demo = o.model() == null;
         Path path = demo ? DemoModel.ensure() : o.model();
-        if (!Files.isRegularFile(path)) throw new IllegalArgumentException("model file not found: " + path);
+        if (!Files.isRegularFile(path) && !Files.isDirectory(path)) throw new IllegalArgumentException("model file or folder not found: " + path);
         WorkerPool pool = new WorkerPool(o.threads() != null ? o.threads() : WorkerPool.defaultThreads());
         Model model = null;
         try {
             model = Model.load(path, pool, o.activationPrecision());
-            Tokenizer tokenizer = Tokenizer.fromGguf(model.file());
-            ChatTemplate template = chatTemplate(o.chatTemplate(), model.file().getString("tokenizer.chat_template", null));
+            Tokenizer tokenizer = Tokenizer.of(model.checkpoint());
+            ChatTemplate template = chatTemplate(o.chatTemplate(), model.checkpoint().chatTemplate());
             OutputParsers parsers = OutputParsers.resolve(o.toolCallParser(), o.reasoningParser(), template.source(), tokenizer);
             KvCacheSizing sizing = KvCacheSizing.compute(model.weightBytes(), model.kvBytesPerBlock(o.blockSize(), o.kvCacheDtype()),
                     o.blockSize(), model.config().contextLength(), o.maxModelLen(), o.kvCacheMemory(), o.memoryUtilization(),
