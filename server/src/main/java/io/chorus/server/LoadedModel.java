@@ -9,6 +9,7 @@ import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.TemperatureSampler;
 import io.chorus.model.ForwardPass;
 import io.chorus.model.Model;
+import io.chorus.model.checkpoint.GenerationDefaults;
 import io.chorus.structured.TokenVocabulary;
 import io.chorus.tensor.ReservedMemory;
 import io.chorus.tensor.WorkerPool;
@@ -167,6 +168,11 @@ public final class LoadedModel implements AutoCloseable {
     public Path path() { return path; }
     public boolean demo() { return demo; }
     public Model model() { return model; }
+
+    /** Sampling values for the fields a request leaves out: the model's generation_config.json, or none. */
+    public GenerationDefaults generationDefaults() {
+        return model == null ? GenerationDefaults.NONE : model.checkpoint().generationDefaults();
+    }
     public Tokenizer tokenizer() { return tokenizer; }
     public ChatTemplate chatTemplate() { return chatTemplate; }
     public EngineClient engine() { return engine; }

@@ -57,7 +57,7 @@ class HfFolderServeTest {
             int clear = 0;
             while (clear < greedy.length && margins.get(clear).asDouble() >= 0.05) clear++;
             String body = "{\"model\":\"" + TestServers.MODEL + "\",\"prompt\":" + ref.get("prompt_ids") + ",\"max_tokens\":" + clear
-                    + ",\"temperature\":0,\"logprobs\":0}";
+                    + ",\"temperature\":0,\"repetition_penalty\":1,\"logprobs\":0}"; // no generation_config.json penalty
             HttpResponse<String> r = TestServers.post(s, "/v1/completions", body);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
             JsonNode tokens = JSON.readTree(r.body()).get("choices").get(0).get("logprobs").get("tokens");

@@ -42,6 +42,11 @@ public interface Checkpoint extends AutoCloseable {
     /** The chat template the model was published with, or null. */
     String chatTemplate();
 
+    /** The sampling defaults the model was published with (generation_config.json); NONE for GGUF. */
+    default GenerationDefaults generationDefaults() {
+        return GenerationDefaults.NONE;
+    }
+
     /** An error about this checkpoint, of the exception type its callers know for it. */
     default CheckpointException invalid(String message) {
         return new CheckpointException(path() + ": " + message);

@@ -42,6 +42,7 @@ public final class HfCheckpoint implements Checkpoint {
     private final Arena derived = Arena.ofShared(); // tensors made here (rope_freqs), freed on close
     private final TensorData ropeFreqs;
     private final long weightBytes;
+    private final GenerationDefaults generationDefaults;
 
     private HfCheckpoint(Path dir, List<SafetensorsFile> shards, Map<String, Located> tensors, JsonNode configJson) {
         this.dir = dir;
@@ -57,6 +58,7 @@ public final class HfCheckpoint implements Checkpoint {
         long bytes = 0;
         for (Located l : tensors.values()) bytes += l.entry.end() - l.entry.begin();
         this.weightBytes = bytes;
+        this.generationDefaults = GenerationDefaults.read(readJson(dir.resolve("generation_config.json"), false));
         float[] f = config.ropeFactors();
         if (f != null) {
             MemorySegment seg = derived.allocate(4L * f.length);
@@ -151,6 +153,9 @@ public final class HfCheckpoint implements Checkpoint {
         }
         return null;
     }
+
+    @Override
+    public GenerationDefaults generationDefaults() { return generationDefaults; }
 
     @Override
     public TensorData tensor(String role) {

@@ -76,6 +76,8 @@ class HfCheckpointTest {
                 default -> null;
             });
             assertThat(c.chatTemplate()).startsWith("{%- for message in messages %}");
+            assertThat(c.generationDefaults()).isEqualTo(name.startsWith("qwen2")
+                    ? new GenerationDefaults(0.7, 0.8, 20, null, 1.05) : new GenerationDefaults(0.6, 0.9, null, null, null));
         }
     }
 
