@@ -152,6 +152,7 @@ public final class Model implements ForwardPass, AutoCloseable {
         TensorData t = checkpoint.tensor(name);
         if (t == null) return null;
         if (t.elements() != n) throw checkpoint.invalid("tensor " + t.name() + " has " + t.elements() + " values, expected " + n);
+        if (t.type() == null) throw new UnsupportedModelException(checkpoint.path() + ": tensor " + t.name() + " has type " + t.typeName() + ", which Chorus does not support");
         float[] out = new float[n];
         if (t.type() == GgmlType.F32) {
             java.lang.foreign.MemorySegment.copy(t.data(), F32, 0, out, 0, n);

@@ -189,7 +189,7 @@ public final class HfCheckpoint implements Checkpoint {
             }
             TensorData t = raw(name);
             if (t != null && "F8_E4M3".equals(t.typeName())) return fp8(module, t, rows, cols);
-            return Matrices.plain(this, t == null ? null : t, role + " (" + name + ")", rows, cols);
+            return Matrices.plain(this, t, role + " (" + name + ")", rows, cols);
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(dir + ": " + e.getMessage());
         }
