@@ -104,6 +104,16 @@ class HfModelsTest {
         double max = 0;
         for (int i = 0; i < fromHf.length; i++) max = Math.max(max, Math.abs(fromHf[i] - fromGguf[i]));
         assertThat(max).as("max abs diff GGUF vs HF").isLessThan(1e-4);
+
+        // tokenizer.json and the converted GGUF vocabulary (pre-tokenizer llama-bpe) give the same ids
+        JsonNode tok = ref.get("tokenizer");
+        try (HfCheckpoint hf = HfCheckpoint.open(dir); io.chorus.model.gguf.GgufFile g = io.chorus.model.gguf.GgufFile.open(gguf)) {
+            io.chorus.tokenizer.Tokenizer a = io.chorus.tokenizer.Tokenizer.of(hf), b = io.chorus.tokenizer.Tokenizer.fromGguf(g);
+            String text = tok.get("prompt_text").asText(), chat = tok.get("chat_example").get("text").asText();
+            assertThat(a.encode(text, true, false)).containsExactly(ints(tok.get("full_prompt_ids"))).containsExactly(b.encode(text, true, false));
+            assertThat(a.encode(chat, false, true)).containsExactly(ints(tok.get("chat_example").get("ids_add_special_tokens_false")))
+                    .containsExactly(b.encode(chat, false, true));
+        }
     }
 
     /** Writes a Hugging Face llama F32 folder as a GGUF file with llama.cpp's q/k permutation and the tokenizer.json vocabulary. */
