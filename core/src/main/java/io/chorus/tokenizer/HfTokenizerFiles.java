@@ -20,8 +20,10 @@ import java.util.Set;
  * generation). Encoding then runs on the same BPE machinery as a GGUF vocabulary.
  *
  * <p>The split regex is recognised, not interpreted: the expressions of GPT-2, Llama 3 and Qwen2 (and
- * SmolLM's digit split) map to the {@link PreTokenizer} specs that implement them; any other
- * pre-tokenizer, normalizer or model type is an error naming it and the file.
+ * SmolLM's digit split) map to the {@link PreTokenizer} specs that implement them. SentencePiece-style
+ * BPE (Llama 2, Mistral, TinyLlama: a Metaspace pre-tokenizer, or the legacy Prepend + Replace
+ * normalizer, with byte fallback) runs on {@link MetaspaceBpe}. Any other pre-tokenizer, normalizer or
+ * model type is an error naming it and the file.
  */
 final class HfTokenizerFiles {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,9 +49,16 @@ final class HfTokenizerFiles {
         if (!m.path("vocab").isObject()) throw unsupported(file, "a model without a vocab object");
 
         Vocabulary.Builder b = new Vocabulary.Builder();
-        b.model = Vocabulary.Model.BPE;
-        b.pre = preTokenizer(tok.get("pre_tokenizer"), file);
-        b.nfc = normalizer(tok.get("normalizer"), file);
+        String scheme = metaspaceScheme(tok.get("pre_tokenizer"), tok.get("normalizer"), file);
+        if (scheme != null) { // SentencePiece-style BPE (Llama 2, Mistral, TinyLlama)
+            b.model = Vocabulary.Model.SPM;
+            b.addSpacePrefix = !scheme.equals("never");
+            b.prefixFirstOnly = scheme.equals("first");
+        } else {
+            b.model = Vocabulary.Model.BPE;
+            b.pre = preTokenizer(tok.get("pre_tokenizer"), file);
+            b.nfc = normalizer(tok.get("normalizer"), file);
+        }
         b.ignoreMerges = m.path("ignore_merges").asBoolean(false);
         b.modelName = dir.toAbsolutePath().normalize().getFileName() == null ? "" : dir.toAbsolutePath().normalize().getFileName().toString();
 
@@ -76,6 +85,12 @@ final class HfTokenizerFiles {
         }
         for (int i = 0; i < size; i++) {
             if (pieces[i] == null) { pieces[i] = "[PAD" + i + "]"; types[i] = TokenType.UNUSED; } // holes, as llama.cpp fills them
+            else if (scheme != null && types[i] == TokenType.NORMAL && Tokenizer.parseByteToken(pieces[i]) >= 0) types[i] = TokenType.BYTE;
+        }
+        if (scheme != null && m.hasNonNull("unk_token")) {
+            Integer unk = null;
+            for (int i = 0; i < size && unk == null; i++) if (pieces[i].equals(m.get("unk_token").asText())) unk = i;
+            if (unk != null) types[unk] = TokenType.UNKNOWN;
         }
         b.tokens = pieces;
         b.types = types;
@@ -105,9 +120,35 @@ final class HfTokenizerFiles {
         return Vocabulary.build(b);
     }
 
+    /**
+     * The space-prefix scheme (first, always, never) of a SentencePiece-style tokenizer.json: a Metaspace
+     * pre-tokenizer without splitting, or the legacy normalizer Prepend("\u2581") + Replace(" ", "\u2581");
+     * null for anything else.
+     */
+    private static String metaspaceScheme(JsonNode pre, JsonNode norm, Path file) {
+        boolean noNorm = norm == null || norm.isNull();
+        if (pre != null && pre.path("type").asText().equals("Metaspace")) {
+            if (!pre.path("replacement").asText("\u2581").equals("\u2581") || pre.path("split").asBoolean(true)) { // splitting at each space is not implemented
+                throw unsupported(file, "pre_tokenizer " + pre);
+            }
+            if (!noNorm) throw unsupported(file, "normalizer " + norm.path("type").asText() + " with a Metaspace pre_tokenizer");
+            if (pre.has("prepend_scheme")) return pre.get("prepend_scheme").asText();
+            return pre.path("add_prefix_space").asBoolean(true) ? "always" : "never";
+        }
+        if ((pre == null || pre.isNull()) && !noNorm && norm.path("type").asText().equals("Sequence")) {
+            JsonNode n = norm.path("normalizers");
+            if (n.size() == 2 && n.get(0).path("type").asText().equals("Prepend") && n.get(0).path("prepend").asText().equals("\u2581")
+                    && n.get(1).path("type").asText().equals("Replace") && n.get(1).path("pattern").path("String").asText().equals(" ")
+                    && n.get(1).path("content").asText().equals("\u2581")) {
+                return "always";
+            }
+        }
+        return null;
+    }
+
     /** The PreTokenizer spec name for tokenizer.json's pre_tokenizer. */
     private static String preTokenizer(JsonNode p, Path file) {
-        if (p == null || p.isNull()) throw unsupported(file, "a byte-level BPE without a pre_tokenizer (Metaspace / SentencePiece-style BPE is not supported yet)");
+        if (p == null || p.isNull()) throw unsupported(file, "a byte-level BPE without a pre_tokenizer (supported: ByteLevel, or Metaspace without splitting)");
         List<JsonNode> steps = new ArrayList<>();
         if (p.path("type").asText().equals("Sequence")) p.path("pretokenizers").forEach(steps::add);
         else steps.add(p);
@@ -135,7 +176,7 @@ final class HfTokenizerFiles {
                 default -> throw unsupported(file, "pre_tokenizer " + s.path("type").asText() + " (supported: Split, Digits, ByteLevel)");
             }
         }
-        if (!byteLevel) throw unsupported(file, "a pre_tokenizer without ByteLevel (Metaspace / SentencePiece-style BPE is not supported yet)");
+        if (!byteLevel) throw unsupported(file, "a pre_tokenizer without ByteLevel (supported: ByteLevel, or Metaspace without splitting)");
         if (split != null && !byteLevelRegex && !digits) return split;
         if (split == null && byteLevelRegex) return digits ? "smollm" : "gpt-2";
         throw unsupported(file, "pre_tokenizer " + p);

@@ -35,6 +35,8 @@ public final class Vocabulary {
     final boolean addBos, addEos, addSpacePrefix, cleanSpaces, ignoreMerges;
     /** Unicode NFC-normalize text before splitting it (tokenizer.json's NFC normalizer, Qwen2). */
     final boolean nfc;
+    /** Add the SentencePiece space prefix only at the very start of the text, not after special tokens (Metaspace prepend_scheme first). */
+    final boolean prefixFirstOnly;
     final Set<Integer> eog;
     final String[] merges;
 
@@ -74,6 +76,7 @@ public final class Vocabulary {
         this.cleanSpaces = b.cleanSpaces;
         this.ignoreMerges = b.ignoreMerges;
         this.nfc = b.nfc;
+        this.prefixFirstOnly = b.prefixFirstOnly;
 
         // Guessed end-of-turn tokens behave as control tokens even if the file calls them normal.
         if (eotGuessed) types[eot] = TokenType.CONTROL;
@@ -185,7 +188,7 @@ public final class Vocabulary {
         int[] types;
         String[] merges;
         int bos = -1, eos = -1, eot = -1, eom = -1, unk = -1, pad = -1, sep = -1;
-        boolean addBos, addEos, addSpacePrefix, cleanSpaces, ignoreMerges, nfc;
+        boolean addBos, addEos, addSpacePrefix, cleanSpaces, ignoreMerges, nfc, prefixFirstOnly;
         /** Ids that also end generation (generation_config.json's eos_token_id), or null. */
         int[] extraEog;
         /** Per id, strip whitespace after the token when matched in text, or null. */

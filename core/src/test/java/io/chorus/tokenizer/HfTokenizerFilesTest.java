@@ -92,6 +92,89 @@ class HfTokenizerFilesTest {
         assertThat(failures).as(vocab).isEmpty();
     }
 
+    /**
+     * The Llama 2 SentencePiece vocabulary written as Hugging Face's converter writes its tokenizer.json
+     * (merges extracted from the pieces and ordered by score, byte fallback, the legacy Prepend + Replace
+     * normalizer) gives the ids Hugging Face wrote for llama.cpp's test strings.
+     */
+    @Test
+    void sentencePieceStyleTokenizerJsonMatchesHuggingFaceIds(@TempDir Path tmp) throws IOException {
+        Path dir = Fixtures.require("tokenizer");
+        try (GgufFile f = GgufFile.open(dir.resolve("ggml-vocab-llama-spm.gguf"))) {
+            String[] tokens = f.getStringArray("tokenizer.ggml.tokens");
+            float[] scores = f.getFloatArray("tokenizer.ggml.scores");
+            int[] types = f.getIntArray("tokenizer.ggml.token_type");
+            Map<String, Integer> ids = new java.util.HashMap<>();
+            ObjectNode root = JSON.createObjectNode();
+            ArrayNode added = root.putArray("added_tokens");
+            ObjectNode model = JSON.createObjectNode();
+            model.put("type", "BPE").put("byte_fallback", true).put("fuse_unk", true).put("unk_token", "<unk>");
+            ObjectNode v = model.putObject("vocab");
+            for (int i = 0; i < tokens.length; i++) {
+                v.put(tokens[i], i);
+                ids.put(tokens[i], i);
+                if (types[i] == TokenType.CONTROL || types[i] == TokenType.UNKNOWN) {
+                    added.addObject().put("id", i).put("content", tokens[i]).put("special", true);
+                }
+            }
+            // transformers' SentencePieceExtractor: every split of a piece into two pieces, ordered by the piece's score
+            record Merge(String l, String r, float score) {}
+            List<Merge> merges = new ArrayList<>();
+            for (int i = 0; i < tokens.length; i++) {
+                if (types[i] != TokenType.NORMAL) continue;
+                int[] cps = tokens[i].codePoints().toArray();
+                List<Merge> local = new ArrayList<>();
+                for (int k = 1; k < cps.length; k++) {
+                    String l = new String(cps, 0, k), r = new String(cps, k, cps.length - k);
+                    if (ids.containsKey(l) && ids.containsKey(r)) local.add(new Merge(l, r, scores[i]));
+                }
+                local.sort(java.util.Comparator.comparingInt((Merge m) -> ids.get(m.l())).thenComparingInt(m -> ids.get(m.r())));
+                merges.addAll(local);
+            }
+            merges.sort(java.util.Comparator.comparingDouble((Merge m) -> -m.score()));
+            ArrayNode ma = model.putArray("merges");
+            for (Merge m : merges) ma.add(m.l() + " " + m.r());
+            root.set("model", model);
+            ObjectNode norm = root.putObject("normalizer").put("type", "Sequence");
+            ArrayNode ns = norm.putArray("normalizers");
+            ns.addObject().put("type", "Prepend").put("prepend", "\u2581");
+            ObjectNode rep = ns.addObject().put("type", "Replace").put("content", "\u2581");
+            rep.putObject("pattern").put("String", " ");
+            root.putNull("pre_tokenizer");
+            JSON.writeValue(tmp.resolve("tokenizer.json").toFile(), root);
+        }
+        Files.writeString(tmp.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\", \"add_bos_token\": true}");
+        Tokenizer tok = new Tokenizer(HfTokenizerFiles.read(tmp));
+        assertThat(tok.bosId()).isEqualTo(1);
+        assertThat(tok.eosId()).isEqualTo(2);
+        assertThat(tok.encode("Hello world", true, false)).containsExactly(1, 15043, 3186);
+        assertThat(tok.decode(new int[] {15043, 3186})).isEqualTo("Hello world");
+        String inp = Files.readString(dir.resolve("ggml-vocab-llama-spm.gguf.inp"), StandardCharsets.UTF_8);
+        List<String> expected = Files.readAllLines(dir.resolve("ggml-vocab-llama-spm.gguf.out"), StandardCharsets.UTF_8);
+        List<String> texts = new ArrayList<>(Arrays.asList(inp.split(SEP, -1)));
+        texts.removeLast();
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            String got = FixtureVocabTest.ids(tok.encode(texts.get(i), false, false));
+            if (!got.equals(expected.get(i))) failures.add("#" + i + " " + FixtureVocabTest.quote(texts.get(i)) + "\n  want" + expected.get(i) + "\n  got " + got);
+        }
+        assertThat(failures).isEmpty();
+
+        // The same vocabulary with the newer Metaspace pre-tokenizer: "always" prefixes a space after a special
+        // token as the legacy normalizer does; "first" only at the start of the text.
+        assertThat(tok.encode("Hello<s>world", false, true)).containsExactly(15043, 1, tok.vocabulary().id("\u2581world"));
+        ObjectNode json = (ObjectNode) JSON.readTree(tmp.resolve("tokenizer.json").toFile());
+        json.putNull("normalizer");
+        json.putObject("pre_tokenizer").put("type", "Metaspace").put("replacement", "\u2581").put("prepend_scheme", "first").put("split", false);
+        JSON.writeValue(tmp.resolve("tokenizer.json").toFile(), json);
+        Tokenizer first = new Tokenizer(HfTokenizerFiles.read(tmp));
+        assertThat(first.encode("Hello<s>world", false, true)).containsExactly(15043, 1, first.vocabulary().id("world"));
+        assertThat(first.encode("Hello world", true, false)).containsExactly(1, 15043, 3186);
+        json.with("pre_tokenizer").put("split", true);
+        JSON.writeValue(tmp.resolve("tokenizer.json").toFile(), json);
+        assertThatThrownBy(() -> HfTokenizerFiles.read(tmp)).hasMessageContaining("pre_tokenizer {\"type\":\"Metaspace\"");
+    }
+
     @Test
     void unsupportedPreTokenizerIsNamed(@TempDir Path tmp) throws IOException {
         Files.writeString(tmp.resolve("tokenizer.json"), """
