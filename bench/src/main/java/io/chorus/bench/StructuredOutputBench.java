@@ -166,7 +166,7 @@ public final class StructuredOutputBench {
 
     static void throughput(Path file, int threads) throws Exception {
         try (WorkerPool pool = new WorkerPool(threads); Model model = Model.load(file, pool)) {
-            Tokenizer tok = Tokenizer.fromGguf(model.file());
+            Tokenizer tok = Tokenizer.of(model.checkpoint());
             int n = 16, promptLen = 32, gen = 32;
             model.allocateKvCache(n * ((promptLen + gen) / 16 + 2) + 16, 16, KvCacheDtype.F16, promptLen + gen + 32);
             EngineConfig cfg = new EngineConfig(n, 2048, promptLen + gen + 32, false, SchedulingPolicy.FCFS, List.of());

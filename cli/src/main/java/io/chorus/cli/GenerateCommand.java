@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 /** {@code chorus generate}: one prompt through the engine, text streamed to stdout, speed to stderr. */
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate text for one prompt through the engine.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model)")
+    @Option(names = "--model", description = "GGUF model file, Hugging Face model folder, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model)")
     Path model;
     @picocli.CommandLine.Mixin HubOptions hub;
     @Option(names = "--prompt", required = true, description = "Prompt text")

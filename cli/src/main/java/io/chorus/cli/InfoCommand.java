@@ -1,6 +1,8 @@
 package io.chorus.cli;
 
 import io.chorus.model.ModelConfig;
+import io.chorus.model.checkpoint.HfCheckpoint;
+import io.chorus.model.checkpoint.SafetensorsFile;
 import io.chorus.model.gguf.GgufFile;
 import io.chorus.model.gguf.GgufTensorInfo;
 import io.chorus.tensor.KvCacheDtype;
@@ -12,16 +14,17 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code chorus info FILE}: what a GGUF model is and what serving it takes. */
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Show a GGUF model's architecture, shape, tensor types and memory needs.")
+/** {@code chorus info FILE|DIR}: what a GGUF model or Hugging Face folder is and what serving it takes. */
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Show a model's (GGUF file or Hugging Face folder) architecture, shape, tensor types and memory needs.")
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "FILE", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub")
+    @Parameters(index = "0", paramLabel = "FILE", description = "GGUF model file, Hugging Face model folder, or hf:REPO/FILE.gguf from the hub")
     Path file;
     @picocli.CommandLine.Mixin HubOptions hub;
 
     @Override
     public Integer call() {
         file = hub.local(file);
+        if (java.nio.file.Files.isDirectory(file)) return hf();
         try (GgufFile f = GgufFile.open(file)) {
             ModelConfig c = ModelConfig.fromGguf(f);
             System.out.printf("file           %s (GGUF v%d, %s)%n", file, f.version(), Units.bytes(f.fileSize()));
@@ -68,5 +71,53 @@ final class InfoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private int hf() {
+        try (HfCheckpoint h = HfCheckpoint.open(file)) {
+            ModelConfig c = h.config();
+            System.out.printf("folder         %s (Hugging Face, %d safetensors file%s)%n", file, h.shards().size(), h.shards().size() == 1 ? "" : "s");
+            printShape(c, h.tensor("rope_freqs.weight") != null);
+            System.out.printf("quantization   %s%n", h.quantization() == null ? "none" : h.quantization());
+            Map<String, long[]> byType = new TreeMap<>();
+            long params = 0, count = 0;
+            for (SafetensorsFile s : h.shards()) {
+                for (SafetensorsFile.Entry e : s.entries().values()) {
+                    long[] agg = byType.computeIfAbsent(e.dtype(), k -> new long[3]);
+                    agg[0]++;
+                    agg[1] += e.elements();
+                    agg[2] += e.end() - e.begin();
+                    params += e.elements();
+                    count++;
+                }
+            }
+            System.out.printf("tensors        %.1f M stored values in %d tensors, %s of weights%n", params / 1e6, count, Units.bytes(h.weightBytes()));
+            for (Map.Entry<String, long[]> e : byType.entrySet()) {
+                System.out.printf("  %-12s %4d tensors  %8.1f M values  %s%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e6, Units.bytes(e.getValue()[2]));
+            }
+            System.out.printf("tokenizer      tokenizer.json%n");
+            System.out.printf("chat template  %s%n", h.chatTemplate() != null ? "present" : "absent (ChatML is used)");
+            printMemory(c, h.weightBytes());
+        }
+        return 0;
+    }
+
+    private static void printShape(ModelConfig c, boolean ropeFactors) {
+        System.out.printf("name           %s%n", c.name());
+        System.out.printf("architecture   %s%n", c.arch().ggufName);
+        System.out.printf("shape          dim %d, %d layers, %d heads / %d KV heads, head dim %d, FFN %d, vocab %d%n",
+                c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(), c.vocabSize());
+        System.out.printf("context        %d tokens, rope theta %.0f%s, rms eps %g%n", c.contextLength(), c.ropeTheta(),
+                ropeFactors ? " with frequency factors" : "", c.rmsEps());
+        System.out.printf("output         %s%n", c.tiedOutput() ? "tied to token embeddings" : "separate output weights");
+    }
+
+    private static void printMemory(ModelConfig c, long bytes) {
+        long kvF16 = PagedKvCache.bytesPerBlock(c.layers(), 1, c.kvDim(), KvCacheDtype.F16);
+        long kvF32 = PagedKvCache.bytesPerBlock(c.layers(), 1, c.kvDim(), KvCacheDtype.F32);
+        System.out.printf("KV cache       %s per token (f16), %s (f32)%n", Units.bytes(kvF16), Units.bytes(kvF32));
+        System.out.printf("memory         weights %s + one full-context (%d tokens) f16 KV cache %s = %s%n",
+                Units.bytes(bytes), c.contextLength(), Units.bytes(kvF16 * c.contextLength()), Units.bytes(bytes + kvF16 * c.contextLength()));
+        System.out.printf("matmul         %s%n", io.chorus.tensor.NativeKernels.description());
     }
 }

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Write teacher-forced logits as float32 little-endian [positions x vocab].")
 final class LogitsCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "GGUF model file, or hf:REPO/FILE.gguf from the hub")
+    @Option(names = "--model", required = true, description = "GGUF model file, Hugging Face model folder, or hf:REPO/FILE.gguf from the hub")
     Path model;
     @picocli.CommandLine.Mixin HubOptions hub;
 

@@ -17,9 +17,9 @@ import picocli.CommandLine.Option;
 
 /** {@code chorus serve}: the OpenAI-compatible server. Wiring only; the server lives in module server. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve a GGUF model over an OpenAI-compatible HTTP API (without --model: the built-in demo model).")
+        description = "Serve a GGUF model or Hugging Face folder over an OpenAI-compatible HTTP API (without --model: the built-in demo model).")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model, which babbles)")
+    @Option(names = "--model", description = "GGUF model file, Hugging Face model folder, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model, which babbles)")
     Path model;
     @picocli.CommandLine.Mixin HubOptions hub;
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE})")

@@ -1,5 +1,6 @@
 package io.chorus.cli;
 
+import io.chorus.model.checkpoint.HfCheckpoint;
 import io.chorus.model.gguf.GgufFile;
 import io.chorus.server.DemoModel;
 import io.chorus.tokenizer.Tokenizer;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
 /** {@code chorus tokenize}: a model's token ids for a text. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Print the token ids of a text under a model's vocabulary.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--model", description = "GGUF model file, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model)")
+    @Option(names = "--model", description = "GGUF model file, Hugging Face model folder, or hf:REPO/FILE.gguf from the hub (default: the built-in demo model)")
     Path model;
     @picocli.CommandLine.Mixin HubOptions hub;
     @Option(names = "--text", required = true, description = "Text to tokenize")
@@ -27,8 +28,20 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path file = model != null ? hub.local(model) : DemoModel.ensure();
+        if (java.nio.file.Files.isDirectory(file)) {
+            try (HfCheckpoint c = HfCheckpoint.open(file)) {
+                print(Tokenizer.of(c));
+            }
+            return 0;
+        }
         try (GgufFile f = GgufFile.open(file)) {
-            Tokenizer tok = Tokenizer.fromGguf(f);
+            print(Tokenizer.fromGguf(f));
+        }
+        return 0;
+    }
+
+    private void print(Tokenizer tok) {
+        {
             int[] ids = tok.encode(text, !noBos, special);
             if (pieces) {
                 for (int id : ids) System.out.println(id + "\t" + tok.tokenPiece(id));
@@ -37,6 +50,5 @@ final class TokenizeCommand implements Callable<Integer> {
             }
             System.err.println(ids.length + " tokens");
         }
-        return 0;
     }
 }

@@ -148,4 +148,35 @@ class ModelCommandsTest {
         b.asFloatBuffer().get(f);
         return f;
     }
+
+    /** info, tokenize and logits take a Hugging Face folder as they take a GGUF file. */
+    @Test
+    void commandsReadHuggingFaceFolders() throws Exception {
+        Path folder = null;
+        for (Path d = Path.of("").toAbsolutePath(); d != null && folder == null; d = d.getParent()) {
+            for (Path c : new Path[] {d.resolve("shared/fixtures/hf/llama-gptq"), d.resolveSibling("shared").resolve("fixtures/hf/llama-gptq")}) {
+                if (Files.isDirectory(c)) folder = c;
+            }
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(folder != null, "shared/fixtures/hf not found; skipping");
+        Run info = run("info", folder.toString());
+        assertThat(info.exit()).as(info.err()).isZero();
+        assertThat(info.out()).contains("(Hugging Face, 1 safetensors file)").contains("architecture   llama")
+                .contains("dim 256, 2 layers, 4 heads / 2 KV heads, head dim 64, FFN 768, vocab 512")
+                .contains("Gptq[groupSize=64, sym=true, descAct=false, zeroOffset=1]")
+                .containsPattern("  I32 +42 tensors ").contains("tied to token embeddings").contains("chat template  present");
+
+        Run tok = run("tokenize", "--model", folder.toString(), "--text", "Once upon a time");
+        assertThat(tok.exit()).as(tok.err()).isZero();
+        assertThat(tok.out().strip()).isEqualTo("[508, 380, 456, 258, 361]");
+
+        // The reference prompt's last-row logits against the float64 reference (README tolerance 0.05).
+        String ids = "508,380,456,258,361,44,259,265,294,115,258,354,347,492,338,46,32,72,101,488,266,357,309,259";
+        Path out = dir.resolve("hf.f32");
+        Run l = run("logits", "--model", folder.toString(), "--tokens", ids, "--out", out.toString(), "--threads", "2");
+        assertThat(l.exit()).as(l.err()).isZero();
+        float[] got = floats(out), want = floats(folder.resolve("ref64.f32"));
+        assertThat(got).hasSameSizeAs(want);
+        for (int i = 0; i < got.length; i++) assertThat(got[i]).isCloseTo(want[i], org.assertj.core.data.Offset.offset(0.05f));
+    }
 }

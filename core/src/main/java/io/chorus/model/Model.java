@@ -1,8 +1,8 @@
 package io.chorus.model;
 
-import io.chorus.model.gguf.GgufException;
-import io.chorus.model.gguf.GgufFile;
-import io.chorus.model.gguf.GgufTensorInfo;
+import io.chorus.model.checkpoint.Checkpoint;
+import io.chorus.model.checkpoint.Checkpoints;
+import io.chorus.model.checkpoint.TensorData;
 import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.GemmaKernels;
 import io.chorus.tensor.GgmlType;
@@ -19,7 +19,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * A decoder-only transformer loaded from GGUF, run as one batched forward pass per step over the
+ * A decoder-only transformer loaded from a {@link Checkpoint} (GGUF or a Hugging Face folder), run as one batched forward pass per step over the
  * paged KV cache. Every weight matrix is read once per call for all the batch's tokens; logits are
  * computed only for the rows the batch asks for.
  *
@@ -51,7 +51,7 @@ public final class Model implements ForwardPass, AutoCloseable {
             float[] postAttnNorm,        // [dim] norm of the attention output before the residual add (Gemma 2) or null
             float[] postFfnNorm) {}      // [dim] the same for the FFN output (Gemma 2) or null
 
-    private final GgufFile file;
+    private final Checkpoint checkpoint;
     private final ModelConfig config;
     private final WorkerPool pool;
     private final WeightMatrix tokenEmbd;   // [vocab][dim]
@@ -62,6 +62,7 @@ public final class Model implements ForwardPass, AutoCloseable {
     private final long weightBytes;
     private final ActivationPrecision precision;
     private final float embeddingScale;     // sqrt(dim) where the architecture scales embeddings (float32, as llama.cpp)
+    private final boolean neoxRope;         // rotate halves: the architecture's rope, or q/k stored unpermuted
 
     private PagedKvCache cache;
     private PagedAttention attention;
@@ -78,8 +79,8 @@ public final class Model implements ForwardPass, AutoCloseable {
     private final Q8Activations xbq = new Q8Activations(), attq = new Q8Activations();
     private final Q8Activations upq = new Q8Activations(), xlq = new Q8Activations();
 
-    private Model(GgufFile file, ModelConfig config, WorkerPool pool, ActivationPrecision precision) {
-        this.file = file;
+    private Model(Checkpoint checkpoint, ModelConfig config, WorkerPool pool, ActivationPrecision precision) {
+        this.checkpoint = checkpoint;
         this.precision = precision;
         this.config = config;
         this.pool = pool;
@@ -112,9 +113,8 @@ public final class Model implements ForwardPass, AutoCloseable {
         }
         embeddingScale = (float) Math.sqrt(c.dim());
         invFreq = ropeFrequencies(c, optionalVector("rope_freqs.weight", c.rotDim() / 2));
-        long bytes = 0;
-        for (GgufTensorInfo t : file.tensors().values()) bytes += t.byteSize();
-        weightBytes = bytes;
+        weightBytes = checkpoint.weightBytes();
+        neoxRope = a.neoxRope || checkpoint.rotateHalfRope();
     }
 
     /** Loads the model with the default activation precision ({@link ActivationPrecision#auto}); weights stay in the memory-mapped file. */
@@ -122,13 +122,13 @@ public final class Model implements ForwardPass, AutoCloseable {
         return load(path, pool, ActivationPrecision.auto());
     }
 
-    /** Loads the model; weights stay in the memory-mapped file. */
+    /** Loads the model from a GGUF file or a Hugging Face folder; weights stay in the memory-mapped files. */
     public static Model load(Path path, WorkerPool pool, ActivationPrecision precision) {
-        GgufFile f = GgufFile.open(path);
+        Checkpoint c = Checkpoints.open(path);
         try {
-            return new Model(f, ModelConfig.fromGguf(f), pool, precision);
+            return new Model(c, c.config(), pool, precision);
         } catch (RuntimeException e) {
-            f.close();
+            c.close();
             throw e;
         }
     }
@@ -145,34 +145,21 @@ public final class Model implements ForwardPass, AutoCloseable {
         return f;
     }
 
-    private GgufTensorInfo tensor(String name) {
-        GgufTensorInfo t = file.tensor(name);
-        if (t == null) throw new GgufException(file.path() + ": tensor " + name + " is missing (architecture " + config.arch().ggufName + ")");
-        return t;
-    }
-
     private WeightMatrix matrix(String name, int rows, int cols) {
-        GgufTensorInfo t = tensor(name);
-        if (t.dims().length != 2 || t.dims()[0] != cols || t.dims()[1] != rows) {
-            throw new GgufException(file.path() + ": tensor " + name + " has shape " + t.shape() + ", expected [" + cols + ", " + rows + "]");
-        }
-        try {
-            return WeightMatrix.of(name, t.type(), t.data(), rows, cols);
-        } catch (IllegalArgumentException e) {
-            throw new UnsupportedModelException(file.path() + ": " + e.getMessage());
-        }
+        return checkpoint.matrix(name, rows, cols);
     }
 
     private float[] vector(String name, int n) {
         float[] v = optionalVector(name, n);
-        if (v == null) throw new GgufException(file.path() + ": tensor " + name + " is missing");
+        if (v == null) throw checkpoint.invalid("tensor " + name + " is missing");
         return v;
     }
 
     private float[] optionalVector(String name, int n) {
-        GgufTensorInfo t = file.tensor(name);
+        TensorData t = checkpoint.tensor(name);
         if (t == null) return null;
-        if (t.elements() != n) throw new GgufException(file.path() + ": tensor " + name + " has " + t.elements() + " values, expected " + n);
+        if (t.elements() != n) throw checkpoint.invalid("tensor " + t.name() + " has " + t.elements() + " values, expected " + n);
+        if (t.type() == null) throw new UnsupportedModelException(checkpoint.path() + ": tensor " + t.name() + " has type " + t.typeName() + ", which Chorus does not support");
         float[] out = new float[n];
         if (t.type() == GgmlType.F32) {
             java.lang.foreign.MemorySegment.copy(t.data(), F32, 0, out, 0, n);
@@ -180,14 +167,15 @@ public final class Model implements ForwardPass, AutoCloseable {
             try {
                 WeightMatrix.of(name, t.type(), t.data(), 1, n).dequantizeRow(0, out, 0);
             } catch (IllegalArgumentException e) {
-                throw new UnsupportedModelException(file.path() + ": " + e.getMessage());
+                throw new UnsupportedModelException(checkpoint.path() + ": " + e.getMessage());
             }
         }
         return out;
     }
 
     public ModelConfig config() { return config; }
-    public GgufFile file() { return file; }
+    /** Where the weights, tokenizer metadata and chat template come from. */
+    public Checkpoint checkpoint() { return checkpoint; }
     public long weightBytes() { return weightBytes; }
     public WorkerPool pool() { return pool; }
     public ActivationPrecision activationPrecision() { return precision; }
@@ -276,8 +264,8 @@ public final class Model implements ForwardPass, AutoCloseable {
                     for (int h = 0; h < c.heads(); h++) Kernels.rmsnorm(q, t * qDim + h * hd, q, t * qDim + h * hd, L.qNorm, hd, c.rmsEps());
                     for (int h = 0; h < c.kvHeads(); h++) Kernels.rmsnorm(k, t * kvDim + h * hd, k, t * kvDim + h * hd, L.kNorm, hd, c.rmsEps());
                 }
-                Kernels.rope(q, t * qDim, c.heads(), hd, c.rotDim(), cos, sin, t * half, c.arch().neoxRope);
-                Kernels.rope(k, t * kvDim, c.kvHeads(), hd, c.rotDim(), cos, sin, t * half, c.arch().neoxRope);
+                Kernels.rope(q, t * qDim, c.heads(), hd, c.rotDim(), cos, sin, t * half, neoxRope);
+                Kernels.rope(k, t * kvDim, c.kvHeads(), hd, c.rotDim(), cos, sin, t * half, neoxRope);
                 cache.write(l, batch.slot(t), k, t * kvDim, v, t * kvDim);
             }
             attention.run(pool, cache, l, T, positions, tables, q, qDim, 0, att, c.windowed(l) ? c.slidingWindow() : 0);
@@ -357,7 +345,7 @@ public final class Model implements ForwardPass, AutoCloseable {
     @Override
     public void close() {
         if (cache != null) cache.close();
-        file.close();
+        checkpoint.close();
     }
 
     @Override

@@ -82,7 +82,7 @@ public record ModelConfig(
      * (its query_pre_attn_scalar, 144, while its heads have 128 values); llama.cpp tells the sizes
      * apart by their layer count, and so does this.
      */
-    static float queryScale(Architecture arch, int dim, int heads, int headDim, int layers) {
+    public static float queryScale(Architecture arch, int dim, int heads, int headDim, int layers) {
         int d = arch == Architecture.GEMMA2 && layers == 46 ? dim / heads : headDim;
         return (float) (1.0 / Math.sqrt(d));
     }

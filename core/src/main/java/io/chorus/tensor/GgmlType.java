@@ -36,7 +36,12 @@ public enum GgmlType {
     IQ1_M(29, 256, 56, false),
     BF16(30, 1, 2, true),
     TQ1_0(34, 256, 54, false),
-    TQ2_0(35, 256, 66, false);
+    TQ2_0(35, 256, 66, false),
+    // Hugging Face weight formats, read from safetensors with their scales in separate tensors. They are
+    // not GGUF types: negative ids keep them out of GGUF files, and WeightMatrix.of does not build them.
+    F8_E4M3(-1, 1, 1, false),  // float8 e4m3fn, [out][in], times a per-tensor or per-channel scale
+    AWQ_4(-2, 8, 4, false),    // AutoAWQ GEMM: i32 qweight [in][out / 8], interleaved nibbles
+    GPTQ_4(-3, 8, 4, false);   // AutoGPTQ: i32 qweight [in / 8][out]
 
     public final int id;
     public final int blockSize;
@@ -53,7 +58,7 @@ public enum GgmlType {
     private static final GgmlType[] BY_ID = new GgmlType[64];
 
     static {
-        for (GgmlType t : values()) BY_ID[t.id] = t;
+        for (GgmlType t : values()) if (t.id >= 0) BY_ID[t.id] = t;
     }
 
     /** The type with this GGUF id, or null when the id is not a known GGML type. */

@@ -1,5 +1,7 @@
 package io.chorus.tokenizer;
 
+import io.chorus.model.checkpoint.Checkpoint;
+import io.chorus.model.checkpoint.GgufCheckpoint;
 import io.chorus.model.gguf.GgufFile;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +21,7 @@ public final class Tokenizer {
     private final SpecialTokenSplitter splitter;
     private final SpecialTextShield shield;
     private final SpmTokenizer spm;
+    private final MetaspaceBpe metaspace; // SentencePiece-style vocabularies with merges (tokenizer.json)
     private final BpeTokenizer bpe;
     /** Per id, the bytes the token renders as when special tokens are shown. */
     private final byte[][] pieceBytes;
@@ -27,7 +30,8 @@ public final class Tokenizer {
         this.vocab = vocab;
         this.splitter = new SpecialTokenSplitter(vocab);
         this.shield = new SpecialTextShield(vocab);
-        this.spm = vocab.model == Vocabulary.Model.SPM ? new SpmTokenizer(vocab) : null;
+        this.spm = vocab.model == Vocabulary.Model.SPM && vocab.merges == null ? new SpmTokenizer(vocab) : null;
+        this.metaspace = vocab.model == Vocabulary.Model.SPM && vocab.merges != null ? new MetaspaceBpe(vocab) : null;
         this.bpe = vocab.model == Vocabulary.Model.BPE ? new BpeTokenizer(vocab) : null;
         this.pieceBytes = new byte[vocab.size()][];
         for (int id = 0; id < vocab.size(); id++) pieceBytes[id] = renderPiece(id);
@@ -35,6 +39,12 @@ public final class Tokenizer {
 
     public static Tokenizer fromGguf(GgufFile file) {
         return new Tokenizer(Vocabulary.fromGguf(file));
+    }
+
+    /** The tokenizer a checkpoint was published with: GGUF metadata, or a folder's tokenizer.json. */
+    public static Tokenizer of(Checkpoint checkpoint) {
+        if (checkpoint instanceof GgufCheckpoint g) return fromGguf(g.file());
+        return new Tokenizer(HfTokenizerFiles.read(checkpoint.path()));
     }
 
     public Vocabulary vocabulary() { return vocab; }
@@ -118,21 +128,24 @@ public final class Tokenizer {
         if (addSpecial && vocab.addBos && vocab.bos >= 0) out.add(vocab.bos);
         List<SpecialTokenSplitter.Fragment> frags = text.isEmpty() ? List.of() : splitter.split(text, parseSpecial);
         if (shielded) frags = frags.stream().map(f -> f.isText() ? new SpecialTokenSplitter.Fragment(-1, SpecialTextShield.unshield(f.text())) : f).toList();
-        if (spm != null) {
+        if (vocab.model == Vocabulary.Model.SPM) {
             boolean prevSpecial = true; // SentencePiece adds its space prefix at the start and after special tokens
+            boolean first = true;
             for (SpecialTokenSplitter.Fragment f : frags) {
                 if (f.isText()) {
-                    String s = vocab.addSpacePrefix && prevSpecial ? " " + f.text() : f.text();
-                    spm.encode(s.replace(' ', '\u2581'), out);
+                    String s = vocab.addSpacePrefix && prevSpecial && (first || !vocab.prefixFirstOnly) ? " " + f.text() : f.text();
+                    if (metaspace != null) metaspace.encode(s.replace(' ', '\u2581'), out);
+                    else spm.encode(s.replace(' ', '\u2581'), out);
                     prevSpecial = false;
                 } else {
                     out.add(f.token());
                     prevSpecial = true;
                 }
+                first = false;
             }
         } else {
             for (SpecialTokenSplitter.Fragment f : frags) {
-                if (f.isText()) bpe.encode(f.text(), out);
+                if (f.isText()) bpe.encode(vocab.nfc ? java.text.Normalizer.normalize(f.text(), java.text.Normalizer.Form.NFC) : f.text(), out);
                 else out.add(f.token());
             }
         }

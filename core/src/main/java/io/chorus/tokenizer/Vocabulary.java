@@ -33,6 +33,10 @@ public final class Vocabulary {
     final Map<String, Integer> idOf;
     final int bos, eos, eot, eom, unk, pad, sep;
     final boolean addBos, addEos, addSpacePrefix, cleanSpaces, ignoreMerges;
+    /** Unicode NFC-normalize text before splitting it (tokenizer.json's NFC normalizer, Qwen2). */
+    final boolean nfc;
+    /** Add the SentencePiece space prefix only at the very start of the text, not after special tokens (Metaspace prepend_scheme first). */
+    final boolean prefixFirstOnly;
     final Set<Integer> eog;
     final String[] merges;
 
@@ -71,6 +75,8 @@ public final class Vocabulary {
         this.addSpacePrefix = b.addSpacePrefix;
         this.cleanSpaces = b.cleanSpaces;
         this.ignoreMerges = b.ignoreMerges;
+        this.nfc = b.nfc;
+        this.prefixFirstOnly = b.prefixFirstOnly;
 
         // Guessed end-of-turn tokens behave as control tokens even if the file calls them normal.
         if (eotGuessed) types[eot] = TokenType.CONTROL;
@@ -82,6 +88,7 @@ public final class Vocabulary {
         if (eos >= 0) eogIds.add(eos);
         if (eot >= 0) eogIds.add(eot);
         if (eom >= 0) eogIds.add(eom);
+        if (b.extraEog != null) for (int id : b.extraEog) if (valid(id) >= 0) eogIds.add(id);
         this.eog = Set.copyOf(eogIds);
 
         // Phi-3 models strip the whitespace after their special tokens (llama.cpp keys this on the model name).
@@ -92,6 +99,7 @@ public final class Vocabulary {
             setRstrip("</s>", true);
             for (String t : List.of("<unk>", "<s>", "<|endoftext|>")) setRstrip(t, false);
         }
+        if (b.rstrip != null) for (int i = 0; i < Math.min(n, b.rstrip.length); i++) rstrip[i] |= b.rstrip[i];
     }
 
     private void setRstrip(String text, boolean v) {
@@ -166,6 +174,11 @@ public final class Vocabulary {
         return new Vocabulary(b);
     }
 
+    /** A vocabulary from a builder filled by another reader (tokenizer.json). */
+    static Vocabulary build(Builder b) {
+        return new Vocabulary(b);
+    }
+
     static final class Builder {
         Model model;
         String pre = "default";
@@ -175,7 +188,11 @@ public final class Vocabulary {
         int[] types;
         String[] merges;
         int bos = -1, eos = -1, eot = -1, eom = -1, unk = -1, pad = -1, sep = -1;
-        boolean addBos, addEos, addSpacePrefix, cleanSpaces, ignoreMerges;
+        boolean addBos, addEos, addSpacePrefix, cleanSpaces, ignoreMerges, nfc, prefixFirstOnly;
+        /** Ids that also end generation (generation_config.json's eos_token_id), or null. */
+        int[] extraEog;
+        /** Per id, strip whitespace after the token when matched in text, or null. */
+        boolean[] rstrip;
     }
 
     @Override

@@ -139,7 +139,7 @@ class EmbeddingEngineTest {
             double norm = 0;
             for (float x : e) norm += x * x;
             assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
-            GgufTensorInfo embd = model.file().tensor("token_embd.weight");
+            io.chorus.model.checkpoint.TensorData embd = model.checkpoint().tensor("token_embd.weight");
             double[] z = new double[vocab];
             for (int v = 0; v < vocab; v++) {
                 for (int i = 0; i < dim; i++) z[v] += embd.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) v * dim + i) * e[i];

@@ -122,7 +122,7 @@ class RandomModelStructuredOutputTest {
         SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
                 b -> b.schemaRegistryConfig(SchemaRegistryConfig.builder().formatAssertionsEnabled(true).build()));
         try (WorkerPool pool = new WorkerPool(2); Model model = Model.load(file, pool)) {
-            Tokenizer tok = Tokenizer.fromGguf(model.file());
+            Tokenizer tok = Tokenizer.of(model.checkpoint());
             List<Integer> eos = new ArrayList<>();
             for (int id = 0; id < tok.vocabSize(); id++) if (tok.isEog(id)) eos.add(id);
             model.allocateKvCache(1024, 16, KvCacheDtype.F32, 1024);

@@ -50,7 +50,7 @@ final class ChatCompletions {
         ToolCallParser parser = tools.parser(model.outputParsers());
         ChatPrompt.Rendered prompt = ChatPrompt.render(model, body, server.options().parseSpecialInContent());
         int promptLen = prompt.tokenIds().length;
-        SamplingParams.Builder b = Params.sampling(body, tok.vocabSize());
+        SamplingParams.Builder b = Params.sampling(body, tok.vocabSize(), model.generationDefaults());
         boolean hasMct = Params.present(body, "max_completion_tokens");
         Integer max = hasMct ? Params.integer(body, "max_completion_tokens") : Params.integer(body, "max_tokens");
         b.maxTokens(Params.maxTokens(max, promptLen, model.maxModelLen(), hasMct ? "max_completion_tokens" : "max_tokens", "messages"));

@@ -9,6 +9,8 @@ import io.chorus.engine.runner.Sampler;
 import io.chorus.engine.runner.TemperatureSampler;
 import io.chorus.model.ForwardPass;
 import io.chorus.model.Model;
+import io.chorus.model.gguf.GgufFile;
+import io.chorus.model.checkpoint.GenerationDefaults;
 import io.chorus.structured.TokenVocabulary;
 import io.chorus.tensor.ReservedMemory;
 import io.chorus.tensor.WorkerPool;
@@ -93,13 +95,13 @@ public final class LoadedModel implements AutoCloseable {
     static LoadedModel load(ServeOptions o, boolean warmup, Seams seams) {
         boolean demo = o.model() == null;
         Path path = demo ? DemoModel.ensure() : o.model();
-        if (!Files.isRegularFile(path)) throw new IllegalArgumentException("model file not found: " + path);
+        if (!Files.isRegularFile(path) && !Files.isDirectory(path)) throw new IllegalArgumentException("model file or folder not found: " + path);
         WorkerPool pool = new WorkerPool(o.threads() != null ? o.threads() : WorkerPool.defaultThreads());
         Model model = null;
         try {
             model = Model.load(path, pool, o.activationPrecision());
-            Tokenizer tokenizer = Tokenizer.fromGguf(model.file());
-            ChatTemplate template = chatTemplate(o.chatTemplate(), model.file().getString("tokenizer.chat_template", null));
+            Tokenizer tokenizer = Tokenizer.of(model.checkpoint());
+            ChatTemplate template = chatTemplate(o.chatTemplate(), model.checkpoint().chatTemplate());
             OutputParsers parsers = OutputParsers.resolve(o.toolCallParser(), o.reasoningParser(), template.source(), tokenizer);
             KvCacheSizing sizing = KvCacheSizing.compute(model.weightBytes(), model.kvBytesPerBlock(o.blockSize(), o.kvCacheDtype()),
                     o.blockSize(), model.config().contextLength(), o.maxModelLen(), o.kvCacheMemory(), o.memoryUtilization(),
@@ -167,6 +169,11 @@ public final class LoadedModel implements AutoCloseable {
     public Path path() { return path; }
     public boolean demo() { return demo; }
     public Model model() { return model; }
+
+    /** Sampling values for the fields a request leaves out: the model's generation_config.json, or none. */
+    public GenerationDefaults generationDefaults() {
+        return model == null ? GenerationDefaults.NONE : model.checkpoint().generationDefaults();
+    }
     public Tokenizer tokenizer() { return tokenizer; }
     public ChatTemplate chatTemplate() { return chatTemplate; }
     public EngineClient engine() { return engine; }
@@ -187,7 +194,8 @@ public final class LoadedModel implements AutoCloseable {
         if (options.pooling() != null) return options.pooling();
         if (model == null) return io.chorus.engine.api.Pooling.MEAN;
         String key = model.config().arch().ggufName + ".pooling_type";
-        io.chorus.engine.api.Pooling p = model.file().has(key) ? io.chorus.engine.api.Pooling.fromGguf(model.file().getInt(key)) : null;
+        GgufFile f = model.checkpoint() instanceof io.chorus.model.checkpoint.GgufCheckpoint g ? g.file() : null;
+        io.chorus.engine.api.Pooling p = f != null && f.has(key) ? io.chorus.engine.api.Pooling.fromGguf(f.getInt(key)) : null;
         return p != null ? p : io.chorus.engine.api.Pooling.MEAN;
     }
 

@@ -145,7 +145,8 @@ final class OllamaApi {
     }
 
     private static GgufFile file(LoadedModel m) {
-        return m.model() != null ? m.model().file() : null;
+        // A Hugging Face folder has no GGUF metadata: its details stay empty.
+        return m.model() != null && m.model().checkpoint() instanceof io.chorus.model.checkpoint.GgufCheckpoint g ? g.file() : null;
     }
 
     static long parameterCount(GgufFile file) {

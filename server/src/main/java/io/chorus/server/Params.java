@@ -2,6 +2,7 @@ package io.chorus.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chorus.engine.api.SamplingParams;
+import io.chorus.model.checkpoint.GenerationDefaults;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -90,7 +91,17 @@ final class Params {
      * max_tokens and n-specific rules are left to the caller.
      */
     static SamplingParams.Builder sampling(JsonNode body, int vocabSize) {
+        return sampling(body, vocabSize, GenerationDefaults.NONE);
+    }
+
+    /** As {@link #sampling(JsonNode, int)}, starting from the model's published sampling values. */
+    static SamplingParams.Builder sampling(JsonNode body, int vocabSize, GenerationDefaults defaults) {
         SamplingParams.Builder b = SamplingParams.builder();
+        if (defaults.temperature() != null) b.temperature(defaults.temperature());
+        if (defaults.topP() != null) b.topP(defaults.topP());
+        if (defaults.topK() != null) b.topK(defaults.topK());
+        if (defaults.minP() != null) b.minP(defaults.minP());
+        if (defaults.repetitionPenalty() != null) b.repetitionPenalty(defaults.repetitionPenalty());
         Double d;
         Integer i;
         if ((d = number(body, "temperature")) != null) b.temperature(d);

@@ -99,7 +99,7 @@ final class TextCompletions {
         Integer priority = Params.integer(body, "priority");
         List<Run> runs = new ArrayList<>();
         for (Prompt p : prompts) {
-            SamplingParams.Builder b = Params.sampling(body, tok.vocabSize());
+            SamplingParams.Builder b = Params.sampling(body, tok.vocabSize(), model.generationDefaults());
             b.maxTokens(Params.maxTokens(maxTokens, p.ids().length, model.maxModelLen(), "max_tokens", "prompt"));
             if (logprobs != null) b.logprobs(logprobs);
             if (logprobs != null && echo) b.promptLogprobs(logprobs);

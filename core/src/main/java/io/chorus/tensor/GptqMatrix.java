@@ -1,0 +1,91 @@
+package io.chorus.tensor;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * GPTQ 4-bit weights as AutoGPTQ packs them and vLLM reads {@code quant_method: gptq}: {@code qweight}
+ * i32 [in / 8][out], nibble j of word [k][o] holding input 8k + j of output o; {@code qzeros} i32
+ * [groups][out / 8], nibble j of word [g][c] holding output 8c + j; {@code scales} f16 [groups][out];
+ * {@code g_idx} [in] the group of each input (i / group_size, or any order with desc_act).
+ * W[o][i] = (q - (z[g][o] + zeroOffset)) * s[g][o] with g = g_idx[i]; zeroOffset is 1 for the original
+ * checkpoint format, which stores zero - 1, and 0 for gptq_v2.
+ *
+ * <p>The words of eight consecutive outputs for the same eight inputs are adjacent, so a tile of
+ * eight rows ({@link #decode8}) loads them as one 8-lane vector and takes one nibble per input.
+ */
+public final class GptqMatrix extends Packed4Matrix {
+    private final MemorySegment zeros, scales;
+    private final int[] groupOf;    // [cols] group of each input
+    private final int zeroOffset;
+    private final int zeroWords;    // out / 8
+
+    public GptqMatrix(String name, MemorySegment qweight, MemorySegment qzeros, MemorySegment scales, int[] groupOf,
+                      int groups, int rows, int cols, int zeroOffset) {
+        super(name, qweight, rows, cols);
+        if (rows % 8 != 0 || cols % 8 != 0) {
+            throw new IllegalArgumentException("GPTQ tensor " + name + ": " + rows + " outputs and " + cols + " inputs must be multiples of 8");
+        }
+        if (groupOf.length != cols) throw new IllegalArgumentException("tensor " + name + ".g_idx has " + groupOf.length + " entries, expected " + cols);
+        for (int g : groupOf) {
+            if (g < 0 || g >= groups) throw new IllegalArgumentException("tensor " + name + ".g_idx holds group " + g + " outside [0, " + groups + ")");
+        }
+        AwqMatrix.check(name + ".qweight", qweight, (long) cols * rows / 2);
+        AwqMatrix.check(name + ".qzeros", qzeros, (long) groups * rows / 2);
+        AwqMatrix.check(name + ".scales", scales, (long) groups * rows * 2);
+        this.zeros = qzeros;
+        this.scales = scales;
+        this.groupOf = groupOf;
+        this.zeroOffset = zeroOffset;
+        this.zeroWords = rows / 8;
+    }
+
+    @Override
+    public GgmlType type() { return GgmlType.GPTQ_4; }
+
+    @Override
+    protected void decode8(int r, int c0, int c1, float[] wT) {
+        float[] sz = laneBuffer(); // [0, 8): scales, [8, 16): zeros of the current group
+        int g = -1;
+        FloatVector s = null, z = null;
+        for (int c = c0; c < c1; c += 8) {
+            IntVector words = IntVector.fromMemorySegment(I8, data, ((long) (c >>> 3) * rows + r) * 4, LE);
+            for (int j = 0; j < 8; j++) {
+                int gj = groupOf[c + j];
+                if (gj != g) {
+                    g = gj;
+                    int zw = zeros.get(LE_INT, ((long) g * zeroWords + (r >>> 3)) * 4);
+                    for (int l = 0; l < 8; l++) {
+                        sz[l] = Float.float16ToFloat(scales.get(LE_SHORT, ((long) g * rows + r + l) * 2));
+                        sz[8 + l] = ((zw >>> (4 * l)) & 0xF) + zeroOffset;
+                    }
+                    s = FloatVector.fromArray(F8, sz, 0);
+                    z = FloatVector.fromArray(F8, sz, 8);
+                }
+                IntVector q = words.lanewise(VectorOperators.LSHR, 4 * j).and(0xF);
+                ((FloatVector) q.convert(VectorOperators.I2F, 0)).sub(z).mul(s).intoArray(wT, (c + j - c0) * 8);
+            }
+        }
+    }
+
+    @Override
+    protected void dequantizeRange(int r, int c0, int c1, float[] dst, int off) {
+        int zshift = 4 * (r & 7);
+        int g = -1;
+        float s = 0, z = 0;
+        for (int c = c0; c < c1; c += 8) {
+            int word = data.get(LE_INT, ((long) (c >>> 3) * rows + r) * 4);
+            for (int j = 0; j < 8; j++) {
+                int gj = groupOf[c + j];
+                if (gj != g) {
+                    g = gj;
+                    z = ((zeros.get(LE_INT, ((long) g * zeroWords + (r >>> 3)) * 4) >>> zshift) & 0xF) + zeroOffset;
+                    s = Float.float16ToFloat(scales.get(LE_SHORT, ((long) g * rows + r) * 2));
+                }
+                dst[off + c + j - c0] = (((word >>> (4 * j)) & 0xF) - z) * s;
+            }
+        }
+    }
+}
