@@ -15,7 +15,11 @@ public enum Architecture {
     /** Qwen3: per-head RMSNorm of q and k before rope, NEOX rope, no biases. */
     QWEN3("qwen3", true, false, true, false),
     /** Phi-3/3.5/4-mini: fused QKV and fused gate/up projections, NEOX rope. */
-    PHI3("phi3", true, false, false, true);
+    PHI3("phi3", true, false, false, true),
+    /** Qwen2-MoE / Qwen1.5-MoE: qwen2 attention, routed experts plus a shared expert behind a sigmoid gate. */
+    QWEN2MOE("qwen2moe", true, true, false, false),
+    /** Qwen3-MoE: qwen3 attention, routed experts only, weights renormalised over the chosen experts. */
+    QWEN3MOE("qwen3moe", true, false, true, false);
 
     public final String ggufName;
     public final boolean neoxRope;

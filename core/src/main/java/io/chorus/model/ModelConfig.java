@@ -8,6 +8,7 @@ import io.chorus.model.gguf.GgufTensorInfo;
  *
  * @param headDim   per-head size of q and k ({@code attention.key_length}, default dim / heads)
  * @param rotDim    dimensions of a head that rope rotates ({@code rope.dimension_count}, default headDim)
+ * @param moe       the mixture-of-experts feed-forward, or null for a dense model
  */
 public record ModelConfig(
         Architecture arch,
@@ -23,7 +24,8 @@ public record ModelConfig(
         float rmsEps,
         float ropeTheta,
         int rotDim,
-        boolean tiedOutput) {
+        boolean tiedOutput,
+        MoeConfig moe) {
 
     public int qDim() { return heads * headDim; }
     public int kvDim() { return kvHeads * headDim; }
@@ -58,6 +60,7 @@ public record ModelConfig(
                 f.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
                 f.getFloat(p + "rope.freq_base", 10000f),
                 f.getInt(p + "rope.dimension_count", headDim),
-                f.tensor("output.weight") == null);
+                f.tensor("output.weight") == null,
+                MoeConfig.fromGguf(f, arch));
     }
 }
