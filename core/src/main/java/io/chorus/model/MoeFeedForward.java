@@ -8,6 +8,7 @@ import io.chorus.tensor.ExpertMatrices;
 import io.chorus.tensor.GatheredRows;
 import io.chorus.tensor.GgmlType;
 import io.chorus.tensor.Kernels;
+import io.chorus.tensor.MatmulGroup;
 import io.chorus.tensor.Q8Activations;
 import io.chorus.tensor.WeightMatrix;
 import io.chorus.tensor.WorkerPool;
@@ -29,8 +30,14 @@ import java.nio.ByteOrder;
  * <p>Qwen2-MoE's shared expert runs for every token as a dense FFN over the whole batch, scaled per
  * token by {@code sigmoid(ffn_gate_inp_shexp · x)}.
  *
+ * <p>The experts of a step run in waves of up to {@link #WAVE_EXPERTS} experts and
+ * {@link #WAVE_ROWS} gathered rows: the gate and up products of a wave's experts are one job of the
+ * worker pool, their down products another, so a decode step costs two hand-offs per layer rather
+ * than three per expert, while the scratch stays bounded whatever the batch.
+ *
  * <p>Implementation notes: one instance per model, used by the engine thread only. Scratch buffers
- * ([tokens][width], noted at each field) grow to the largest step and are reused.
+ * ([tokens][width], noted at each field) grow to the largest step and are reused; each slot of a
+ * wave has its own (an expert's rows must start at index 0 of the kernels' arrays).
  */
 final class MoeFeedForward {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -52,15 +59,36 @@ final class MoeFeedForward {
     private final WorkerPool pool;
     private final ActivationPrecision precision;
     private final ExpertRouter router;
-    private final GatheredRows gathered = new GatheredRows();
-    private final Q8Activations hidden = new Q8Activations(), sharedHidden = new Q8Activations();
+    private final Q8Activations sharedHidden = new Q8Activations();
+    private final MatmulGroup group = new MatmulGroup();
+    private final Slot[] slots = new Slot[WAVE_EXPERTS];
+    private final int[] slotExpert = new int[WAVE_EXPERTS];
     private long expertPasses, expertBytes;
 
     private int capacity;
     private float[] logits;                   // [tokens][experts]
-    private float[] g, u;                     // [tokens][expertFfn] one expert's gate and up (then its hidden)
-    private float[] o;                        // [tokens][dim] one expert's output rows
     private float[] sg, su, so;               // [tokens][sharedFfn] x2, [tokens][dim] the shared expert
+
+    /** Most experts in one wave. */
+    static final int WAVE_EXPERTS = 16;
+    /** Most gathered rows in a wave of more than one expert. */
+    static final int WAVE_ROWS = 256;
+
+    /** One expert's place in a wave: its gathered input rows, its products and its hidden rows. */
+    private static final class Slot {
+        final GatheredRows rows = new GatheredRows();
+        final Q8Activations hidden = new Q8Activations();
+        float[] g = new float[0], u = new float[0]; // [m][expertFfn] gate and up (then the hidden rows)
+        float[] o = new float[0];                   // [m][dim] output rows
+
+        void ensure(int m, int ff, int dim) {
+            if ((long) m * ff > g.length) {
+                g = new float[Math.max(m * ff, 2 * g.length)];
+                u = new float[g.length];
+            }
+            if ((long) m * dim > o.length) o = new float[Math.max(m * dim, 2 * o.length)];
+        }
+    }
 
     private MoeFeedForward(ModelConfig c, Layer[] layers, WorkerPool pool, ActivationPrecision precision) {
         this.moe = c.moe();
@@ -69,6 +97,7 @@ final class MoeFeedForward {
         this.pool = pool;
         this.precision = precision;
         this.router = new ExpertRouter(moe.experts(), moe.expertsUsed(), moe.normalizeTopK());
+        for (int i = 0; i < slots.length; i++) slots[i] = new Slot();
     }
 
     /** The experts of every layer of an MoE model, read in place from the file. */
@@ -154,8 +183,10 @@ final class MoeFeedForward {
 
         if (L.sharedGate != null) {
             int sf = moe.sharedFfnDim();
-            matmul(L.sharedGate, x, sg);
-            matmul(L.sharedUp, x, su);
+            group.clear();
+            group.add(L.sharedGate, x, sg, precision.int8For(L.sharedGate));
+            group.add(L.sharedUp, x, su, precision.int8For(L.sharedUp));
+            group.run(pool);
             Kernels.swiglu(su, 0, sg, 0, su, 0, T * sf);
             sharedHidden.set(su, T, sf);
             matmul(L.sharedDown, sharedHidden, so);
@@ -169,19 +200,41 @@ final class MoeFeedForward {
 
         int[] tokens = router.tokens();
         float[] weights = router.weights();
-        for (int e = 0; e < ne; e++) {
-            int from = router.start(e), to = router.end(e), m = to - from;
-            if (m == 0) continue;
-            Q8Activations gx = gathered.gather(xf, dim, tokens, from, to);
-            matmul(L.gate[e], gx, g);
-            matmul(L.up[e], gx, u);
-            Kernels.swiglu(u, 0, g, 0, u, 0, m * ff);
-            hidden.set(u, m, ff);
-            matmul(L.down[e], hidden, o);
-            GatheredRows.scatterAdd(o, dim, tokens, weights, from, to, out);
-            expertPasses++;
-            expertBytes += L.gate[e].data().byteSize() + L.up[e].data().byteSize() + L.down[e].data().byteSize();
+        for (int e = 0; e < ne; ) {
+            // A wave: the next experts with tokens, up to WAVE_EXPERTS of them and WAVE_ROWS rows (at least one expert).
+            group.clear();
+            int n = 0, rows = 0;
+            for (; e < ne && n < WAVE_EXPERTS; e++) {
+                int from = router.start(e), m = router.end(e) - from;
+                if (m == 0) continue;
+                if (n > 0 && rows + m > WAVE_ROWS) break;
+                Slot s = slots[n];
+                s.ensure(m, ff, dim);
+                Q8Activations gx = s.rows.gather(xf, dim, tokens, from, from + m);
+                group.add(L.gate[e], gx, s.g, precision.int8For(L.gate[e]));
+                group.add(L.up[e], gx, s.u, precision.int8For(L.up[e]));
+                slotExpert[n++] = e;
+                rows += m;
+            }
+            if (n == 0) break;
+            group.run(pool);
+            group.clear();
+            for (int i = 0; i < n; i++) {
+                Slot s = slots[i];
+                int x0 = slotExpert[i], m = router.end(x0) - router.start(x0);
+                Kernels.swiglu(s.u, 0, s.g, 0, s.u, 0, m * ff);
+                s.hidden.set(s.u, m, ff);
+                group.add(L.down[x0], s.hidden, s.o, precision.int8For(L.down[x0]));
+            }
+            group.run(pool);
+            for (int i = 0; i < n; i++) {
+                int x0 = slotExpert[i];
+                GatheredRows.scatterAdd(slots[i].o, dim, tokens, weights, router.start(x0), router.end(x0), out);
+                expertPasses++;
+                expertBytes += L.gate[x0].data().byteSize() + L.up[x0].data().byteSize() + L.down[x0].data().byteSize();
+            }
         }
+        group.clear();
     }
 
     /** out = W a: through the 8-bit rows of a (built once, shared) or, for f32 activations, its floats. */
@@ -194,9 +247,6 @@ final class MoeFeedForward {
         if (T <= capacity) return;
         int n = Math.max(T, capacity * 2);
         logits = new float[n * moe.experts()];
-        g = new float[n * moe.expertFfnDim()];
-        u = new float[n * moe.expertFfnDim()];
-        o = new float[n * dim];
         if (moe.hasSharedExpert()) {
             sg = new float[n * moe.sharedFfnDim()];
             su = new float[n * moe.sharedFfnDim()];

@@ -32,6 +32,7 @@ class MoeFeedForwardTest {
     @BeforeAll
     static void start() {
         pool = new WorkerPool(2);
+        VectorExpWarmup.run();
     }
 
     @AfterAll
@@ -81,7 +82,9 @@ class MoeFeedForwardTest {
             MoeConfig m = c.moe();
             int dim = c.dim(), ne = m.experts(), ff = m.expertFfnDim(), k = m.expertsUsed();
             MoeFeedForward moe = MoeFeedForward.load(f, c, pool, ActivationPrecision.F32);
-            int T = 23;
+            // 150 tokens x 2 experts = 300 gathered rows: more than one wave (MoeFeedForward.WAVE_ROWS)
+            int T = 150;
+            assertThat(T * k).isGreaterThan(MoeFeedForward.WAVE_ROWS);
             SplittableRandom rnd = new SplittableRandom(9);
             float[] x = new float[T * dim];
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();

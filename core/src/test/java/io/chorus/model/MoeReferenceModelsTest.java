@@ -37,6 +37,7 @@ class MoeReferenceModelsTest {
     @BeforeAll
     static void start() {
         pool = new WorkerPool(2);
+        VectorExpWarmup.run();
     }
 
     @AfterAll
