@@ -191,7 +191,7 @@ final class MoeFeedForward {
             sharedHidden.set(su, T, sf);
             matmul(L.sharedDown, sharedHidden, so);
             for (int t = 0; t < T; t++) {
-                float s = 1f / (1f + (float) Math.exp(-Kernels.dot(L.sharedGateInp, 0, xf, t * dim, dim)));
+                float s = 1f / (1f + (float) Math.exp(-dot(L.sharedGateInp, xf, t * dim)));
                 for (int i = 0; i < dim; i++) out[t * dim + i] = s * so[t * dim + i];
             }
         } else {
@@ -235,6 +235,16 @@ final class MoeFeedForward {
             }
         }
         group.clear();
+    }
+
+    /**
+     * The shared expert's gate logit, summed in index order: a vector lane reduction may associate
+     * differently once compiled than interpreted, and this value must not change with the JIT's state.
+     */
+    private float dot(float[] w, float[] x, int xo) {
+        float s = 0;
+        for (int i = 0; i < dim; i++) s += w[i] * x[xo + i];
+        return s;
     }
 
     /** out = W a: through the 8-bit rows of a (built once, shared) or, for f32 activations, its floats. */
