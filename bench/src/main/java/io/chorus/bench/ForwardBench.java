@@ -62,6 +62,7 @@ public final class ForwardBench {
             int tg = Integer.getInteger("chorus.bench.tg", 128);
             int[] one = new int[1];
             for (int warm = 0; warm < 2; warm++) {
+                long expertBytes0 = model.expertBytesRead();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < tg; i++) {
                     batch.clear();
@@ -71,7 +72,13 @@ public final class ForwardBench {
                     model.forward(batch, logits);
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
-                if (warm == 1) System.out.printf("%-7s %8.2f t/s  (%.2f GB/s of weights)%n", "tg" + tg, tg / sec, model.weightBytes() * tg / sec / 1e9);
+                if (warm == 1 && model.config().moe() != null) {
+                    // A mixture of experts reads its chosen experts only; the embedding table gives one row.
+                    long read = moeDenseBytes(model) + (model.expertBytesRead() - expertBytes0) / tg;
+                    System.out.printf("%-7s %8.2f t/s  (%.1f MiB read per token, %.2f GB/s)%n", "tg" + tg, tg / sec, read / 1048576.0, read * tg / sec / 1e9);
+                } else if (warm == 1) {
+                    System.out.printf("%-7s %8.2f t/s  (%.2f GB/s of weights)%n", "tg" + tg, tg / sec, model.weightBytes() * tg / sec / 1e9);
+                }
             }
 
             // batched decode: N sequences, prompt 128 each (prefilled), then 128 decode steps of N tokens
@@ -85,6 +92,7 @@ public final class ForwardBench {
                     model.forward(batch, logits);
                 }
                 int steps = 128;
+                long passes0 = model.expertPasses(), expertBytes0 = model.expertBytesRead();
                 long t0 = System.nanoTime();
                 for (int step = 0; step < steps; step++) {
                     batch.clear();
@@ -97,7 +105,23 @@ public final class ForwardBench {
                 }
                 double sec = (System.nanoTime() - t0) / 1e9;
                 System.out.printf("decode N=%-3d %8.1f t/s total  %6.1f t/s per sequence%n", n, n * steps / sec, steps / sec);
+                if (model.config().moe() != null) {
+                    long read = moeDenseBytes(model) + (model.expertBytesRead() - expertBytes0) / steps;
+                    System.out.printf("             %.1f expert passes per layer and step (of %d experts), %.1f MiB read per step, %.2f GB/s%n",
+                            (model.expertPasses() - passes0) / (double) steps / model.config().layers(), model.config().moe().experts(),
+                            read / 1048576.0, read * steps / sec / 1e9);
+                }
             }
         }
+    }
+
+    /** Bytes a step reads besides the routed experts: every other tensor, the embedding table only when it is also the output. */
+    private static long moeDenseBytes(Model model) {
+        long bytes = 0;
+        for (var t : ((io.chorus.model.checkpoint.GgufCheckpoint) model.checkpoint()).file().tensors().values()) { // MoE models load from GGUF only
+            if (t.name().contains("_exps.") || (t.name().equals("token_embd.weight") && !model.config().tiedOutput())) continue;
+            bytes += t.byteSize();
+        }
+        return bytes;
     }
 }

@@ -47,6 +47,12 @@ final class InfoCommand implements Callable<Integer> {
                 bytes += t.byteSize();
             }
             System.out.printf("parameters     %.1f M in %d tensors, %s of weights%n", params / 1e6, f.tensors().size(), Units.bytes(bytes));
+            if (c.moe() != null) {
+                long[] active = activePerToken(f, c.moe());
+                System.out.printf("experts        %d experts, %d used per token, expert FFN %d%s%n", c.moe().experts(), c.moe().expertsUsed(),
+                        c.moe().expertFfnDim(), c.moe().hasSharedExpert() ? ", shared expert FFN " + c.moe().sharedFfnDim() : "");
+                System.out.printf("active         %.1f M parameters per token, %s of weights read per token%n", active[0] / 1e6, Units.bytes(active[1]));
+            }
             java.util.Set<String> unsupported = new java.util.TreeSet<>();
             for (GgufTensorInfo t : f.tensors().values()) {
                 if (t.type() == null || !t.type().supported) unsupported.add(t.typeName());
@@ -119,5 +125,20 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("memory         weights %s + one full-context (%d tokens) f16 KV cache %s = %s%n",
                 Units.bytes(bytes), c.contextLength(), Units.bytes(kvF16 * c.contextLength()), Units.bytes(bytes + kvF16 * c.contextLength()));
         System.out.printf("matmul         %s%n", io.chorus.tensor.NativeKernels.description());
+    }
+
+    /**
+     * Parameters and bytes one token reads: every tensor but the routed experts' ({@code *_exps}), of
+     * which it reads the share of the experts it uses. The embedding table counts whole, as llama.cpp's
+     * and Hugging Face's active-parameter figures do.
+     */
+    static long[] activePerToken(GgufFile f, io.chorus.model.MoeConfig moe) {
+        long params = 0, bytes = 0;
+        for (GgufTensorInfo t : f.tensors().values()) {
+            boolean routed = t.name().contains("_exps.");
+            params += routed ? t.elements() / moe.experts() * moe.expertsUsed() : t.elements();
+            bytes += routed ? t.byteSize() / moe.experts() * moe.expertsUsed() : t.byteSize();
+        }
+        return new long[] {params, bytes};
     }
 }

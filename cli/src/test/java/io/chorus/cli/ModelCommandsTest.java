@@ -84,6 +84,29 @@ class ModelCommandsTest {
         for (float f : a) assertThat(Math.abs(f)).isLessThan(30f);
     }
 
+    /**
+     * A mixture-of-experts shape: info names the experts and counts what one token reads (2 of 8 routed
+     * experts, the shared expert, attention, embeddings); logits runs it.
+     */
+    @Test
+    void mixtureOfExpertsSynthInfoAndLogits() throws Exception {
+        Path model = dir.resolve("moe.gguf");
+        assertThat(run("synth", "--shape", "tiny-qwen2moe", "--type", "Q8_0", "--out", model.toString()).exit()).isZero();
+        Run info = run("info", model.toString());
+        assertThat(info.exit()).isZero();
+        // per layer: norms 512, q/k/v/o 196608, biases 512, router 2048, shared expert 3 x 512 x 256 + gate 256,
+        // routed 3 x 256 x 256 x 8 (2 of 8 active); embeddings and output 2 x 131072, output norm 256
+        assertThat(info.out()).contains("architecture   qwen2moe")
+                .contains("experts        8 experts, 2 used per token, expert FFN 256, shared expert FFN 512")
+                .contains("parameters     4.6 M in ")
+                .contains("active         2.2 M parameters per token");
+        Path logits = dir.resolve("moe.f32");
+        Run l = run("logits", "--model", model.toString(), "--tokens", "1,300,301,302,303", "--out", logits.toString(), "--threads", "2");
+        assertThat(l.exit()).isZero();
+        for (float f : floats(logits)) assertThat(Float.isFinite(f)).isTrue();
+        assertThat(floats(logits)).hasSize(5 * 512);
+    }
+
     /** info counts the tensors of every type: Q3_K_M mixes four K-quant types (tiny-llama: untied, 2 layers). */
     @Test
     void infoListsEveryTensorType() throws Exception {

@@ -20,7 +20,11 @@ public enum Architecture {
      * Gemma 2: embeddings scaled by sqrt(dim), GeGLU, RMSNorms after attention and after the FFN,
      * soft-capped attention scores and logits, sliding-window attention on the even layers.
      */
-    GEMMA2("gemma2", true, false, false, false);
+    GEMMA2("gemma2", true, false, false, false),
+    /** Qwen2-MoE / Qwen1.5-MoE: qwen2 attention, routed experts plus a shared expert behind a sigmoid gate. */
+    QWEN2MOE("qwen2moe", true, true, false, false),
+    /** Qwen3-MoE: qwen3 attention, routed experts only, weights renormalised over the chosen experts. */
+    QWEN3MOE("qwen3moe", true, false, true, false);
 
     public final String ggufName;
     public final boolean neoxRope;

@@ -58,6 +58,7 @@ public final class Model implements ForwardPass, AutoCloseable {
     private final WeightMatrix output;      // [vocab][dim], token_embd when tied
     private final float[] outputNorm;       // [dim]
     private final Layer[] layers;
+    private final MoeFeedForward moe;       // the experts of every layer, or null for a dense model
     private final float[] invFreq;          // [rotDim / 2] rope frequency of each rotated pair
     private final long weightBytes;
     private final ActivationPrecision precision;
@@ -93,6 +94,7 @@ public final class Model implements ForwardPass, AutoCloseable {
         for (int i = 0; i < c.layers(); i++) {
             String p = "blk." + i + ".";
             boolean fused = a.fusedProjections;
+            boolean experts = c.moe() != null; // the FFN weights are MoeFeedForward's
             layers[i] = new Layer(
                     vector(p + "attn_norm.weight", c.dim()),
                     fused ? matrix(p + "attn_qkv.weight", c.qDim() + 2 * c.kvDim(), c.dim()) : matrix(p + "attn_q.weight", c.qDim(), c.dim()),
@@ -105,13 +107,14 @@ public final class Model implements ForwardPass, AutoCloseable {
                     a.qkNorm ? vector(p + "attn_k_norm.weight", c.headDim()) : null,
                     matrix(p + "attn_output.weight", c.dim(), c.qDim()),
                     vector(p + "ffn_norm.weight", c.dim()),
-                    fused ? null : matrix(p + "ffn_gate.weight", c.ffnDim(), c.dim()),
-                    matrix(p + "ffn_up.weight", fused ? 2 * c.ffnDim() : c.ffnDim(), c.dim()),
-                    matrix(p + "ffn_down.weight", c.dim(), c.ffnDim()),
+                    fused || experts ? null : matrix(p + "ffn_gate.weight", c.ffnDim(), c.dim()),
+                    experts ? null : matrix(p + "ffn_up.weight", fused ? 2 * c.ffnDim() : c.ffnDim(), c.dim()),
+                    experts ? null : matrix(p + "ffn_down.weight", c.dim(), c.ffnDim()),
                     a.postNorms() ? vector(p + "post_attention_norm.weight", c.dim()) : null,
                     a.postNorms() ? vector(p + "post_ffw_norm.weight", c.dim()) : null);
         }
         embeddingScale = (float) Math.sqrt(c.dim());
+        moe = c.moe() != null ? MoeFeedForward.load(checkpoint, c, pool, precision) : null;
         invFreq = ropeFrequencies(c, optionalVector("rope_freqs.weight", c.rotDim() / 2));
         weightBytes = checkpoint.weightBytes();
         neoxRope = a.neoxRope || checkpoint.rotateHalfRope();
@@ -179,6 +182,12 @@ public final class Model implements ForwardPass, AutoCloseable {
     public long weightBytes() { return weightBytes; }
     public WorkerPool pool() { return pool; }
     public ActivationPrecision activationPrecision() { return precision; }
+
+    /** Expert passes so far (one per layer, step and expert that a token of the step chose); 0 for a dense model. */
+    public long expertPasses() { return moe == null ? 0 : moe.expertPasses(); }
+
+    /** Bytes of expert weights read so far; 0 for a dense model. */
+    public long expertBytesRead() { return moe == null ? 0 : moe.expertBytesRead(); }
 
     /** Bytes of KV cache one block of {@code blockSize} tokens takes. */
     public long kvBytesPerBlock(int blockSize, KvCacheDtype dtype) {
@@ -278,6 +287,11 @@ public final class Model implements ForwardPass, AutoCloseable {
 
             for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, c.rmsEps());
             xbq.set(xb, T, dim);
+            if (moe != null) {
+                moe.forward(l, xbq, T, ffnOut);
+                for (int t = 0; t < T; t++) Kernels.add(x, t * dim, ffnOut, t * dim, dim);
+                continue;
+            }
             int ffn = c.ffnDim();
             if (L.gate == null) {
                 matmul(L.up, xbq, fused);

@@ -13,6 +13,7 @@ import io.chorus.model.gguf.GgufTensorInfo;
  * @param attnSoftcap   c in {@code score = c * tanh(score / c)} before the softmax ({@code attn_logit_softcapping}); 0: none
  * @param finalSoftcap  the same cap on the output logits ({@code final_logit_softcapping}); 0: none
  * @param queryScale    the factor of q.k before any cap and the softmax
+ * @param moe       the mixture-of-experts feed-forward, or null for a dense model
  */
 public record ModelConfig(
         Architecture arch,
@@ -32,7 +33,8 @@ public record ModelConfig(
         int slidingWindow,
         float attnSoftcap,
         float finalSoftcap,
-        float queryScale) {
+        float queryScale,
+        MoeConfig moe) {
 
     public int qDim() { return heads * headDim; }
     public int kvDim() { return kvHeads * headDim; }
@@ -71,7 +73,8 @@ public record ModelConfig(
                 arch == Architecture.GEMMA2 ? f.getInt(p + "attention.sliding_window", GEMMA2_WINDOW) : 0,
                 arch == Architecture.GEMMA2 ? f.getFloat(p + "attn_logit_softcapping", 50f) : 0f,
                 arch == Architecture.GEMMA2 ? f.getFloat(p + "final_logit_softcapping", 30f) : 0f,
-                queryScale(arch, dim, heads, headDim, f.getInt(p + "block_count")));
+                queryScale(arch, dim, heads, headDim, f.getInt(p + "block_count")),
+                MoeConfig.fromGguf(f, arch));
     }
 
     /** Gemma 2's window when the file does not say (llama.cpp's default, the trained models' value). */

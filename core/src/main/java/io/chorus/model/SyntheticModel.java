@@ -27,18 +27,37 @@ import java.util.SplittableRandom;
 public final class SyntheticModel {
 
     /**
-     * A model shape: the hyper-parameters of a real or test model.
+     * A model shape: the hyper-parameters of a real or test model. A mixture-of-experts shape has
+     * {@code experts} > 0: each layer's FFN is {@code expertsUsed} of {@code experts} experts of
+     * {@code expertFfn} (for llama, Mixtral-style, the same as {@code ffn}), plus a shared expert of
+     * {@code sharedFfn} for qwen2moe.
      *
      * @param slidingWindow the window of the architecture's windowed layers (Gemma 2), 0 for none
      */
     public record Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                         int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
-                        int slidingWindow) {
-        /** A shape without a sliding window. */
+                        int slidingWindow, int experts, int expertsUsed, int expertFfn, int sharedFfn) {
+        /** A dense shape without a sliding window. */
         public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                      int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope) {
-            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0);
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, 0, 0, 0, 0);
         }
+
+        /** A dense shape with a sliding window. */
+        public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
+                     int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
+                     int slidingWindow) {
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, slidingWindow, 0, 0, 0, 0);
+        }
+
+        /** A mixture-of-experts shape without a sliding window. */
+        public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
+                     int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
+                     int experts, int expertsUsed, int expertFfn, int sharedFfn) {
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, experts, expertsUsed, expertFfn, sharedFfn);
+        }
+
+        public boolean moe() { return experts > 0; }
     }
 
     public static final Map<String, Shape> SHAPES = new LinkedHashMap<>();
@@ -57,6 +76,12 @@ public final class SyntheticModel {
         add(new Shape("tiny-phi3", Architecture.PHI3, 256, 2, 4, 4, 64, 512, 512, 1024, 1e4f, 1e-5f, false, false));
         // three layers, so two are windowed; a window of 6 spans block boundaries of 4-token blocks
         add(new Shape("tiny-gemma2", Architecture.GEMMA2, 256, 3, 4, 2, 64, 512, 512, 1024, 1e4f, 1e-6f, true, false, 6));
+        // Mixture of experts. OLMoE-1B-7B's shape (64 experts, 8 used, expert FFN 1024, no GQA) as a Mixtral-style
+        // llama, so llama.cpp b4748 runs the same file.
+        add(new Shape("olmoe-1b-7b", Architecture.LLAMA, 2048, 16, 16, 16, 128, 1024, 50304, 4096, 1e4f, 1e-5f, false, false, 64, 8, 1024, 0));
+        add(new Shape("tiny-mixtral", Architecture.LLAMA, 256, 2, 4, 2, 64, 256, 512, 1024, 1e4f, 1e-5f, false, false, 8, 2, 256, 0));
+        add(new Shape("tiny-qwen2moe", Architecture.QWEN2MOE, 256, 2, 4, 2, 64, 512, 512, 1024, 1e6f, 1e-6f, false, false, 8, 2, 256, 512));
+        add(new Shape("tiny-qwen3moe", Architecture.QWEN3MOE, 256, 2, 4, 2, 64, 512, 512, 1024, 1e6f, 1e-6f, false, false, 8, 2, 256, 0));
     }
 
     private static void add(Shape s) {
@@ -207,6 +232,12 @@ public final class SyntheticModel {
             w.putFloat32(a + ".attn_logit_softcapping", 50f);
             w.putFloat32(a + ".final_logit_softcapping", 30f);
         }
+        if (s.moe()) {
+            w.putUInt32(a + ".expert_count", s.experts());
+            w.putUInt32(a + ".expert_used_count", s.expertsUsed());
+            if (s.arch() != Architecture.LLAMA) w.putUInt32(a + ".expert_feed_forward_length", s.expertFfn());
+            if (s.sharedFfn() > 0) w.putUInt32(a + ".expert_shared_feed_forward_length", s.sharedFfn());
+        }
         writeVocabulary(w, s.vocab());
 
         int qDim = s.heads() * s.headDim(), kvDim = s.kvHeads() * s.headDim();
@@ -227,6 +258,10 @@ public final class SyntheticModel {
                 matrix(w, types, mix, s, p + "attn_q.weight", l, qDim, s.dim(), std, counter);
                 matrix(w, types, mix, s, p + "attn_k.weight", l, kvDim, s.dim(), std, counter);
                 matrix(w, types, mix, s, p + "attn_v.weight", l, kvDim, s.dim(), std, counter);
+            }
+            if (s.moe()) {
+                experts(w, types, mix, s, p, l, std, counter);
+            } else if (!s.arch().fusedProjections) {
                 matrix(w, types, mix, s, p + "ffn_gate.weight", l, s.ffn(), s.dim(), std, counter);
                 matrix(w, types, mix, s, p + "ffn_up.weight", l, s.ffn(), s.dim(), std, counter);
             }
@@ -240,7 +275,7 @@ public final class SyntheticModel {
                 vector(w, p + "attn_k_norm.weight", s.headDim(), 1f, 0.1f, counter);
             }
             matrix(w, types, mix, s, p + "attn_output.weight", l, s.dim(), qDim, std, counter);
-            matrix(w, types, mix, s, p + "ffn_down.weight", l, s.dim(), s.ffn(), std, counter);
+            if (!s.moe()) matrix(w, types, mix, s, p + "ffn_down.weight", l, s.dim(), s.ffn(), std, counter);
             if (s.arch().postNorms()) {
                 vector(w, p + "post_attention_norm.weight", s.dim(), 1f, 0.1f, counter);
                 vector(w, p + "post_ffw_norm.weight", s.dim(), 1f, 0.1f, counter);
@@ -249,13 +284,36 @@ public final class SyntheticModel {
         return w;
     }
 
+    /**
+     * One layer's experts: the router {@code ffn_gate_inp} (F32, as llama-quantize leaves it), the 3-D
+     * {@code ffn_{gate,up,down}_exps} in the mix's types, and qwen2moe's shared expert with its gate vector.
+     */
+    private static void experts(GgufWriter w, Map<String, GgmlType> types, Mix mix, Shape s, String p, int layer, float std, long[] seed) {
+        int dim = s.dim(), ne = s.experts(), ff = s.expertFfn();
+        tensor(w, types, GgmlType.F32, p + "ffn_gate_inp.weight", new long[] {dim, ne}, ne, dim, std, seed);
+        tensor(w, types, mix.typeOf(p + "ffn_gate_exps.weight", layer, s, dim), p + "ffn_gate_exps.weight", new long[] {dim, ff, ne}, ne * ff, dim, std, seed);
+        tensor(w, types, mix.typeOf(p + "ffn_up_exps.weight", layer, s, dim), p + "ffn_up_exps.weight", new long[] {dim, ff, ne}, ne * ff, dim, std, seed);
+        tensor(w, types, mix.typeOf(p + "ffn_down_exps.weight", layer, s, ff), p + "ffn_down_exps.weight", new long[] {ff, dim, ne}, ne * dim, ff, std, seed);
+        if (s.sharedFfn() > 0) {
+            vector(w, p + "ffn_gate_inp_shexp.weight", dim, 0f, 0.1f, seed);
+            matrix(w, types, mix, s, p + "ffn_gate_shexp.weight", layer, s.sharedFfn(), dim, std, seed);
+            matrix(w, types, mix, s, p + "ffn_up_shexp.weight", layer, s.sharedFfn(), dim, std, seed);
+            matrix(w, types, mix, s, p + "ffn_down_shexp.weight", layer, dim, s.sharedFfn(), std, seed);
+        }
+    }
+
     private static void matrix(GgufWriter w, Map<String, GgmlType> types, Mix mix, Shape s, String name, int layer,
                                int rows, int cols, float std, long[] seed) {
-        GgmlType t = mix.typeOf(name, layer, s, cols);
+        tensor(w, types, mix.typeOf(name, layer, s, cols), name, new long[] {cols, rows}, rows, cols, std, seed);
+    }
+
+    /** A tensor of type t and GGUF dims whose data is {@code rows} rows of {@code cols} random values. */
+    private static void tensor(GgufWriter w, Map<String, GgmlType> types, GgmlType t, String name, long[] dims,
+                               int rows, int cols, float std, long[] seed) {
         types.put(name, t);
         long rowSeed = seed[0]++;
         float a = (float) (std * Math.sqrt(3)); // uniform on [-a, a] has this std
-        w.addTensor(name, t, new long[] {cols, rows}, dst -> {
+        w.addTensor(name, t, dims, dst -> {
             SplittableRandom rnd = new SplittableRandom(rowSeed);
             float[] row = new float[cols];
             long rowBytes = t.bytesFor(cols);

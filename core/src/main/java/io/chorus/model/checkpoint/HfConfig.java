@@ -88,7 +88,7 @@ record HfConfig(ModelConfig model, float[] ropeFactors, HfQuantization quantizat
         ModelConfig model = new ModelConfig(arch, name, dim, required(c, "num_hidden_layers", file), heads, kvHeads, headDim,
                 required(c, "intermediate_size", file), vocab, context, (float) c.path("rms_norm_eps").asDouble(1e-6),
                 theta, rotDim, tied, 0, 0f, 0f,
-                ModelConfig.queryScale(arch, dim, heads, headDim, required(c, "num_hidden_layers", file)));
+                ModelConfig.queryScale(arch, dim, heads, headDim, required(c, "num_hidden_layers", file)), null);
         return new HfConfig(model, factors, HfQuantization.parse(c.get("quantization_config"), file));
     }
 
