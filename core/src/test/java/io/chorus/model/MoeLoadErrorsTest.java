@@ -2,7 +2,7 @@ package io.chorus.model;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.chorus.model.gguf.GgufException;
+import io.chorus.model.checkpoint.CheckpointException;
 import io.chorus.model.gguf.GgufWriter;
 import io.chorus.tensor.GgmlType;
 import io.chorus.tensor.WorkerPool;
@@ -69,9 +69,9 @@ class MoeLoadErrorsTest {
         try (WorkerPool pool = new WorkerPool(1)) {
             Path ok = tinyMoe(dir, "none", 4);
             Model.load(ok, pool).close();
-            assertThatThrownBy(() -> Model.load(tinyMoe(dir, "blk.0.ffn_up_exps.weight", 4), pool)).isInstanceOf(GgufException.class)
+            assertThatThrownBy(() -> Model.load(tinyMoe(dir, "blk.0.ffn_up_exps.weight", 4), pool)).isInstanceOf(CheckpointException.class)
                     .hasMessageContaining("blk.0.ffn_up_exps.weight is missing");
-            assertThatThrownBy(() -> Model.load(tinyMoe(dir, "none", 3), pool)).isInstanceOf(GgufException.class)
+            assertThatThrownBy(() -> Model.load(tinyMoe(dir, "none", 3), pool)).isInstanceOf(CheckpointException.class)
                     .hasMessageContaining("blk.0.ffn_gate_exps.weight has shape [32, 64, 3], expected [32, 64, 4]");
         }
     }
