@@ -6,11 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.chorus.engine.api.EngineConfig;
 import io.chorus.engine.api.EngineRequest;
-import io.chorus.engine.api.RequestHandle;
-import io.chorus.engine.api.RequestOutput;
 import io.chorus.engine.api.SamplingParams;
 import io.chorus.engine.api.SchedulingPolicy;
-import io.chorus.engine.kv.BlockPool;
 import io.chorus.engine.runner.TemperatureSampler;
 import io.chorus.model.Model;
 import io.chorus.tensor.KvCacheDtype;
@@ -18,13 +15,10 @@ import io.chorus.tensor.WorkerPool;
 import io.chorus.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -57,35 +51,7 @@ class MoeEngineTest {
             model.allocateKvCache(256, BLOCK, KvCacheDtype.F32, 128);
             EngineConfig cfg = new EngineConfig(16, maxBatched, 128, true, SchedulingPolicy.FCFS, List.of());
             EngineLoop loop = Engine.create(cfg, model, new TemperatureSampler());
-            Map<String, RequestHandle> handles = new LinkedHashMap<>();
-            for (EngineRequest r : requests) handles.put(r.requestId(), loop.submit(r));
-            Map<String, List<Integer>> tokens = new LinkedHashMap<>();
-            for (int guard = 0; loop.step() || loop.hasLiveRequests(); guard++) {
-                if (guard > 100_000) throw new AssertionError("engine did not finish");
-                drain(handles, tokens);
-            }
-            drain(handles, tokens);
-            BlockPool blocks = loop.scheduler().kv().pool();
-            assertThat(blocks.numFreeBlocks()).as("every block free once no request is alive").isEqualTo(blocks.numBlocks());
-            Map<String, int[]> out = new LinkedHashMap<>();
-            tokens.forEach((k, v) -> out.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
-            return out;
-        }
-    }
-
-    private static void drain(Map<String, RequestHandle> handles, Map<String, List<Integer>> tokens) {
-        for (var e : handles.entrySet()) {
-            try {
-                for (RequestOutput o; (o = e.getValue().next(Duration.ZERO)) != null; ) {
-                    assertThat(o.error()).isNull();
-                    List<Integer> t = tokens.computeIfAbsent(e.getKey(), k -> new ArrayList<>());
-                    for (int id : o.newTokenIds()) t.add(id);
-                }
-            } catch (TimeoutException empty) {
-                // nothing more this step
-            } catch (InterruptedException ie) {
-                throw new AssertionError(ie);
-            }
+            return EngineRuns.runToCompletion(loop, requests, false);
         }
     }
 
