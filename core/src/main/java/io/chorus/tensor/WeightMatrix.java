@@ -116,10 +116,11 @@ public abstract class WeightMatrix {
 
     /**
      * True when the 8-bit path is the faster one for this type here (see {@link ActivationPrecision#AUTO}):
-     * a 32-value block type with a loaded native integer kernel.
+     * a quantized type with a loaded native integer kernel, except IQ4_XS, whose integer kernel was not
+     * measured faster for a single token.
      */
     public final boolean prefersInt8() {
-        return Int8Kernels.format(type()) == Q8Activations.Format.B32 && NativeInt8Kernels.supports(type());
+        return type() != GgmlType.IQ4_XS && NativeInt8Kernels.supports(type());
     }
 
     /**

@@ -211,15 +211,14 @@ class Int8KernelsTest {
         }
     }
 
-    /** auto: the 32-value block types take the 8-bit path where the native kernels are loaded; K-quants and float weights do not. */
+    /** auto: every quantized type but IQ4_XS takes the 8-bit path where the native 8-bit kernels are loaded; float weights do not. */
     @Test
-    void autoPicksThe32ValueBlockTypesWithNativeKernels() {
+    void autoPicksTheQuantizedTypesWithNativeKernels() {
         Random rnd = new Random(11);
-        boolean nat = NativeKernels.available();
+        boolean nat = NativeInt8Kernels.available();
         for (GgmlType t : WeightMatrixTest.SUPPORTED) {
             WeightMatrix w = WeightMatrix.of("w", t, segment(randomBlocks(t, 256, rnd)), 1, 256);
-            boolean b32 = t.blockSize == 32;
-            assertThat(ActivationPrecision.AUTO.int8For(w)).as(t.name()).isEqualTo(nat && b32);
+            assertThat(ActivationPrecision.AUTO.int8For(w)).as(t.name()).isEqualTo(nat && t.blockSize > 1 && t != GgmlType.IQ4_XS);
             assertThat(ActivationPrecision.INT8.int8For(w)).as(t.name()).isEqualTo(t.blockSize > 1);
             assertThat(ActivationPrecision.F32.int8For(w)).as(t.name()).isFalse();
         }
