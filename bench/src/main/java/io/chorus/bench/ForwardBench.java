@@ -118,7 +118,7 @@ public final class ForwardBench {
     /** Bytes a step reads besides the routed experts: every other tensor, the embedding table only when it is also the output. */
     private static long moeDenseBytes(Model model) {
         long bytes = 0;
-        for (var t : ((io.chorus.model.checkpoint.GgufCheckpoint) model.checkpoint()).file().tensors().values()) { // MoE models load from GGUF only
+        for (var t : model.ggufFile().tensors().values()) { // MoE models load from GGUF only
             if (t.name().contains("_exps.") || (t.name().equals("token_embd.weight") && !model.config().tiedOutput())) continue;
             bytes += t.byteSize();
         }

@@ -179,6 +179,11 @@ public final class Model implements ForwardPass, AutoCloseable {
     public ModelConfig config() { return config; }
     /** Where the weights, tokenizer metadata and chat template come from. */
     public Checkpoint checkpoint() { return checkpoint; }
+
+    /** The GGUF file the model was loaded from (its metadata and tensor list), or null for a Hugging Face folder. */
+    public io.chorus.model.gguf.GgufFile ggufFile() {
+        return checkpoint instanceof io.chorus.model.checkpoint.GgufCheckpoint g ? g.file() : null;
+    }
     public long weightBytes() { return weightBytes; }
     public WorkerPool pool() { return pool; }
     public ActivationPrecision activationPrecision() { return precision; }

@@ -194,7 +194,7 @@ public final class LoadedModel implements AutoCloseable {
         if (options.pooling() != null) return options.pooling();
         if (model == null) return io.chorus.engine.api.Pooling.MEAN;
         String key = model.config().arch().ggufName + ".pooling_type";
-        GgufFile f = model.checkpoint() instanceof io.chorus.model.checkpoint.GgufCheckpoint g ? g.file() : null;
+        GgufFile f = model.ggufFile();
         io.chorus.engine.api.Pooling p = f != null && f.has(key) ? io.chorus.engine.api.Pooling.fromGguf(f.getInt(key)) : null;
         return p != null ? p : io.chorus.engine.api.Pooling.MEAN;
     }

@@ -146,7 +146,7 @@ final class OllamaApi {
 
     private static GgufFile file(LoadedModel m) {
         // A Hugging Face folder has no GGUF metadata: its details stay empty.
-        return m.model() != null && m.model().checkpoint() instanceof io.chorus.model.checkpoint.GgufCheckpoint g ? g.file() : null;
+        return m.model() != null ? m.model().ggufFile() : null;
     }
 
     static long parameterCount(GgufFile file) {

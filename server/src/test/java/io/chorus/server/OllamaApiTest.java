@@ -67,7 +67,7 @@ class OllamaApiTest {
         assertThat(d.get("format").asText()).isEqualTo("gguf");
         assertThat(d.get("family").asText()).isEqualTo("qwen2");
         assertThat(d.get("families").toString()).isEqualTo("[\"qwen2\"]");
-        long params = OllamaApi.parameterCount(((io.chorus.model.checkpoint.GgufCheckpoint) server.model().model().checkpoint()).file());
+        long params = OllamaApi.parameterCount(server.model().model().ggufFile());
         assertThat(d.get("parameter_size").asText()).isEqualTo(OllamaApi.parameterSize(params));
         assertThat(d.get("quantization_level").asText()).isEqualTo("Q8_0");
         JsonNode ps = ok(TestServers.get(server, "/api/ps")).get("models").get(0);
@@ -86,7 +86,7 @@ class OllamaApiTest {
             assertThat(g.getLong("general.file_type")).isEqualTo(15);
             assertThat(OllamaApi.quantization(g)).isEqualTo("Q4_K_M");
         }
-        assertThat(OllamaApi.quantization(((io.chorus.model.checkpoint.GgufCheckpoint) server.model().model().checkpoint()).file())).isEqualTo("Q8_0");
+        assertThat(OllamaApi.quantization(server.model().model().ggufFile())).isEqualTo("Q8_0");
     }
 
     @Test
@@ -107,7 +107,7 @@ class OllamaApiTest {
             JsonNode info = s.get("model_info");
             assertThat(info.get("general.architecture").asText()).isEqualTo("qwen2");
             assertThat(info.get("qwen2.context_length").asLong()).isEqualTo(server.model().model().config().contextLength());
-            assertThat(info.get("general.parameter_count").asLong()).isEqualTo(OllamaApi.parameterCount(((io.chorus.model.checkpoint.GgufCheckpoint) server.model().model().checkpoint()).file()));
+            assertThat(info.get("general.parameter_count").asLong()).isEqualTo(OllamaApi.parameterCount(server.model().model().ggufFile()));
             assertThat(info.has("tokenizer.ggml.tokens")).isFalse();
             assertThat(info.has("tokenizer.chat_template")).isFalse();
             assertThat(s.get("capabilities").toString()).isEqualTo("[\"completion\",\"tools\"]");
