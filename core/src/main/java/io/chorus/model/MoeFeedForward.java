@@ -210,7 +210,7 @@ final class MoeFeedForward {
                 if (n > 0 && rows + m > WAVE_ROWS) break;
                 Slot s = slots[n];
                 s.ensure(m, ff, dim);
-                Q8Activations gx = s.rows.gather(xf, dim, tokens, from, from + m);
+                Q8Activations gx = s.rows.gather(x, tokens, from, from + m);
                 group.add(L.gate[e], gx, s.g, precision.int8For(L.gate[e]));
                 group.add(L.up[e], gx, s.u, precision.int8For(L.up[e]));
                 slotExpert[n++] = e;

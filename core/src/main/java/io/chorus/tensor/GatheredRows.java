@@ -17,11 +17,28 @@ public final class GatheredRows {
 
     /** Rows src[index[i]] for i in [from, to), each of {@code cols} floats, as a matmul input of to - from rows. */
     public Q8Activations gather(float[] src, int cols, int[] index, int from, int to) {
+        copy(src, cols, index, from, to);
+        view.set(rows, to - from, cols);
+        return view;
+    }
+
+    /**
+     * Rows index[i] of {@code src} for i in [from, to) as a matmul input of to - from rows: the
+     * floats copied, the 8-bit rows, when a matmul asks for them, copied from src's own (rounded
+     * once for all the gathers from src) rather than rounded again per gather. The same bits as
+     * {@link #gather(float[], int, int[], int, int)}. src must not change while the result is in use.
+     */
+    public Q8Activations gather(Q8Activations src, int[] index, int from, int to) {
+        int cols = src.cols();
+        copy(src.floats(), cols, index, from, to);
+        view.setGathered(rows, to - from, cols, src, index, from);
+        return view;
+    }
+
+    private void copy(float[] src, int cols, int[] index, int from, int to) {
         int m = to - from;
         if ((long) m * cols > rows.length) rows = new float[Math.max(m * cols, rows.length * 2)];
         for (int i = 0; i < m; i++) System.arraycopy(src, index[from + i] * cols, rows, i * cols, cols);
-        view.set(rows, m, cols);
-        return view;
     }
 
     /**

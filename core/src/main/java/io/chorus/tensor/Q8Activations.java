@@ -40,6 +40,9 @@ public final class Q8Activations {
     private int tokens, cols;
     private byte[] b32 = new byte[0], k256 = new byte[0];
     private boolean b32Ready, k256Ready;
+    private Q8Activations source;             // gathered rows: their 8-bit rows are copied from source's
+    private int[] sourceIndex;                // row i is source row sourceIndex[sourceFrom + i]
+    private int sourceFrom;
 
     /** Points at rows [0, T) of x (row t at x[t cols .. t cols + cols)); the 8-bit layouts are rebuilt on demand. */
     public void set(float[] x, int tokens, int cols) {
@@ -51,6 +54,22 @@ public final class Q8Activations {
         this.cols = cols;
         b32Ready = false;
         k256Ready = false;
+        source = null;
+        sourceIndex = null;
+    }
+
+    /**
+     * As {@link #set}, for rows that are copies of rows of {@code src}: row i of x equals src's row
+     * index[from + i]. A layout is then built by copying those rows of src's layout (built once for
+     * all the gathers of a step) instead of rounding them again; as each row is rounded on its own,
+     * the bytes are the same. src must not change until this input has been used.
+     */
+    void setGathered(float[] x, int tokens, int cols, Q8Activations src, int[] index, int from) {
+        if (src.cols != cols) throw new IllegalArgumentException("gathered rows have " + cols + " columns, their source " + src.cols);
+        set(x, tokens, cols);
+        source = src;
+        sourceIndex = index;
+        sourceFrom = from;
     }
 
     public float[] floats() { return x; }
@@ -88,6 +107,11 @@ public final class Q8Activations {
         float[] src = x;
         int n = cols;
         int rb = (int) rowBytes(format, cols);
+        if (source != null) {
+            byte[] all = source.blocks(format, pool);
+            for (int i = 0; i < tokens; i++) System.arraycopy(all, sourceIndex[sourceFrom + i] * rb, dst, i * rb, rb);
+            return buf;
+        }
         if (tokens >= PARALLEL_ROWS && pool != null && pool.threads() > 1) {
             pool.run(tokens, (w, from, to) -> quantizeRows(format, src, n, dst, rb, from, to));
         } else {

@@ -98,4 +98,37 @@ class MatmulGroupTest {
         assertThat(dst[10 * 64 + 63]).isEqualTo(-1f * part[2 * 64 + 63]);
         assertThat(dst[7 * 64]).as("a row that was not gathered").isZero();
     }
+
+    @Test
+    void rowsGatheredFromRoundedActivationsCopyTheirBytes() {
+        Random rnd = new Random(5);
+        int cols = 512, T = 9;
+        float[] x = new float[T * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        x[4 * cols + 300] = 0f; // a zero and a large value: blocks with a different scale
+        x[8 * cols + 7] = 40f;
+        Q8Activations all = new Q8Activations();
+        all.set(x, T, cols);
+        int[] index = {2, 8, 0, 4, 8, 6};
+        GatheredRows fromBytes = new GatheredRows(), fromFloats = new GatheredRows();
+        for (Q8Activations.Format f : Q8Activations.Format.values()) {
+            Q8Activations a = fromBytes.gather(all, index, 1, 5); // rows 8, 0, 4, 8
+            Q8Activations b = fromFloats.gather(x, cols, index, 1, 5);
+            assertThat(a.tokens()).isEqualTo(4);
+            assertThat(java.util.Arrays.copyOf(a.floats(), 4 * cols)).isEqualTo(java.util.Arrays.copyOf(b.floats(), 4 * cols));
+            int rb = (int) Q8Activations.rowBytes(f, cols);
+            byte[] copied = a.blocks(f, pool), rounded = b.blocks(f, pool), whole = all.blocks(f, pool);
+            assertThat(java.util.Arrays.copyOf(copied, 4 * rb)).as("%s", f).isEqualTo(java.util.Arrays.copyOf(rounded, 4 * rb));
+            assertThat(java.util.Arrays.copyOfRange(copied, 3 * rb, 4 * rb)).isEqualTo(java.util.Arrays.copyOfRange(whole, 8 * rb, 9 * rb));
+        }
+        // a plain set() afterwards rounds its own floats again
+        Q8Activations c = fromBytes.gather(all, index, 0, 1);
+        float[] y = new float[cols];
+        java.util.Arrays.fill(y, 1f);
+        c.set(y, 1, cols);
+        Q8Activations d = new Q8Activations();
+        d.set(y.clone(), 1, cols);
+        assertThat(java.util.Arrays.copyOf(c.blocks(Q8Activations.Format.B32, pool), 16 * Q8Activations.B32_BYTES))
+                .isEqualTo(java.util.Arrays.copyOf(d.blocks(Q8Activations.Format.B32, pool), 16 * Q8Activations.B32_BYTES));
+    }
 }
