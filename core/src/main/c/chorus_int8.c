@@ -106,10 +106,11 @@ INLINE blk32 dec_iq4_nl(const uint8_t* b) {
 /*
  * R rows x N tokens of a 32-value type. SIGNED: weights are signed bytes (sign trick); else
  * unsigned with a minimum: value = d q + m, whose sum over a block is m * s of the activation.
+ * pf > 0: prefetch each row's weights pf bytes ahead (on the first pass over rows streamed from memory).
  */
 #define TILE32(NAME, BYTES, SIGNED)                                                                  \
 INLINE void tile_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,          \
-                        float* out, int os, int r, int t, const int R, const int N) {                \
+                        float* out, int os, int r, int t, const int R, const int N, int64_t pf) {    \
     __m256 acc[4][4];                                                                               \
     float mn[4][4];                                                                                 \
     for (int i = 0; i < R; i++)                                                                     \
@@ -118,6 +119,7 @@ INLINE void tile_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, 
     const uint8_t* x0 = X + (int64_t)t * xs;                                                        \
     for (int b = 0; b < nb; b++) {                                                                  \
         blk32 k[4];                                                                                 \
+        if (pf) for (int i = 0; i < R; i++) __builtin_prefetch(w0 + i * rb + (int64_t)b * BYTES + pf, 0, 3); \
         for (int i = 0; i < R; i++) k[i] = dec_##NAME(w0 + i * rb + (int64_t)b * BYTES);            \
         for (int j = 0; j < N; j++) {                                                               \
             const uint8_t* a = x0 + j * xs + (int64_t)b * A32;                                      \
@@ -526,8 +528,10 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
 }
 
 /*
- * One exported kernel per 32-value type. A single token runs tiles of 4 rows; a batch runs tiles
- * of 2 rows x NB tokens over a row pair whose weights stay in L1 while the tokens pass.
+ * One exported kernel per 32-value type. A single token runs one row at a time; a batch runs tiles
+ * of 2 rows x NB tokens over a row pair whose weights stay in L1 while the tokens pass, the last
+ * 1-3 tokens as one narrower tile (so a row pair is decoded once for the 2-3 tokens an expert often
+ * gets in a batched decode step), the first pass over each pair prefetching the weights ahead.
  */
 #define EXPORT8(NAME, BS, XB, NB)                                                                   \
 EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const uint8_t* x, int T,   \
@@ -536,18 +540,27 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
     int64_t xs = (int64_t)nb * XB;                                                                  \
     int r = r0;                                                                                     \
     if (T == 1) {                                                                                   \
-        for (; r < r1; r++) tile_##NAME(w, rb, nb, x, xs, out, os, r, 0, 1, 1);                     \
+        for (; r < r1; r++) tile_##NAME(w, rb, nb, x, xs, out, os, r, 0, 1, 1, 0);                  \
         return;                                                                                     \
     }                                                                                               \
-    for (; r + 2 <= r1; r += 2) {                                                                   \
+    int64_t pf = (K_PF_BYTES + 2 * rb - 1) / (2 * rb) * 2 * rb; /* whole row pairs ahead */        \
+    for (; r < r1; r += 2) {                                                                        \
+        const int R = r + 2 <= r1 ? 2 : 1;                                                          \
+        int64_t p = pf; /* the first pass over the pair streams it in */                            \
         int t = 0;                                                                                  \
-        for (; t + NB <= T; t += NB) tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, NB);           \
-        for (; t < T; t++) tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 1);                      \
-    }                                                                                               \
-    for (; r < r1; r++) {                                                                           \
-        int t = 0;                                                                                  \
-        for (; t + NB <= T; t += NB) tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, NB);           \
-        for (; t < T; t++) tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 1);                      \
+        for (; t + NB <= T; t += NB, p = 0) {                                                       \
+            if (R == 2) tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, NB, p);                     \
+            else tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, NB, p);                            \
+        }                                                                                           \
+        switch ((T - t) * 2 + R - 1) { /* the last 1-3 tokens in one tile, not one tile each */     \
+            case 3: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 1, p); break;                   \
+            case 5: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 2, p); break;                   \
+            case 7: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 3, p); break;                   \
+            case 2: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 1, p); break;                   \
+            case 4: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 2, p); break;                   \
+            case 6: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 3, p); break;                   \
+            default: break;                                                                         \
+        }                                                                                           \
     }                                                                                               \
 }
 
