@@ -15,6 +15,10 @@ import java.util.SplittableRandom;
  * (tg128), and total decode throughput with N sequences decoding together over 128-token contexts.
  *
  * <p>Usage: scripts/bench-forward MODEL.gguf [threads] [N list, e.g. 1,2,4,8,16,32,64; "" for none] [f16|f32 KV cache] [int8|f32 activations]
+ *
+ * <p>-Dchorus.bench.npp=P and -Dchorus.bench.ntg=G set the batched decode's prompt and decode
+ * lengths (both 128 by default, as llama-batched-bench -npp 128 -ntg 128), for slow models or a
+ * busy machine.
  */
 public final class ForwardBench {
     public static void main(String[] args) {
@@ -81,24 +85,27 @@ public final class ForwardBench {
                 }
             }
 
-            // batched decode: N sequences, prompt 128 each (prefilled), then 128 decode steps of N tokens
+            // batched decode: N sequences, prompt npp each (prefilled), then ntg decode steps of N tokens
+            int npp = Integer.getInteger("chorus.bench.npp", 128), steps = Integer.getInteger("chorus.bench.ntg", 128);
+            if (npp < 1 || steps < 1 || npp + steps > ctx || npp + seqs > prompt.length) {
+                throw new IllegalArgumentException("chorus.bench.npp + ntg must be at most " + ctx + ", npp at most " + (prompt.length - seqs));
+            }
             int[] toks = new int[seqs];
             for (String nStr : ns) {
                 int n = Integer.parseInt(nStr);
                 for (int s = 0; s < n; s++) {
                     batch.clear();
-                    batch.addSequence(tables[s], bs, prompt, s, 128, 0);
+                    batch.addSequence(tables[s], bs, prompt, s, npp, 0);
                     batch.addLogitsForLastToken();
                     model.forward(batch, logits);
                 }
-                int steps = 128;
                 long passes0 = model.expertPasses(), expertBytes0 = model.expertBytesRead();
                 long t0 = System.nanoTime();
                 for (int step = 0; step < steps; step++) {
                     batch.clear();
                     for (int s = 0; s < n; s++) {
                         toks[s] = prompt[(s + step) % 512];
-                        batch.addSequence(tables[s], bs, toks, s, 1, 128 + step);
+                        batch.addSequence(tables[s], bs, toks, s, 1, npp + step);
                         batch.addLogitsForLastToken();
                     }
                     model.forward(batch, logits);
