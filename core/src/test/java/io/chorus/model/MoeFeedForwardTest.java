@@ -32,7 +32,6 @@ class MoeFeedForwardTest {
     @BeforeAll
     static void start() {
         pool = new WorkerPool(2);
-        VectorExpWarmup.run();
     }
 
     @AfterAll
