@@ -1,12 +1,14 @@
 package io.chorus.cli;
 
+import io.chorus.backend.Backend;
+import io.chorus.backend.CpuBackend;
 import io.chorus.model.ModelConfig;
 import io.chorus.model.checkpoint.HfCheckpoint;
 import io.chorus.model.checkpoint.SafetensorsFile;
 import io.chorus.model.gguf.GgufFile;
 import io.chorus.model.gguf.GgufTensorInfo;
+import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.KvCacheDtype;
-import io.chorus.tensor.PagedKvCache;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -65,12 +67,7 @@ final class InfoCommand implements Callable<Integer> {
             String pre = f.getString("tokenizer.ggml.pre", null);
             System.out.printf("tokenizer      %s%s%n", tokenizer, pre != null ? " (pre-tokenizer " + pre + ")" : "");
             System.out.printf("chat template  %s%n", f.has("tokenizer.chat_template") ? "present" : "absent (ChatML is used)");
-            long kvF16 = PagedKvCache.bytesPerBlock(c.layers(), 1, c.kvDim(), KvCacheDtype.F16);
-            long kvF32 = PagedKvCache.bytesPerBlock(c.layers(), 1, c.kvDim(), KvCacheDtype.F32);
-            System.out.printf("KV cache       %s per token (f16), %s (f32)%n", Units.bytes(kvF16), Units.bytes(kvF32));
-            System.out.printf("memory         weights %s + one full-context (%d tokens) f16 KV cache %s = %s%n",
-                    Units.bytes(bytes), c.contextLength(), Units.bytes(kvF16 * c.contextLength()), Units.bytes(bytes + kvF16 * c.contextLength()));
-            System.out.printf("matmul         %s%n", io.chorus.tensor.NativeKernels.description());
+            printMemory(c, bytes);
             if (!unsupported.isEmpty()) {
                 System.out.println("warning        tensor types " + String.join(", ", unsupported) + " are not supported by Chorus"
                         + " (supported: " + io.chorus.tensor.GgmlType.supportedNames() + "); serving this file will fail");
@@ -118,13 +115,16 @@ final class InfoCommand implements Callable<Integer> {
         System.out.printf("output         %s%n", c.tiedOutput() ? "tied to token embeddings" : "separate output weights");
     }
 
+    /** What serving takes, as the backend that would serve it counts it (one thread: nothing runs here). */
     private static void printMemory(ModelConfig c, long bytes) {
-        long kvF16 = PagedKvCache.bytesPerBlock(c.layers(), 1, c.kvDim(), KvCacheDtype.F16);
-        long kvF32 = PagedKvCache.bytesPerBlock(c.layers(), 1, c.kvDim(), KvCacheDtype.F32);
-        System.out.printf("KV cache       %s per token (f16), %s (f32)%n", Units.bytes(kvF16), Units.bytes(kvF32));
-        System.out.printf("memory         weights %s + one full-context (%d tokens) f16 KV cache %s = %s%n",
-                Units.bytes(bytes), c.contextLength(), Units.bytes(kvF16 * c.contextLength()), Units.bytes(bytes + kvF16 * c.contextLength()));
-        System.out.printf("matmul         %s%n", io.chorus.tensor.NativeKernels.description());
+        try (Backend backend = CpuBackend.withThreads(1, ActivationPrecision.auto())) {
+            long kvF16 = backend.kvBytesPerBlock(c, 1, KvCacheDtype.F16);
+            long kvF32 = backend.kvBytesPerBlock(c, 1, KvCacheDtype.F32);
+            System.out.printf("KV cache       %s per token (f16), %s (f32)%n", Units.bytes(kvF16), Units.bytes(kvF32));
+            System.out.printf("memory         weights %s + one full-context (%d tokens) f16 KV cache %s = %s%n",
+                    Units.bytes(bytes), c.contextLength(), Units.bytes(kvF16 * c.contextLength()), Units.bytes(bytes + kvF16 * c.contextLength()));
+            System.out.printf("matmul         %s%n", backend.description());
+        }
     }
 
     /**

@@ -1,10 +1,11 @@
 package io.chorus.cli;
 
+import io.chorus.backend.Backend;
+import io.chorus.backend.CpuBackend;
 import io.chorus.model.Batch;
 import io.chorus.model.Model;
 import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.KvCacheDtype;
-import io.chorus.tensor.WorkerPool;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -41,8 +42,8 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (WorkerPool pool = new WorkerPool(threads != null ? threads : WorkerPool.defaultThreads());
-             Model m = Model.load(hub.local(model), pool, ActivationPrecision.parse(activationPrecision))) {
+        try (Backend backend = CpuBackend.withThreads(threads != null ? threads : CpuBackend.defaultThreads(), ActivationPrecision.parse(activationPrecision));
+             Model m = Model.load(hub.local(model), backend)) {
             int n = tokens.length, blockSize = 16;
             int blocks = (n + blockSize - 1) / blockSize;
             m.allocateKvCache(blocks, blockSize, KvCacheDtype.parse(kvDtype), blocks * blockSize);

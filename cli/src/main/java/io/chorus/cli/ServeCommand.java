@@ -159,7 +159,7 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         System.err.println("chorus: " + m.summary().replace("\n", "\nchorus: "));
-        System.err.println("chorus: serving " + m.name() + " at " + server.url() + "/v1 (OpenAI API; also /health, /metrics, /tokenize)"
+        System.err.println("chorus: serving " + m.name() + " at " + server.url() + "/v1 (OpenAI API; Ollama API under /api; web page at /; also /health, /metrics, /tokenize)"
                 + (o.apiKey() != null || System.getenv("CHORUS_API_KEY") != null ? ", API key required" : ""));
         stopped.await();
         return 0;

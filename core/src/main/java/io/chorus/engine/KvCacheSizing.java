@@ -1,15 +1,11 @@
 package io.chorus.engine;
 
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 /**
  * How many KV cache blocks to allocate and how long a sequence may be, from the memory budget.
  *
  * <p>The budget is {@code --kv-cache-memory} bytes when given, else {@code --memory-utilization} x
- * the memory this process may use (the machine's, or the cgroup limit when lower) minus the weights.
+ * the memory the backend offers weights and cache ({@code Backend.memoryBytes}: on the CPU the memory
+ * this process may use, the machine's or the cgroup limit when lower) minus the weights.
  * Blocks beyond what {@code maxNumSeqs} full-length sequences can use are not reserved: they could
  * never be used. The cache reserves the blocks' address space and commits memory only as blocks are
  * written, so a large budget costs nothing until requests fill it. {@code --max-model-len} defaults
@@ -32,7 +28,7 @@ public record KvCacheSizing(int numBlocks, int blockSize, long bytesPerBlock, in
      * @param maxModelLen          requested max-model-len, or null for the model's context length
      * @param kvCacheMemory        explicit KV budget in bytes, or null
      * @param memoryUtilization    share of memory to use when no explicit budget is given, (0, 1]
-     * @param memoryBytes          memory available to the process ({@link #availableMemory()})
+     * @param memoryBytes          memory the backend offers weights and KV cache ({@code Backend.memoryBytes()})
      * @param maxNumSeqs           most sequences at once (bounds the useful block count)
      * @throws IllegalArgumentException with a message naming the flag to change when nothing fits
      */
@@ -86,21 +82,6 @@ public record KvCacheSizing(int numBlocks, int blockSize, long bytesPerBlock, in
 
     /** How many sequences of max-model-len tokens fit in the cache at once. */
     public long fullLengthConcurrency() { return numBlocks / ceilDiv(maxModelLen, blockSize); }
-
-    /** Memory this process may use: physical memory, or the cgroup v2 limit when lower. */
-    public static long availableMemory() {
-        long physical = Runtime.getRuntime().maxMemory();
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-            physical = os.getTotalMemorySize();
-        }
-        try {
-            String limit = Files.readString(Path.of("/sys/fs/cgroup/memory.max")).trim();
-            if (!limit.equals("max")) physical = Math.min(physical, Long.parseLong(limit));
-        } catch (IOException | NumberFormatException | SecurityException e) {
-            // no cgroup v2 limit readable: the physical figure stands
-        }
-        return physical;
-    }
 
     private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
 }

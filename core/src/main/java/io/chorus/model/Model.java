@@ -1,15 +1,14 @@
 package io.chorus.model;
 
+import io.chorus.backend.Backend;
+import io.chorus.backend.CpuBackend;
+import io.chorus.backend.KvCache;
 import io.chorus.model.checkpoint.Checkpoint;
 import io.chorus.model.checkpoint.Checkpoints;
 import io.chorus.model.checkpoint.TensorData;
 import io.chorus.tensor.ActivationPrecision;
-import io.chorus.tensor.GemmaKernels;
 import io.chorus.tensor.GgmlType;
-import io.chorus.tensor.Kernels;
 import io.chorus.tensor.KvCacheDtype;
-import io.chorus.tensor.PagedAttention;
-import io.chorus.tensor.PagedKvCache;
 import io.chorus.tensor.Q8Activations;
 import io.chorus.tensor.WeightMatrix;
 import io.chorus.tensor.WorkerPool;
@@ -27,7 +26,11 @@ import java.util.Arrays;
  * where, and read through which block tables. Scratch buffers ([tokens][width], noted at each field)
  * grow to the largest batch seen and are then reused, so a step allocates nothing per token.
  *
- * <p>Where the {@link ActivationPrecision} says so for a weight type, each matmul input is also rounded
+ * <p>Every multiply, norm, rotation and attention goes through the {@link Backend} the model was
+ * loaded with, which also owns the weight objects and the KV cache; the model only says what to
+ * compute, layer by layer, over its float scratch rows.
+ *
+ * <p>Where the backend's {@link ActivationPrecision} says so for a weight type, each matmul input is also rounded
  * to 8 bits once per row, on first use, and shared by the matmuls that read it (q/k/v, gate/up); those
  * weights then multiply with integer dot products. {@link ActivationPrecision#F32} keeps every
  * product in float32.
@@ -53,7 +56,7 @@ public final class Model implements ForwardPass, AutoCloseable {
 
     private final Checkpoint checkpoint;
     private final ModelConfig config;
-    private final WorkerPool pool;
+    private final Backend backend;
     private final WeightMatrix tokenEmbd;   // [vocab][dim]
     private final WeightMatrix output;      // [vocab][dim], token_embd when tied
     private final float[] outputNorm;       // [dim]
@@ -61,18 +64,16 @@ public final class Model implements ForwardPass, AutoCloseable {
     private final MoeFeedForward moe;       // the experts of every layer, or null for a dense model
     private final float[] invFreq;          // [rotDim / 2] rope frequency of each rotated pair
     private final long weightBytes;
-    private final ActivationPrecision precision;
     private final float embeddingScale;     // sqrt(dim) where the architecture scales embeddings (float32, as llama.cpp)
     private final boolean neoxRope;         // rotate halves: the architecture's rope, or q/k stored unpermuted
 
-    private PagedKvCache cache;
-    private PagedAttention attention;
+    private KvCache cache;
 
     // Scratch, [capacity tokens][width]
     private int capacity;
     private float[] x, xb, q, k, v, att, fused, gate, up, ffnOut;
     private float[] cos, sin;               // [tokens][rotDim / 2]
-    private int[] positions;
+    private int[] positions, slots;
     private int[][] tables;
     private int logitsCapacity;
     private float[] xl;                     // [logits rows][dim]
@@ -80,11 +81,10 @@ public final class Model implements ForwardPass, AutoCloseable {
     private final Q8Activations xbq = new Q8Activations(), attq = new Q8Activations();
     private final Q8Activations upq = new Q8Activations(), xlq = new Q8Activations();
 
-    private Model(Checkpoint checkpoint, ModelConfig config, WorkerPool pool, ActivationPrecision precision) {
+    private Model(Checkpoint checkpoint, ModelConfig config, Backend backend) {
         this.checkpoint = checkpoint;
-        this.precision = precision;
         this.config = config;
-        this.pool = pool;
+        this.backend = backend;
         ModelConfig c = config;
         tokenEmbd = matrix("token_embd.weight", c.vocabSize(), c.dim());
         output = c.tiedOutput() ? tokenEmbd : matrix("output.weight", c.vocabSize(), c.dim());
@@ -114,22 +114,27 @@ public final class Model implements ForwardPass, AutoCloseable {
                     a.postNorms() ? vector(p + "post_ffw_norm.weight", c.dim()) : null);
         }
         embeddingScale = (float) Math.sqrt(c.dim());
-        moe = c.moe() != null ? MoeFeedForward.load(checkpoint, c, pool, precision) : null;
+        moe = c.moe() != null ? MoeFeedForward.load(checkpoint, c, backend) : null;
         invFreq = ropeFrequencies(c, optionalVector("rope_freqs.weight", c.rotDim() / 2));
         weightBytes = checkpoint.weightBytes();
         neoxRope = a.neoxRope || checkpoint.rotateHalfRope();
     }
 
-    /** Loads the model with the default activation precision ({@link ActivationPrecision#auto}); weights stay in the memory-mapped file. */
+    /** Loads the model on the CPU with the default activation precision ({@link ActivationPrecision#auto}); weights stay in the memory-mapped file. */
     public static Model load(Path path, WorkerPool pool) {
         return load(path, pool, ActivationPrecision.auto());
     }
 
-    /** Loads the model from a GGUF file or a Hugging Face folder; weights stay in the memory-mapped files. */
+    /** Loads the model on the CPU, its kernels split over {@code pool} (which the caller owns); weights stay in the memory-mapped files. */
     public static Model load(Path path, WorkerPool pool, ActivationPrecision precision) {
+        return load(path, new CpuBackend(pool, precision));
+    }
+
+    /** Loads the model from a GGUF file or a Hugging Face folder to run on {@code backend} (which the caller owns and closes after the model). */
+    public static Model load(Path path, Backend backend) {
         Checkpoint c = Checkpoints.open(path);
         try {
-            return new Model(c, c.config(), pool, precision);
+            return new Model(c, c.config(), backend);
         } catch (RuntimeException e) {
             c.close();
             throw e;
@@ -149,7 +154,7 @@ public final class Model implements ForwardPass, AutoCloseable {
     }
 
     private WeightMatrix matrix(String name, int rows, int cols) {
-        return checkpoint.matrix(name, rows, cols);
+        return backend.matrix(checkpoint, name, rows, cols);
     }
 
     private float[] vector(String name, int n) {
@@ -168,7 +173,7 @@ public final class Model implements ForwardPass, AutoCloseable {
             java.lang.foreign.MemorySegment.copy(t.data(), F32, 0, out, 0, n);
         } else {
             try {
-                WeightMatrix.of(name, t.type(), t.data(), 1, n).dequantizeRow(0, out, 0);
+                backend.readRow(backend.matrix(name, t, 1, n), 0, out, 0);
             } catch (IllegalArgumentException e) {
                 throw new UnsupportedModelException(checkpoint.path() + ": " + e.getMessage());
             }
@@ -185,8 +190,9 @@ public final class Model implements ForwardPass, AutoCloseable {
         return checkpoint instanceof io.chorus.model.checkpoint.GgufCheckpoint g ? g.file() : null;
     }
     public long weightBytes() { return weightBytes; }
-    public WorkerPool pool() { return pool; }
-    public ActivationPrecision activationPrecision() { return precision; }
+    /** What the model runs on. */
+    public Backend backend() { return backend; }
+    public ActivationPrecision activationPrecision() { return backend.precision(); }
 
     /** Expert passes so far (one per layer, step and expert that a token of the step chose); 0 for a dense model. */
     public long expertPasses() { return moe == null ? 0 : moe.expertPasses(); }
@@ -196,18 +202,18 @@ public final class Model implements ForwardPass, AutoCloseable {
 
     /** Bytes of KV cache one block of {@code blockSize} tokens takes. */
     public long kvBytesPerBlock(int blockSize, KvCacheDtype dtype) {
-        return PagedKvCache.bytesPerBlock(config.layers(), blockSize, config.kvDim(), dtype);
+        return backend.kvBytesPerBlock(config, blockSize, dtype);
     }
 
     /** Allocates the paged KV cache this model reads and writes (replacing any earlier one). */
     public void allocateKvCache(int numBlocks, int blockSize, KvCacheDtype dtype, int maxContext) {
         if (cache != null) cache.close();
-        cache = new PagedKvCache(config.layers(), numBlocks, blockSize, config.kvDim(), dtype);
-        attention = new PagedAttention(config.heads(), config.kvHeads(), config.headDim(),
-                config.queryScale(), config.attnSoftcap(), maxContext, pool.threads());
+        cache = null; // a failed allocation must not leave the closed cache behind
+        cache = backend.allocateKvCache(config, numBlocks, blockSize, dtype, maxContext);
     }
 
-    public PagedKvCache kvCache() { return cache; }
+    /** The KV cache the backend allocated for this model, or null before {@link #allocateKvCache}. */
+    public KvCache kvCache() { return cache; }
 
     @Override public int vocabSize() { return config.vocabSize(); }
     @Override public int blockSize() { return cache.blockSize(); }
@@ -215,7 +221,7 @@ public final class Model implements ForwardPass, AutoCloseable {
 
     @Override
     public void copyBlocks(int[] src, int[] dst, int count) {
-        for (int i = 0; i < count; i++) cache.copyBlock(src[i], dst[i]);
+        backend.copyBlocks(cache, src, dst, count);
     }
 
     @Override
@@ -237,12 +243,13 @@ public final class Model implements ForwardPass, AutoCloseable {
         for (int t = 0; t < T; t++) {
             int id = batch.token(t);
             if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
-            tokenEmbd.dequantizeRow(id, x, t * dim);
+            backend.readRow(tokenEmbd, id, x, t * dim);
             if (c.arch().scalesEmbeddings()) {
                 for (int i = 0; i < dim; i++) x[t * dim + i] *= embeddingScale;
             }
             int pos = batch.position(t);
             positions[t] = pos;
+            slots[t] = batch.slot(t);
             tables[t] = batch.blockTable(batch.seqOfToken(t));
             for (int i = 0; i < half; i++) {
                 double angle = (double) pos * invFreq[i];
@@ -253,91 +260,73 @@ public final class Model implements ForwardPass, AutoCloseable {
 
         for (int l = 0; l < layers.length; l++) {
             Layer L = layers[l];
-            for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, x, t * dim, L.attnNorm, dim, c.rmsEps());
+            backend.rmsnorm(xb, 0, x, 0, L.attnNorm, T, dim, c.rmsEps());
             xbq.set(xb, T, dim);
             if (L.wk == null) {
                 int w = qDim + 2 * kvDim;
-                matmul(L.wq, xbq, fused);
+                backend.matmul(L.wq, xbq, fused);
                 for (int t = 0; t < T; t++) {
                     System.arraycopy(fused, t * w, q, t * qDim, qDim);
                     System.arraycopy(fused, t * w + qDim, k, t * kvDim, kvDim);
                     System.arraycopy(fused, t * w + qDim + kvDim, v, t * kvDim, kvDim);
                 }
             } else {
-                matmul(L.wq, xbq, q);
-                matmul(L.wk, xbq, k);
-                matmul(L.wv, xbq, v);
+                backend.matmul(L.wq, xbq, q);
+                backend.matmul(L.wk, xbq, k);
+                backend.matmul(L.wv, xbq, v);
             }
-            for (int t = 0; t < T; t++) {
-                if (L.bq != null) {
-                    Kernels.add(q, t * qDim, L.bq, 0, qDim);
-                    Kernels.add(k, t * kvDim, L.bk, 0, kvDim);
-                    Kernels.add(v, t * kvDim, L.bv, 0, kvDim);
-                }
-                if (L.qNorm != null) {
-                    for (int h = 0; h < c.heads(); h++) Kernels.rmsnorm(q, t * qDim + h * hd, q, t * qDim + h * hd, L.qNorm, hd, c.rmsEps());
-                    for (int h = 0; h < c.kvHeads(); h++) Kernels.rmsnorm(k, t * kvDim + h * hd, k, t * kvDim + h * hd, L.kNorm, hd, c.rmsEps());
-                }
-                Kernels.rope(q, t * qDim, c.heads(), hd, c.rotDim(), cos, sin, t * half, neoxRope);
-                Kernels.rope(k, t * kvDim, c.kvHeads(), hd, c.rotDim(), cos, sin, t * half, neoxRope);
-                cache.write(l, batch.slot(t), k, t * kvDim, v, t * kvDim);
+            if (L.bq != null) {
+                backend.addBias(q, L.bq, T, qDim);
+                backend.addBias(k, L.bk, T, kvDim);
+                backend.addBias(v, L.bv, T, kvDim);
             }
-            attention.run(pool, cache, l, T, positions, tables, q, qDim, 0, att, c.windowed(l) ? c.slidingWindow() : 0);
+            if (L.qNorm != null) { // per head: rows of headDim
+                backend.rmsnorm(q, 0, q, 0, L.qNorm, T * c.heads(), hd, c.rmsEps());
+                backend.rmsnorm(k, 0, k, 0, L.kNorm, T * c.kvHeads(), hd, c.rmsEps());
+            }
+            backend.rope(q, T, c.heads(), hd, c.rotDim(), cos, sin, neoxRope);
+            backend.rope(k, T, c.kvHeads(), hd, c.rotDim(), cos, sin, neoxRope);
+            backend.writeKv(cache, l, T, slots, k, v);
+            backend.attend(cache, l, T, positions, tables, q, att, c.windowed(l) ? c.slidingWindow() : 0);
             attq.set(att, T, qDim);
-            matmul(L.wo, attq, xb);
-            if (L.postAttnNorm != null) {
-                for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, xb, t * dim, L.postAttnNorm, dim, c.rmsEps());
-            }
-            for (int t = 0; t < T; t++) Kernels.add(x, t * dim, xb, t * dim, dim);
+            backend.matmul(L.wo, attq, xb);
+            if (L.postAttnNorm != null) backend.rmsnorm(xb, 0, xb, 0, L.postAttnNorm, T, dim, c.rmsEps());
+            backend.add(x, xb, T, dim);
 
-            for (int t = 0; t < T; t++) Kernels.rmsnorm(xb, t * dim, x, t * dim, L.ffnNorm, dim, c.rmsEps());
+            backend.rmsnorm(xb, 0, x, 0, L.ffnNorm, T, dim, c.rmsEps());
             xbq.set(xb, T, dim);
             if (moe != null) {
                 moe.forward(l, xbq, T, ffnOut);
-                for (int t = 0; t < T; t++) Kernels.add(x, t * dim, ffnOut, t * dim, dim);
+                backend.add(x, ffnOut, T, dim);
                 continue;
             }
             int ffn = c.ffnDim();
             if (L.gate == null) {
-                matmul(L.up, xbq, fused);
-                for (int t = 0; t < T; t++) Kernels.swiglu(up, t * ffn, fused, t * 2 * ffn, fused, t * 2 * ffn + ffn, ffn);
+                backend.matmul(L.up, xbq, fused);
+                backend.swigluFused(up, fused, T, ffn);
             } else {
-                matmul(L.gate, xbq, gate);
-                matmul(L.up, xbq, up);
-                if (c.arch().geglu()) {
-                    for (int t = 0; t < T; t++) GemmaKernels.geglu(up, t * ffn, gate, t * ffn, up, t * ffn, ffn);
-                } else {
-                    Kernels.swiglu(up, 0, gate, 0, up, 0, T * ffn);
-                }
+                backend.matmul(L.gate, xbq, gate);
+                backend.matmul(L.up, xbq, up);
+                if (c.arch().geglu()) backend.geglu(up, gate, up, T, ffn);
+                else backend.swiglu(up, gate, up, T * ffn);
             }
             upq.set(up, T, ffn);
-            matmul(L.down, upq, ffnOut);
-            if (L.postFfnNorm != null) {
-                for (int t = 0; t < T; t++) Kernels.rmsnorm(ffnOut, t * dim, ffnOut, t * dim, L.postFfnNorm, dim, c.rmsEps());
-            }
-            for (int t = 0; t < T; t++) Kernels.add(x, t * dim, ffnOut, t * dim, dim);
+            backend.matmul(L.down, upq, ffnOut);
+            if (L.postFfnNorm != null) backend.rmsnorm(ffnOut, 0, ffnOut, 0, L.postFfnNorm, T, dim, c.rmsEps());
+            backend.add(x, ffnOut, T, dim);
         }
 
         // Final hidden states for embeddings: the output norm applied, as the logits see them.
-        for (int j = 0; j < batch.numHidden(); j++) Kernels.rmsnorm(hidden, j * dim, x, batch.hiddenRow(j) * dim, outputNorm, dim, c.rmsEps());
+        for (int j = 0; j < batch.numHidden(); j++) backend.rmsnorm(hidden, j * dim, x, batch.hiddenRow(j) * dim, outputNorm, 1, dim, c.rmsEps());
         int nl = batch.numLogits();
         if (nl == 0) return;
         if (nl > logitsCapacity) {
             logitsCapacity = Math.max(nl, logitsCapacity * 2);
             xl = new float[logitsCapacity * dim];
         }
-        for (int j = 0; j < nl; j++) Kernels.rmsnorm(xl, j * dim, x, batch.logitsRow(j) * dim, outputNorm, dim, c.rmsEps());
+        for (int j = 0; j < nl; j++) backend.rmsnorm(xl, j * dim, x, batch.logitsRow(j) * dim, outputNorm, 1, dim, c.rmsEps());
         xlq.set(xl, nl, dim);
-        matmul(output, xlq, logits);
-        if (c.finalSoftcap() > 0) {
-            for (int j = 0; j < nl; j++) GemmaKernels.softcap(logits, j * c.vocabSize(), c.vocabSize(), c.finalSoftcap());
-        }
-    }
-
-    /** out = W a: through the 8-bit rows of a (built once, shared) or, for f32 activations, its floats. */
-    private void matmul(WeightMatrix w, Q8Activations a, float[] out) {
-        if (precision.int8For(w)) w.matmul(pool, a, out);
-        else w.matmul(pool, a.floats(), a.tokens(), out);
+        backend.logits(output, xlq, logits, c.vocabSize(), c.finalSoftcap());
     }
 
     private void ensureCapacity(int T) {
@@ -357,6 +346,7 @@ public final class Model implements ForwardPass, AutoCloseable {
         cos = new float[n * (c.rotDim() / 2)];
         sin = new float[n * (c.rotDim() / 2)];
         positions = new int[n];
+        slots = new int[n];
         tables = new int[n][];
         capacity = n;
     }

@@ -1,17 +1,14 @@
 package io.chorus.model;
 
+import io.chorus.backend.Backend;
 import io.chorus.model.checkpoint.CheckpointException;
 import io.chorus.model.checkpoint.Checkpoint;
 import io.chorus.model.checkpoint.TensorData;
-import io.chorus.tensor.ActivationPrecision;
-import io.chorus.tensor.ExpertMatrices;
 import io.chorus.tensor.GatheredRows;
 import io.chorus.tensor.GgmlType;
-import io.chorus.tensor.Kernels;
 import io.chorus.tensor.MatmulGroup;
 import io.chorus.tensor.Q8Activations;
 import io.chorus.tensor.WeightMatrix;
-import io.chorus.tensor.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -56,8 +53,7 @@ final class MoeFeedForward {
     private final MoeConfig moe;
     private final int dim;
     private final Layer[] layers;
-    private final WorkerPool pool;
-    private final ActivationPrecision precision;
+    private final Backend backend;
     private final ExpertRouter router;
     private final Q8Activations sharedHidden = new Q8Activations();
     private final MatmulGroup group = new MatmulGroup();
@@ -90,18 +86,17 @@ final class MoeFeedForward {
         }
     }
 
-    private MoeFeedForward(ModelConfig c, Layer[] layers, WorkerPool pool, ActivationPrecision precision) {
+    private MoeFeedForward(ModelConfig c, Layer[] layers, Backend backend) {
         this.moe = c.moe();
         this.dim = c.dim();
         this.layers = layers;
-        this.pool = pool;
-        this.precision = precision;
+        this.backend = backend;
         this.router = new ExpertRouter(moe.experts(), moe.expertsUsed(), moe.normalizeTopK());
         for (int i = 0; i < slots.length; i++) slots[i] = new Slot();
     }
 
     /** The experts of every layer of an MoE model, read in place from the file. */
-    static MoeFeedForward load(Checkpoint file, ModelConfig c, WorkerPool pool, ActivationPrecision precision) {
+    static MoeFeedForward load(Checkpoint file, ModelConfig c, Backend backend) {
         MoeConfig m = c.moe();
         int dim = c.dim(), ne = m.experts(), ff = m.expertFfnDim(), sf = m.sharedFfnDim();
         Layer[] layers = new Layer[c.layers()];
@@ -109,16 +104,16 @@ final class MoeFeedForward {
             String p = "blk." + i + ".";
             boolean shared = m.hasSharedExpert();
             layers[i] = new Layer(
-                    matrix(file, p + "ffn_gate_inp.weight", ne, dim),
-                    experts(file, p + "ffn_gate_exps.weight", ne, ff, dim),
-                    experts(file, p + "ffn_up_exps.weight", ne, ff, dim),
-                    experts(file, p + "ffn_down_exps.weight", ne, dim, ff),
-                    shared ? vector(file, p + "ffn_gate_inp_shexp.weight", dim) : null,
-                    shared ? matrix(file, p + "ffn_gate_shexp.weight", sf, dim) : null,
-                    shared ? matrix(file, p + "ffn_up_shexp.weight", sf, dim) : null,
-                    shared ? matrix(file, p + "ffn_down_shexp.weight", dim, sf) : null);
+                    matrix(backend, file, p + "ffn_gate_inp.weight", ne, dim),
+                    experts(backend, file, p + "ffn_gate_exps.weight", ne, ff, dim),
+                    experts(backend, file, p + "ffn_up_exps.weight", ne, ff, dim),
+                    experts(backend, file, p + "ffn_down_exps.weight", ne, dim, ff),
+                    shared ? vector(backend, file, p + "ffn_gate_inp_shexp.weight", dim) : null,
+                    shared ? matrix(backend, file, p + "ffn_gate_shexp.weight", sf, dim) : null,
+                    shared ? matrix(backend, file, p + "ffn_up_shexp.weight", sf, dim) : null,
+                    shared ? matrix(backend, file, p + "ffn_down_shexp.weight", dim, sf) : null);
         }
-        return new MoeFeedForward(c, layers, pool, precision);
+        return new MoeFeedForward(c, layers, backend);
     }
 
     private static TensorData tensor(Checkpoint file, String name, long... dims) {
@@ -130,29 +125,29 @@ final class MoeFeedForward {
         return t;
     }
 
-    private static WeightMatrix matrix(Checkpoint file, String name, int rows, int cols) {
+    private static WeightMatrix matrix(Backend backend, Checkpoint file, String name, int rows, int cols) {
         TensorData t = tensor(file, name, cols, rows);
         try {
-            return WeightMatrix.of(name, t.type(), t.data(), rows, cols);
+            return backend.matrix(name, t, rows, cols);
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(file.path() + ": " + e.getMessage());
         }
     }
 
-    private static WeightMatrix[] experts(Checkpoint file, String name, int experts, int rows, int cols) {
+    private static WeightMatrix[] experts(Backend backend, Checkpoint file, String name, int experts, int rows, int cols) {
         TensorData t = tensor(file, name, cols, rows, experts);
         if (t.type() == null || !t.type().supported) {
             throw new UnsupportedModelException(file.path() + ": tensor " + name + " has type " + t.typeName()
                     + ", which Chorus does not support; supported: " + GgmlType.supportedNames());
         }
         try {
-            return ExpertMatrices.of(name, t.type(), t.data(), experts, rows, cols);
+            return backend.experts(name, t, experts, rows, cols);
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(file.path() + ": " + e.getMessage());
         }
     }
 
-    private static float[] vector(Checkpoint file, String name, int n) {
+    private static float[] vector(Backend backend, Checkpoint file, String name, int n) {
         TensorData t = file.tensor(name);
         if (t == null) throw new CheckpointException(file.path() + ": tensor " + name + " is missing (mixture-of-experts model)");
         if (t.elements() != n) throw new CheckpointException(file.path() + ": tensor " + name + " has " + t.elements() + " values, expected " + n);
@@ -162,7 +157,7 @@ final class MoeFeedForward {
             return out;
         }
         try {
-            WeightMatrix.of(name, t.type(), t.data(), 1, n).dequantizeRow(0, out, 0);
+            backend.readRow(backend.matrix(name, t, 1, n), 0, out, 0);
         } catch (IllegalArgumentException e) {
             throw new UnsupportedModelException(file.path() + ": " + e.getMessage());
         }
@@ -178,18 +173,18 @@ final class MoeFeedForward {
         ensureCapacity(T);
         float[] xf = x.floats();
         int ne = moe.experts(), ff = moe.expertFfnDim();
-        L.router.matmul(pool, xf, T, logits);
+        backend.matmulF32(L.router, xf, T, logits);
         router.route(logits, T);
 
         if (L.sharedGate != null) {
             int sf = moe.sharedFfnDim();
             group.clear();
-            group.add(L.sharedGate, x, sg, precision.int8For(L.sharedGate));
-            group.add(L.sharedUp, x, su, precision.int8For(L.sharedUp));
-            group.run(pool);
-            Kernels.swiglu(su, 0, sg, 0, su, 0, T * sf);
+            group.add(L.sharedGate, x, sg, backend.int8For(L.sharedGate));
+            group.add(L.sharedUp, x, su, backend.int8For(L.sharedUp));
+            backend.matmul(group);
+            backend.swiglu(su, sg, su, T * sf);
             sharedHidden.set(su, T, sf);
-            matmul(L.sharedDown, sharedHidden, so);
+            backend.matmul(L.sharedDown, sharedHidden, so);
             for (int t = 0; t < T; t++) {
                 float s = 1f / (1f + (float) Math.exp(-dot(L.sharedGateInp, xf, t * dim)));
                 for (int i = 0; i < dim; i++) out[t * dim + i] = s * so[t * dim + i];
@@ -211,25 +206,25 @@ final class MoeFeedForward {
                 Slot s = slots[n];
                 s.ensure(m, ff, dim);
                 Q8Activations gx = s.rows.gather(x, tokens, from, from + m);
-                group.add(L.gate[e], gx, s.g, precision.int8For(L.gate[e]));
-                group.add(L.up[e], gx, s.u, precision.int8For(L.up[e]));
+                group.add(L.gate[e], gx, s.g, backend.int8For(L.gate[e]));
+                group.add(L.up[e], gx, s.u, backend.int8For(L.up[e]));
                 slotExpert[n++] = e;
                 rows += m;
             }
             if (n == 0) break;
-            group.run(pool);
+            backend.matmul(group);
             group.clear();
             for (int i = 0; i < n; i++) {
                 Slot s = slots[i];
                 int x0 = slotExpert[i], m = router.end(x0) - router.start(x0);
-                Kernels.swiglu(s.u, 0, s.g, 0, s.u, 0, m * ff);
+                backend.swiglu(s.u, s.g, s.u, m * ff);
                 s.hidden.set(s.u, m, ff);
-                group.add(L.down[x0], s.hidden, s.o, precision.int8For(L.down[x0]));
+                group.add(L.down[x0], s.hidden, s.o, backend.int8For(L.down[x0]));
             }
-            group.run(pool);
+            backend.matmul(group);
             for (int i = 0; i < n; i++) {
                 int x0 = slotExpert[i];
-                GatheredRows.scatterAdd(slots[i].o, dim, tokens, weights, router.start(x0), router.end(x0), out);
+                backend.scatterAdd(slots[i].o, dim, tokens, weights, router.start(x0), router.end(x0), out);
                 expertPasses++;
                 expertBytes += L.gate[x0].data().byteSize() + L.up[x0].data().byteSize() + L.down[x0].data().byteSize();
             }
@@ -245,12 +240,6 @@ final class MoeFeedForward {
         float s = 0;
         for (int i = 0; i < dim; i++) s += w[i] * x[xo + i];
         return s;
-    }
-
-    /** out = W a: through the 8-bit rows of a (built once, shared) or, for f32 activations, its floats. */
-    private void matmul(WeightMatrix w, Q8Activations a, float[] out) {
-        if (precision.int8For(w)) w.matmul(pool, a, out);
-        else w.matmul(pool, a.floats(), a.tokens(), out);
     }
 
     private void ensureCapacity(int T) {

@@ -28,7 +28,7 @@ public final class GemmaKernels {
         for (; i < bound; i += F.length()) {
             FloatVector x = FloatVector.fromArray(F, g, go + i);
             FloatVector z = x.mul(x).fma(GELU_CUBIC, 1f).mul(x).mul(-TWO_SQRT_2_OVER_PI);
-            x.div(z.lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, u, uo + i)).intoArray(out, o + i);
+            x.div(VectorMath.exp(z).add(1f)).mul(FloatVector.fromArray(F, u, uo + i)).intoArray(out, o + i);
         }
         for (; i < n; i++) out[o + i] = gelu(g[go + i]) * u[uo + i];
     }
@@ -36,7 +36,7 @@ public final class GemmaKernels {
     /** The scalar gelu of {@link #geglu}, for its tail. */
     static float gelu(float x) {
         float z = Math.fma(x * x, GELU_CUBIC, 1f) * x * -TWO_SQRT_2_OVER_PI;
-        return x / ((float) Math.exp(z) + 1f);
+        return x / (VectorMath.exp(z) + 1f);
     }
 
     /** x[xo+i] = cap * tanh(x[xo+i] / cap) for i < n: squeezes values smoothly into (-cap, cap). */
@@ -45,8 +45,8 @@ public final class GemmaKernels {
         int i = 0;
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
-            FloatVector.fromArray(F, x, xo + i).mul(inv).lanewise(VectorOperators.TANH).mul(cap).intoArray(x, xo + i);
+            VectorMath.tanh(FloatVector.fromArray(F, x, xo + i).mul(inv)).mul(cap).intoArray(x, xo + i);
         }
-        for (; i < n; i++) x[xo + i] = (float) Math.tanh(x[xo + i] * inv) * cap;
+        for (; i < n; i++) x[xo + i] = VectorMath.tanh(x[xo + i] * inv) * cap;
     }
 }

@@ -23,7 +23,7 @@ public final class Kernels {
             FloatVector v = FloatVector.fromArray(F, x, xo + i);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = VectorMath.sum(acc);
         for (; i < n; i++) ss += x[xo + i] * x[xo + i];
         float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
         i = 0;
@@ -50,12 +50,12 @@ public final class Kernels {
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
             FloatVector gv = FloatVector.fromArray(F, g, go + i);
-            FloatVector s = gv.div(gv.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector s = gv.div(VectorMath.exp(gv.neg()).add(1f));
             s.mul(FloatVector.fromArray(F, u, uo + i)).intoArray(out, o + i);
         }
         for (; i < n; i++) {
             float gv = g[go + i];
-            out[o + i] = gv / (1f + (float) Math.exp(-gv)) * u[uo + i];
+            out[o + i] = gv / (VectorMath.exp(-gv) + 1f) * u[uo + i];
         }
     }
 
@@ -67,13 +67,13 @@ public final class Kernels {
         int bound = F.loopBound(n);
         FloatVector sumV = FloatVector.zero(F);
         for (; i < bound; i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, x, xo + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, xo + i).sub(max));
             e.intoArray(x, xo + i);
             sumV = sumV.add(e);
         }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(sumV);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[xo + i] - max);
+            float e = VectorMath.exp(x[xo + i] - max);
             x[xo + i] = e;
             sum += e;
         }
@@ -121,7 +121,7 @@ public final class Kernels {
         for (; i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }

@@ -125,7 +125,7 @@ public final class PagedAttention {
         for (; i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, q, qo + i).fma(FloatVector.fromMemorySegment(F, m, off + 4L * i, LE), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; i < headDim; i++) s += q[qo + i] * m.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, off + 4L * i);
         return s;
     }
@@ -145,7 +145,7 @@ public final class PagedAttention {
         int i = 0;
         int bound = F.loopBound(headDim);
         for (; i < bound; i += F.length()) acc = FloatVector.fromArray(F, q, qo + i).fma(loadF16(m, off + 2L * i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; i < headDim; i++) s += q[qo + i] * halfAt(m, off + 2L * i);
         return s;
     }

@@ -32,7 +32,6 @@ class MoeFeedForwardTest {
     @BeforeAll
     static void start() {
         pool = new WorkerPool(2);
-        VectorExpWarmup.run();
     }
 
     @AfterAll
@@ -81,7 +80,7 @@ class MoeFeedForwardTest {
             ModelConfig c = ModelConfig.fromGguf(f);
             MoeConfig m = c.moe();
             int dim = c.dim(), ne = m.experts(), ff = m.expertFfnDim(), k = m.expertsUsed();
-            MoeFeedForward moe = MoeFeedForward.load(checkpoint, c, pool, ActivationPrecision.F32);
+            MoeFeedForward moe = MoeFeedForward.load(checkpoint, c, new io.chorus.backend.CpuBackend(pool, ActivationPrecision.F32));
             // 150 tokens x 2 experts = 300 gathered rows: more than one wave (MoeFeedForward.WAVE_ROWS)
             int T = 150;
             assertThat(T * k).isGreaterThan(MoeFeedForward.WAVE_ROWS);

@@ -37,7 +37,6 @@ class MoeReferenceModelsTest {
     @BeforeAll
     static void start() {
         pool = new WorkerPool(2);
-        VectorExpWarmup.run();
     }
 
     @AfterAll

@@ -1,5 +1,7 @@
 package io.chorus.server;
 
+import io.chorus.backend.Backend;
+import io.chorus.backend.CpuBackend;
 import io.chorus.engine.KvCacheSizing;
 import io.chorus.engine.Warmup;
 import io.chorus.engine.Engine;
@@ -13,7 +15,6 @@ import io.chorus.model.gguf.GgufFile;
 import io.chorus.model.checkpoint.GenerationDefaults;
 import io.chorus.structured.TokenVocabulary;
 import io.chorus.tensor.ReservedMemory;
-import io.chorus.tensor.WorkerPool;
 import io.chorus.tokenizer.StreamingDetokenizer;
 import io.chorus.tokenizer.Tokenizer;
 import io.chorus.tokenizer.template.ChatTemplate;
@@ -40,7 +41,7 @@ public final class LoadedModel implements AutoCloseable {
     private final String name;
     private final Path path;
     private final boolean demo;
-    private final WorkerPool pool;
+    private final Backend backend;
     private final Model model;
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
@@ -60,13 +61,13 @@ public final class LoadedModel implements AutoCloseable {
         static final Seams NONE = new Seams(UnaryOperator.identity(), new TemperatureSampler(), UnaryOperator.identity());
     }
 
-    private LoadedModel(String name, Path path, boolean demo, WorkerPool pool, Model model, Tokenizer tokenizer,
+    private LoadedModel(String name, Path path, boolean demo, Backend backend, Model model, Tokenizer tokenizer,
                         ChatTemplate chatTemplate, EngineClient engine, EngineConfig engineConfig, KvCacheSizing sizing,
                         ServeOptions options, Detokenizers detokenizers, OutputParsers outputParsers, Warmup.Result warmup) {
         this.name = name;
         this.path = path;
         this.demo = demo;
-        this.pool = pool;
+        this.backend = backend;
         this.model = model;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
@@ -96,16 +97,16 @@ public final class LoadedModel implements AutoCloseable {
         boolean demo = o.model() == null;
         Path path = demo ? DemoModel.ensure() : o.model();
         if (!Files.isRegularFile(path) && !Files.isDirectory(path)) throw new IllegalArgumentException("model file or folder not found: " + path);
-        WorkerPool pool = new WorkerPool(o.threads() != null ? o.threads() : WorkerPool.defaultThreads());
+        Backend backend = CpuBackend.withThreads(o.threads() != null ? o.threads() : CpuBackend.defaultThreads(), o.activationPrecision());
         Model model = null;
         try {
-            model = Model.load(path, pool, o.activationPrecision());
+            model = Model.load(path, backend);
             Tokenizer tokenizer = Tokenizer.of(model.checkpoint());
             ChatTemplate template = chatTemplate(o.chatTemplate(), model.checkpoint().chatTemplate());
             OutputParsers parsers = OutputParsers.resolve(o.toolCallParser(), o.reasoningParser(), template.source(), tokenizer);
             KvCacheSizing sizing = KvCacheSizing.compute(model.weightBytes(), model.kvBytesPerBlock(o.blockSize(), o.kvCacheDtype()),
                     o.blockSize(), model.config().contextLength(), o.maxModelLen(), o.kvCacheMemory(), o.memoryUtilization(),
-                    KvCacheSizing.availableMemory(), o.maxNumSeqs());
+                    backend.memoryBytes(), o.maxNumSeqs());
             model.allocateKvCache(sizing.numBlocks(), sizing.blockSize(), o.kvCacheDtype(), sizing.maxModelLen());
             List<Integer> eos = new ArrayList<>();
             for (int id = 0; id < tokenizer.vocabSize(); id++) if (tokenizer.isEog(id)) eos.add(id);
@@ -126,11 +127,11 @@ public final class LoadedModel implements AutoCloseable {
             }
             EngineClient engine = Engine.start(config, seams.forward().apply(model), seams.sampler(), TokenVocabulary.of(tokenizer));
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
-            return new LoadedModel(name, path, demo, pool, model, tokenizer, template, engine, config, sizing, o,
+            return new LoadedModel(name, path, demo, backend, model, tokenizer, template, engine, config, sizing, o,
                     seams.detokenizers().apply(Detokenizers.of(tokenizer)), parsers, warm);
         } catch (RuntimeException e) {
             if (model != null) model.close();
-            pool.close();
+            backend.close();
             throw e;
         }
     }
@@ -222,7 +223,7 @@ public final class LoadedModel implements AutoCloseable {
         if (resident.isPresent()) sb.append(String.format("resident memory now %s%n", Units.bytes(resident.getAsLong())));
         sb.append(String.format("max-model-len %d: %d full-length requests fit at once; max-num-seqs %d, max-num-batched-tokens %d, prefix caching %s, %d threads",
                 sizing.maxModelLen(), sizing.fullLengthConcurrency(), engineConfig.maxNumSeqs(), engineConfig.maxNumBatchedTokens(),
-                engineConfig.enablePrefixCaching() ? "on" : "off", pool.threads()));
+                engineConfig.enablePrefixCaching() ? "on" : "off", backend.threads()));
         if (!sizing.notes().isEmpty()) sb.append(System.lineSeparator()).append("(").append(sizing.notes()).append(")");
         return sb.toString();
     }
@@ -231,6 +232,6 @@ public final class LoadedModel implements AutoCloseable {
     public void close() {
         engine.close();
         if (model != null) model.close();
-        if (pool != null) pool.close();
+        if (backend != null) backend.close();
     }
 }

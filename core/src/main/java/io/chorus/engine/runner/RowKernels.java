@@ -1,5 +1,6 @@
 package io.chorus.engine.runner;
 
+import io.chorus.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -8,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vectorised passes over one row of logits, shared by the sampler, the filters and the logprobs:
  * at vocabulary 152k a scalar {@code Math.exp} per token alone costs about a millisecond, the
- * Vector API's EXP a small fraction of that. NaN logits are never a maximum, never kept.
+ * vector exp (VectorMath: the same bits compiled or not) a small fraction of that. NaN logits are never a maximum, never kept.
  * Stateless.
  */
 final class RowKernels {
@@ -53,13 +54,13 @@ final class RowKernels {
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
             VectorMask<Float> keep = v.compare(VectorOperators.GE, vlow);
-            FloatVector e = zero.blend(v.sub(vmax).mul(vscale).lanewise(VectorOperators.EXP), keep);
+            FloatVector e = zero.blend(VectorMath.exp(v.sub(vmax).mul(vscale)), keep);
             e.intoArray(w, i);
-            sum += e.reduceLanes(VectorOperators.ADD);
+            sum += VectorMath.sum(e);
         }
         for (; i < n; i++) {
             float v = x[off + i];
-            float e = v >= low ? (float) Math.exp((v - max) * scale) : 0f;
+            float e = v >= low ? VectorMath.exp((v - max) * scale) : 0f;
             w[i] = e;
             sum += e;
         }
@@ -75,11 +76,11 @@ final class RowKernels {
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
             VectorMask<Float> real = v.compare(VectorOperators.GE, vlow);
-            sum += zero.blend(v.sub(vmax).lanewise(VectorOperators.EXP), real).reduceLanes(VectorOperators.ADD);
+            sum += VectorMath.sum(zero.blend(VectorMath.exp(v.sub(vmax)), real));
         }
         for (; i < n; i++) {
             float v = x[off + i];
-            if (v == v) sum += Math.exp(v - max);
+            if (v == v) sum += VectorMath.exp(v - max);
         }
         return sum;
     }
@@ -100,7 +101,7 @@ final class RowKernels {
         FloatVector acc = FloatVector.zero(F);
         int i = from;
         for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) acc = acc.add(FloatVector.fromArray(F, w, i));
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = VectorMath.sum(acc);
         for (; i < to; i++) s += w[i];
         return s;
     }
@@ -112,7 +113,7 @@ final class RowKernels {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, w, i);
-            s += zero.blend(v, v.compare(VectorOperators.GE, vt)).reduceLanes(VectorOperators.ADD);
+            s += VectorMath.sum(zero.blend(v, v.compare(VectorOperators.GE, vt)));
         }
         for (; i < n; i++) if (w[i] >= t) s += w[i];
         return s;
