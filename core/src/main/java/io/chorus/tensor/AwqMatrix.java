@@ -25,6 +25,8 @@ public final class AwqMatrix extends Packed4Matrix {
     private final MemorySegment zeros, scales;
     private final int groupSize;
     private final long wordsPerInput; // out / 8
+    private final MemorySegment kernelZeros, kernelScales; // as the native kernel reads them
+    private final boolean nativeKernel;
 
     public AwqMatrix(String name, MemorySegment qweight, MemorySegment qzeros, MemorySegment scales, int rows, int cols, int groupSize) {
         super(name, qweight, rows, cols);
@@ -40,7 +42,29 @@ public final class AwqMatrix extends Packed4Matrix {
         this.scales = scales;
         this.groupSize = groupSize;
         this.wordsPerInput = rows / 8;
+        this.kernelZeros = NativeHfqKernels.unscoped(qzeros);
+        this.kernelScales = NativeHfqKernels.unscoped(scales);
+        this.nativeKernel = NativeHfqKernels.awq() && NativeHfqKernels.groupSizeSupported(groupSize);
     }
+
+    /** The native kernel where loaded and the group size suits it, else the Java one. */
+    @Override
+    public void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        if (nativeKernel && r0 % 8 == 0 && r1 % 8 == 0) NativeHfqKernels.awq(this, kernelZeros, kernelScales, groupSize, x, T, out, outStride, r0, r1);
+        else super.matmul(x, T, out, outStride, r0, r1);
+    }
+
+    /** The Java kernel alone (tests compare it with the native one). */
+    void javaMatmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        super.matmul(x, T, out, outStride, r0, r1);
+    }
+
+    /** True when products take the native kernel. */
+    boolean nativeKernel() { return nativeKernel; }
+
+    MemorySegment kernelZeros() { return kernelZeros; }
+    MemorySegment kernelScales() { return kernelScales; }
+    int groupSize() { return groupSize; }
 
     static void check(String name, MemorySegment s, long bytes) {
         if (s.byteSize() != bytes) throw new IllegalArgumentException("tensor " + name + " has " + s.byteSize() + " bytes, expected " + bytes);

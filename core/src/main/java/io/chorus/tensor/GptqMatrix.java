@@ -21,6 +21,9 @@ public final class GptqMatrix extends Packed4Matrix {
     private final int[] groupOf;    // [cols] group of each input
     private final int zeroOffset;
     private final int zeroWords;    // out / 8
+    private final MemorySegment kernelZeros, kernelScales; // as the native kernel reads them
+    /** Inputs per group when g_idx is the trivial order (input i in group i / size) and the native kernel takes it, else 0. */
+    private final int nativeGroupSize;
 
     public GptqMatrix(String name, MemorySegment qweight, MemorySegment qzeros, MemorySegment scales, int[] groupOf,
                       int groups, int rows, int cols, int zeroOffset) {
@@ -40,7 +43,45 @@ public final class GptqMatrix extends Packed4Matrix {
         this.groupOf = groupOf;
         this.zeroOffset = zeroOffset;
         this.zeroWords = rows / 8;
+        this.kernelZeros = NativeHfqKernels.unscoped(qzeros);
+        this.kernelScales = NativeHfqKernels.unscoped(scales);
+        int gs = trivialGroupSize(groupOf, groups);
+        this.nativeGroupSize = NativeHfqKernels.gptq() && NativeHfqKernels.groupSizeSupported(gs) ? gs : 0;
     }
+
+    /**
+     * The group size when every input i is in group i / size (no act-order permutation), else 0. An
+     * act-order g_idx keeps the Java kernel, which looks each input's group up.
+     */
+    static int trivialGroupSize(int[] groupOf, int groups) {
+        int cols = groupOf.length;
+        if (groups <= 0 || cols % groups != 0) return 0;
+        int gs = cols / groups;
+        for (int i = 0; i < cols; i++) if (groupOf[i] != i / gs) return 0;
+        return gs;
+    }
+
+    /** The native kernel where loaded and g_idx is the trivial order, else the Java one. */
+    @Override
+    public void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        if (nativeGroupSize > 0 && r0 % 8 == 0 && r1 % 8 == 0) {
+            NativeHfqKernels.gptq(this, kernelZeros, kernelScales, nativeGroupSize, zeroOffset, x, T, out, outStride, r0, r1);
+        } else {
+            super.matmul(x, T, out, outStride, r0, r1);
+        }
+    }
+
+    /** The Java kernel alone (tests compare it with the native one). */
+    void javaMatmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        super.matmul(x, T, out, outStride, r0, r1);
+    }
+
+    /** The group size the native kernel runs with, or 0 when products take the Java kernel. */
+    int nativeGroupSize() { return nativeGroupSize; }
+
+    MemorySegment kernelZeros() { return kernelZeros; }
+    MemorySegment kernelScales() { return kernelScales; }
+    int zeroOffset() { return zeroOffset; }
 
     @Override
     public GgmlType type() { return GgmlType.GPTQ_4; }
