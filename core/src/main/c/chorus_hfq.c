@@ -433,3 +433,309 @@ EXPORT void chorus_matmul_gptq(const uint8_t* qw, const uint8_t* qz, const uint8
     for (; r + 8 * GM <= r1; r += 8 * GM) gptq_tileT(GM, qw, qz, sc, rows, cols, gs, zoff, r, x, T, out + r, os);
     for (; r < r1; r += 8) gptq_tileT(1, qw, qz, sc, rows, cols, gs, zoff, r, x, T, out + r, os);
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * 8-bit activations (io.chorus.tensor.Q8Activations, B32 blocks of 40 bytes: float d, float s,
+ * int8 y[32]) times the 4-bit formats, with integer dot products. Per (output, token):
+ *
+ *   per group g: G = 0, sy = 0; per 32-input block b of g, in order:
+ *       G = fma(d_b, (float) sum_i q[i] y[i], G)     (the integer sum is exact)
+ *       sy = sy + s_b
+ *   acc = fma(s, fma(-z, sy, G), acc) over the groups in order.
+ *
+ * Nibbles are unsigned (0..15) and activations signed, which is what maddubs multiplies; each
+ * 16-bit lane adds two such products (|sum| <= 3810), and a block's 16-bit sums stay below
+ * 2^15 (at most 8 of them per lane), so they are widened to 32 bits once per block.
+ * ------------------------------------------------------------------------------------------- */
+
+#define Q8B 40 /* bytes of one activation block */
+
+INLINE float f32at(const uint8_t* p) {
+    float f;
+    memcpy(&f, p, 4);
+    return f;
+}
+INLINE __m256i lo_nibbles(__m256i v) { return _mm256_and_si256(v, _mm256_set1_epi8(15)); }
+INLINE __m256i hi_nibbles(__m256i v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(15)); }
+INLINE __m256i widen_pairs(__m256i s16) { return _mm256_madd_epi16(s16, _mm256_set1_epi16(1)); }
+
+/* Chunk of inputs decoded at once by the batched 8-bit kernels (whole groups up to this size). */
+#define Q8CH 256
+
+INLINE int64_t load64(const uint8_t* p) {
+    int64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+INLINE int32_t load32i(const uint8_t* p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* ---- GPTQ: for 8 outputs and 8 inputs (one word each), byte b of word o holds inputs 2b, 2b+1;
+ * interleaving low and high nibbles puts each input pair next to each other, in the order of the
+ * activations: unpacklo gives outputs 0, 1 | 4, 5 and unpackhi 2, 3 | 6, 7, and one hadd of the
+ * widened sums restores outputs 0..7. ---- */
+
+INLINE void gptq8_decode(__m256i v, __m256i* a, __m256i* c) {
+    __m256i lo = lo_nibbles(v), hi = hi_nibbles(v);
+    *a = _mm256_unpacklo_epi8(lo, hi);
+    *c = _mm256_unpackhi_epi8(lo, hi);
+}
+INLINE __m256i gptq8_finish(__m256i s0, __m256i s1) {
+    return _mm256_hadd_epi32(widen_pairs(s0), widen_pairs(s1));
+}
+
+INLINE void gptq8_tile1(const int M, const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols,
+                        int gs, int zoff, int64_t r, const uint8_t* xq, float* out) {
+    __m256 acc[GM];
+    for (int m = 0; m < M; m++) acc[m] = _mm256_setzero_ps();
+    int64_t ks = rows * 4;
+    for (int g = 0; g * gs < cols; g++) {
+        __m256 G[GM];
+        for (int m = 0; m < M; m++) G[m] = _mm256_setzero_ps();
+        float sy = 0;
+        for (int b = g * gs / 32; b < (g + 1) * gs / 32; b++) {
+            const uint8_t* yb = xq + (int64_t)b * Q8B;
+            __m256 dy = _mm256_set1_ps(f32at(yb));
+            sy += f32at(yb + 4);
+            const uint8_t* p = qw + ((int64_t)b * 4 * rows + r) * 4;
+            __builtin_prefetch(p + 16 * ks, 0, 0);
+            for (int m = 0; m < M; m++) {
+                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+                for (int kk = 0; kk < 4; kk++) {
+                    __m256i a, c, y = _mm256_set1_epi64x(load64(yb + 8 + 8 * kk));
+                    gptq8_decode(_mm256_loadu_si256((const __m256i*)(p + kk * ks + 32 * m)), &a, &c);
+                    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(a, y));
+                    s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(c, y));
+                }
+                G[m] = _mm256_fmadd_ps(dy, _mm256_cvtepi32_ps(gptq8_finish(s0, s1)), G[m]);
+            }
+        }
+        __m256 s[GM], z[GM];
+        gptq_group_params(qz, sc, rows, g, r, M, zoff, s, z);
+        for (int m = 0; m < M; m++) acc[m] = group_apply(acc[m], G[m], s[m], z[m], sy);
+    }
+    for (int m = 0; m < M; m++) _mm256_storeu_ps(out + 8 * m, acc[m]);
+}
+
+INLINE void gptq8_tileT(const int M, const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols,
+                        int gs, int zoff, int64_t r, const uint8_t* xq, int64_t xs, int T, float* out, int os) {
+    int ch = gs < Q8CH ? gs : Q8CH;
+    __m256i wb[Q8CH / 8][GM][2] __attribute__((aligned(32)));
+    __m256 acc[TB][GM] __attribute__((aligned(32)));
+    __m256 Gs[TB][GM] __attribute__((aligned(32)));
+    float sys[TB];
+    for (int tb = 0; tb < T; tb += TB) {
+        int nt = T - tb < TB ? T - tb : TB;
+        for (int t = 0; t < nt; t++)
+            for (int m = 0; m < M; m++) acc[t][m] = _mm256_setzero_ps();
+        for (int g = 0; g * gs < cols; g++) {
+            for (int c0 = g * gs; c0 < (g + 1) * gs; c0 += ch) {
+                for (int k = c0 / 8; k < (c0 + ch) / 8; k++) {
+                    const uint8_t* p = qw + ((int64_t)k * rows + r) * 4;
+                    for (int m = 0; m < M; m++)
+                        gptq8_decode(_mm256_loadu_si256((const __m256i*)(p + 32 * m)), &wb[k - c0 / 8][m][0], &wb[k - c0 / 8][m][1]);
+                }
+                for (int t = 0; t < nt; t++) {
+                    const uint8_t* yt = xq + (int64_t)(tb + t) * xs;
+                    __m256 G[GM];
+                    int first = c0 == g * gs;
+                    for (int m = 0; m < M; m++) G[m] = first ? _mm256_setzero_ps() : Gs[t][m];
+                    float sy = first ? 0.0f : sys[t];
+                    for (int b = c0 / 32; b < (c0 + ch) / 32; b++) {
+                        const uint8_t* yb = yt + (int64_t)b * Q8B;
+                        __m256 dy = _mm256_set1_ps(f32at(yb));
+                        sy += f32at(yb + 4);
+                        int kb = (b * 32 - c0) / 8;
+                        for (int m = 0; m < M; m++) {
+                            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+                            for (int kk = 0; kk < 4; kk++) {
+                                __m256i y = _mm256_set1_epi64x(load64(yb + 8 + 8 * kk));
+                                s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(wb[kb + kk][m][0], y));
+                                s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(wb[kb + kk][m][1], y));
+                            }
+                            G[m] = _mm256_fmadd_ps(dy, _mm256_cvtepi32_ps(gptq8_finish(s0, s1)), G[m]);
+                        }
+                    }
+                    for (int m = 0; m < M; m++) Gs[t][m] = G[m];
+                    sys[t] = sy;
+                }
+            }
+            __m256 s[GM], z[GM];
+            gptq_group_params(qz, sc, rows, g, r, M, zoff, s, z);
+            for (int t = 0; t < nt; t++)
+                for (int m = 0; m < M; m++) acc[t][m] = group_apply(acc[t][m], Gs[t][m], s[m], z[m], sys[t]);
+        }
+        for (int t = 0; t < nt; t++)
+            for (int m = 0; m < M; m++) _mm256_storeu_ps(out + (int64_t)(tb + t) * os + 8 * m, acc[t][m]);
+    }
+}
+
+/* As chorus_matmul_gptq with 8-bit activations; gs a multiple of 32 that is <= Q8CH (256) or a multiple of it. */
+EXPORT void chorus_matmul8_gptq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs, int zoff,
+                                const uint8_t* xq, int T, float* out, int os, int r0, int r1) {
+    int64_t xs = (int64_t)cols / 32 * Q8B;
+    int r = r0;
+    if (T == 1) {
+        for (; r + 8 * GM <= r1; r += 8 * GM) gptq8_tile1(GM, qw, qz, sc, rows, cols, gs, zoff, r, xq, out + r);
+        for (; r < r1; r += 8) gptq8_tile1(1, qw, qz, sc, rows, cols, gs, zoff, r, xq, out + r);
+        return;
+    }
+    for (; r + 8 * GM <= r1; r += 8 * GM) gptq8_tileT(GM, qw, qz, sc, rows, cols, gs, zoff, r, xq, xs, T, out + r, os);
+    for (; r < r1; r += 8) gptq8_tileT(1, qw, qz, sc, rows, cols, gs, zoff, r, xq, xs, T, out + r, os);
+}
+
+/* ---- AWQ: four inputs' words of a 64-output tile are interleaved so that each 32-bit lane holds
+ * one output's nibbles of the four inputs, in the order of the activations: bytes of inputs
+ * (i, i+1) and (i+2, i+3) by unpack_epi8, then the pairs by unpack_epi16. Vector
+ * e = 4 nib + 2 e8 + e16 (nib: low or high nibbles, e8 / e16: the unpack's low or high half) holds in
+ * lane 4h + b the output 8 (4h + 2 e8 + e16) + ORDER[2b + nib]. ---- */
+
+INLINE int awq8_output(int e, int lane) {
+    int nib = e >> 2, e8 = (e >> 1) & 1, e16 = e & 1, h = lane >> 2, b = lane & 3;
+    return 8 * (4 * h + 2 * e8 + e16) + AWQ_ORDER[2 * b + nib];
+}
+
+INLINE void awq8_decode(const uint8_t* p, int64_t stride, int M, __m256i* w) {
+    __m256i v0 = awq_words(p, M), v1 = awq_words(p + stride, M), v2 = awq_words(p + 2 * stride, M), v3 = awq_words(p + 3 * stride, M);
+#pragma GCC unroll 2
+    for (int nib = 0; nib < 2; nib++) {
+        __m256i a0 = nib ? hi_nibbles(v0) : lo_nibbles(v0), a1 = nib ? hi_nibbles(v1) : lo_nibbles(v1);
+        __m256i a2 = nib ? hi_nibbles(v2) : lo_nibbles(v2), a3 = nib ? hi_nibbles(v3) : lo_nibbles(v3);
+        __m256i p01l = _mm256_unpacklo_epi8(a0, a1), p23l = _mm256_unpacklo_epi8(a2, a3);
+        __m256i p01h = _mm256_unpackhi_epi8(a0, a1), p23h = _mm256_unpackhi_epi8(a2, a3);
+        w[4 * nib + 0] = _mm256_unpacklo_epi16(p01l, p23l);
+        w[4 * nib + 1] = _mm256_unpackhi_epi16(p01l, p23l);
+        w[4 * nib + 2] = _mm256_unpacklo_epi16(p01h, p23h);
+        w[4 * nib + 3] = _mm256_unpackhi_epi16(p01h, p23h);
+    }
+}
+
+/* Scales and zeros of group g in the 8-bit vectors' lane order (lanes past M words read as 0). */
+INLINE void awq8_group_params(const uint8_t* qz, const uint8_t* sc, int64_t words, int64_t rows, int g, int64_t wc, int M,
+                              __m256* s, __m256* z) {
+    float ts[8][8] __attribute__((aligned(32))), tz[8][8] __attribute__((aligned(32)));
+    const uint8_t* sg = sc + ((int64_t)g * rows + wc * 8) * 2;
+    const uint8_t* zg = qz + ((int64_t)g * words + wc) * 4;
+    for (int e = 0; e < 8; e++) {
+        for (int l = 0; l < 8; l++) {
+            int o = awq8_output(e, l), k = o / 8;
+            int n = 0;
+            while (AWQ_ORDER[n] != o % 8) n++;
+            ts[e][l] = k < M ? f16(sg + o * 2) : 0.0f;
+            tz[e][l] = k < M ? (float)((load32i(zg + k * 4) >> (4 * n)) & 15) : 0.0f;
+        }
+        s[e] = _mm256_load_ps(ts[e]);
+        z[e] = _mm256_load_ps(tz[e]);
+    }
+}
+
+INLINE void awq8_store(const __m256* acc, float* out, int M) {
+    float t[8] __attribute__((aligned(32)));
+    for (int e = 0; e < 8; e++) {
+        _mm256_store_ps(t, acc[e]);
+        for (int l = 0; l < 8; l++) {
+            int o = awq8_output(e, l);
+            if (o / 8 < M) out[o] = t[l];
+        }
+    }
+}
+
+static void awq8_tile1(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                       int64_t wc, int M, const uint8_t* xq, float* out) {
+    int64_t words = rows / 8, stride = words * 4;
+    __m256 acc[8], G[8];
+    for (int e = 0; e < 8; e++) acc[e] = _mm256_setzero_ps();
+    for (int g = 0; g * gs < cols; g++) {
+        for (int e = 0; e < 8; e++) G[e] = _mm256_setzero_ps();
+        float sy = 0;
+        for (int b = g * gs / 32; b < (g + 1) * gs / 32; b++) {
+            const uint8_t* yb = xq + (int64_t)b * Q8B;
+            sy += f32at(yb + 4);
+            __m256i s16[8];
+            for (int e = 0; e < 8; e++) s16[e] = _mm256_setzero_si256();
+            const uint8_t* p = qw + ((int64_t)b * 32 * words + wc) * 4;
+            for (int q = 0; q < 8; q++, p += 4 * stride) {
+                __builtin_prefetch(p + 32 * stride, 0, 0);
+                __m256i w[8], y = _mm256_set1_epi32(load32i(yb + 8 + 4 * q));
+                awq8_decode(p, stride, M, w);
+#pragma GCC unroll 8
+                for (int e = 0; e < 8; e++) s16[e] = _mm256_add_epi16(s16[e], _mm256_maddubs_epi16(w[e], y));
+            }
+            __m256 dy = _mm256_set1_ps(f32at(yb));
+            for (int e = 0; e < 8; e++) G[e] = _mm256_fmadd_ps(dy, _mm256_cvtepi32_ps(widen_pairs(s16[e])), G[e]);
+        }
+        __m256 s[8], z[8];
+        awq8_group_params(qz, sc, words, rows, g, wc, M, s, z);
+        for (int e = 0; e < 8; e++) acc[e] = group_apply(acc[e], G[e], s[e], z[e], sy);
+    }
+    awq8_store(acc, out, M);
+}
+
+static void awq8_tileT(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                       int64_t wc, int M, const uint8_t* xq, int64_t xs, int T, float* out, int os) {
+    int64_t words = rows / 8, stride = words * 4;
+    int ch = gs < Q8CH / 2 ? gs : Q8CH / 2;
+    __m256i wb[Q8CH / 8][8] __attribute__((aligned(32))); /* [quad][vector] */
+    __m256 acc[TB][8] __attribute__((aligned(32)));
+    __m256 Gs[TB][8] __attribute__((aligned(32)));
+    float sys[TB];
+    for (int tb = 0; tb < T; tb += TB) {
+        int nt = T - tb < TB ? T - tb : TB;
+        for (int t = 0; t < nt; t++)
+            for (int e = 0; e < 8; e++) acc[t][e] = _mm256_setzero_ps();
+        for (int g = 0; g * gs < cols; g++) {
+            for (int c0 = g * gs; c0 < (g + 1) * gs; c0 += ch) {
+                const uint8_t* p = qw + ((int64_t)c0 * words + wc) * 4;
+                for (int q = 0; q < ch / 4; q++, p += 4 * stride) awq8_decode(p, stride, M, wb[q]);
+                for (int t = 0; t < nt; t++) {
+                    const uint8_t* yt = xq + (int64_t)(tb + t) * xs;
+                    int first = c0 == g * gs;
+                    __m256 G[8];
+                    for (int e = 0; e < 8; e++) G[e] = first ? _mm256_setzero_ps() : Gs[t][e];
+                    float sy = first ? 0.0f : sys[t];
+                    for (int b = c0 / 32; b < (c0 + ch) / 32; b++) {
+                        const uint8_t* yb = yt + (int64_t)b * Q8B;
+                        sy += f32at(yb + 4);
+                        __m256i s16[8];
+                        for (int e = 0; e < 8; e++) s16[e] = _mm256_setzero_si256();
+                        int q0 = (b * 32 - c0) / 4;
+                        for (int q = 0; q < 8; q++) {
+                            __m256i y = _mm256_set1_epi32(load32i(yb + 8 + 4 * q));
+#pragma GCC unroll 8
+                            for (int e = 0; e < 8; e++) s16[e] = _mm256_add_epi16(s16[e], _mm256_maddubs_epi16(wb[q0 + q][e], y));
+                        }
+                        __m256 dy = _mm256_set1_ps(f32at(yb));
+                        for (int e = 0; e < 8; e++) G[e] = _mm256_fmadd_ps(dy, _mm256_cvtepi32_ps(widen_pairs(s16[e])), G[e]);
+                    }
+                    for (int e = 0; e < 8; e++) Gs[t][e] = G[e];
+                    sys[t] = sy;
+                }
+            }
+            __m256 s[8], z[8];
+            awq8_group_params(qz, sc, words, rows, g, wc, M, s, z);
+            for (int t = 0; t < nt; t++)
+                for (int e = 0; e < 8; e++) acc[t][e] = group_apply(acc[t][e], Gs[t][e], s[e], z[e], sys[t]);
+        }
+        for (int t = 0; t < nt; t++) awq8_store(acc[t], out + (int64_t)(tb + t) * os, M);
+    }
+}
+
+/* As chorus_matmul_awq with 8-bit activations; gs a multiple of 32 that is <= 128 or a multiple of 128. */
+EXPORT void chorus_matmul8_awq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs,
+                               const uint8_t* xq, int T, float* out, int os, int r0, int r1) {
+    int64_t xs = (int64_t)cols / 32 * Q8B;
+    for (int r = r0; r < r1; r += 64) {
+        int M = (r1 - r) / 8 < 8 ? (r1 - r) / 8 : 8;
+        if (T == 1) {
+            if (M == 8) awq8_tile1(qw, qz, sc, rows, cols, gs, r / 8, 8, xq, out + r);
+            else awq8_tile1(qw, qz, sc, rows, cols, gs, r / 8, M, xq, out + r);
+        } else {
+            awq8_tileT(qw, qz, sc, rows, cols, gs, r / 8, M, xq, xs, T, out + r, os);
+        }
+    }
+}

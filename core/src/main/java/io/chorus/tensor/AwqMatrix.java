@@ -26,7 +26,7 @@ public final class AwqMatrix extends Packed4Matrix {
     private final int groupSize;
     private final long wordsPerInput; // out / 8
     private final MemorySegment kernelZeros, kernelScales; // as the native kernel reads them
-    private final boolean nativeKernel;
+    private final boolean nativeKernel, int8Kernel;
 
     public AwqMatrix(String name, MemorySegment qweight, MemorySegment qzeros, MemorySegment scales, int rows, int cols, int groupSize) {
         super(name, qweight, rows, cols);
@@ -45,6 +45,23 @@ public final class AwqMatrix extends Packed4Matrix {
         this.kernelZeros = NativeHfqKernels.unscoped(qzeros);
         this.kernelScales = NativeHfqKernels.unscoped(scales);
         this.nativeKernel = NativeHfqKernels.awq() && NativeHfqKernels.groupSizeSupported(groupSize);
+        this.int8Kernel = NativeHfqKernels.awq8() && NativeHfqKernels.int8GroupSizeSupported(groupSize);
+    }
+
+    /** 8-bit activations only with the native integer kernel (there is no Java twin to fall back on). */
+    @Override
+    Q8Activations.Format int8Format() {
+        return int8Kernel ? Q8Activations.Format.B32 : null;
+    }
+
+    @Override
+    public boolean prefersInt8() {
+        return int8Kernel;
+    }
+
+    @Override
+    void matmul8(byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        NativeHfqKernels.awq8(this, kernelZeros, kernelScales, groupSize, xq, T, out, outStride, r0, r1);
     }
 
     /** The native kernel where loaded and the group size suits it, else the Java one. */

@@ -24,6 +24,8 @@ public final class GptqMatrix extends Packed4Matrix {
     private final MemorySegment kernelZeros, kernelScales; // as the native kernel reads them
     /** Inputs per group when g_idx is the trivial order (input i in group i / size) and the native kernel takes it, else 0. */
     private final int nativeGroupSize;
+    /** The same for the 8-bit activation kernel, else 0. */
+    private final int int8GroupSize;
 
     public GptqMatrix(String name, MemorySegment qweight, MemorySegment qzeros, MemorySegment scales, int[] groupOf,
                       int groups, int rows, int cols, int zeroOffset) {
@@ -47,6 +49,23 @@ public final class GptqMatrix extends Packed4Matrix {
         this.kernelScales = NativeHfqKernels.unscoped(scales);
         int gs = trivialGroupSize(groupOf, groups);
         this.nativeGroupSize = NativeHfqKernels.gptq() && NativeHfqKernels.groupSizeSupported(gs) ? gs : 0;
+        this.int8GroupSize = NativeHfqKernels.gptq8() && NativeHfqKernels.int8GroupSizeSupported(gs) ? gs : 0;
+    }
+
+    /** 8-bit activations only with the native integer kernel (there is no Java twin to fall back on). */
+    @Override
+    Q8Activations.Format int8Format() {
+        return int8GroupSize > 0 ? Q8Activations.Format.B32 : null;
+    }
+
+    @Override
+    public boolean prefersInt8() {
+        return int8GroupSize > 0;
+    }
+
+    @Override
+    void matmul8(byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        NativeHfqKernels.gptq8(this, kernelZeros, kernelScales, int8GroupSize, zeroOffset, xq, T, out, outStride, r0, r1);
     }
 
     /**

@@ -94,20 +94,32 @@ class HfqNativeKernelsTest {
 
     interface Kernel { void run(float[] x, int T, float[] out, int outStride, int r0, int r1); }
     interface Twin { float at(int r, float[] x, int xo); }
+    interface Run { void run(int T, float[] out, int outStride, int r0, int r1); }
+    interface TokenTwin { float at(int r, int t); }
 
-    /** Every T in 1..MAX_T and each row range: outputs in the range equal the twin's bits, the others stay untouched. */
+    /** Every T in 1..MAX_T and each row range with float activations. */
     static void checkAllBatches(String name, Kernel k, Twin twin, int rows, int cols, int[][] ranges, Random rnd) {
-        float[][] expected = new float[MAX_T][rows];
+        float[] x = randomActivations(cols, rnd);
+        check(name, (T, out, stride, r0, r1) -> k.run(x, T, out, stride, r0, r1), (r, t) -> twin.at(r, x, t * cols), rows, ranges);
+    }
+
+    static float[] randomActivations(int cols, Random rnd) {
         float[] x = new float[MAX_T * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        return x;
+    }
+
+    /** Every T in 1..MAX_T and each row range: outputs in the range equal the twin's bits, the others stay untouched. */
+    static void check(String name, Run k, TokenTwin twin, int rows, int[][] ranges) {
+        float[][] expected = new float[MAX_T][rows];
         for (int t = 0; t < MAX_T; t++)
-            for (int r = 0; r < rows; r++) expected[t][r] = twin.at(r, x, t * cols);
+            for (int r = 0; r < rows; r++) expected[t][r] = twin.at(r, t);
         for (int T = 1; T <= MAX_T; T++) {
             for (int[] rg : ranges) {
                 int stride = rows + 5;
                 float[] out = new float[T * stride];
                 Arrays.fill(out, Float.NaN);
-                k.run(x, T, out, stride, rg[0], rg[1]);
+                k.run(T, out, stride, rg[0], rg[1]);
                 for (int t = 0; t < T; t++) {
                     for (int r = 0; r < stride; r++) {
                         String where = name + " T=" + T + " rows [" + rg[0] + "," + rg[1] + ") t=" + t + " r=" + r;
@@ -119,6 +131,31 @@ class HfqNativeKernelsTest {
                 }
             }
         }
+    }
+
+    /** 8-bit activations: the rows of x in B32 blocks, as Q8Activations builds them. */
+    static byte[] quantize(float[] x, int cols) {
+        int rb = (int) Q8Activations.rowBytes(Q8Activations.Format.B32, cols);
+        byte[] xq = new byte[MAX_T * rb];
+        for (int t = 0; t < MAX_T; t++) Q8Activations.quantizeRow32(x, t * cols, cols, xq, t * rb);
+        return xq;
+    }
+
+    /** The 8-bit kernels' arithmetic: exact integer sums per block, then the same group step as the float kernels. */
+    static float grouped8Twin(Nibbles n, int o, int cols, int gs, byte[] xq, int xo) {
+        float acc = 0;
+        for (int g = 0; g < cols / gs; g++) {
+            float G = 0, sy = 0;
+            for (int b = g * gs / 32; b < (g + 1) * gs / 32; b++) {
+                int off = xo + b * Q8Activations.B32_BYTES;
+                int isum = 0;
+                for (int j = 0; j < 32; j++) isum += (int) n.q(o, 32 * b + j) * xq[off + 8 + j];
+                G = Math.fma(Q8Activations.getFloat(xq, off), (float) isum, G);
+                sy += Q8Activations.getFloat(xq, off + 4);
+            }
+            acc = Math.fma(n.s(o, g), Math.fma(-n.z(o, g), sy, G), acc);
+        }
+        return acc;
     }
 
     // ---- FP8 ----
@@ -225,6 +262,73 @@ class HfqNativeKernelsTest {
         m.matmul(x, 3, a, rows, 0, rows);
         m.javaMatmul(x, 3, b, rows, 0, rows);
         assertThat(a).containsExactly(b);
+    }
+
+    // ---- 8-bit activations ----
+
+    @ParameterizedTest
+    @CsvSource({"200, 384, 128", "200, 512, 256", "64, 320, 32", "24, 256, 64"})
+    void awq8MatchesTwinBitForBit(int rows, int cols, int gs) {
+        assumeTrue(NativeHfqKernels.awq8(), "skipped: no native 8-bit AWQ kernel");
+        Random rnd = new Random(rows * 37 + gs);
+        int groups = cols / gs;
+        MemorySegment qw = randomInts(rnd, (long) cols * rows / 8), qz = randomInts(rnd, (long) groups * rows / 8);
+        MemorySegment sc = randomHalves(rnd, (long) groups * rows, 0.02f);
+        AwqMatrix m = new AwqMatrix("awq", qw, qz, sc, rows, cols, gs);
+        assertThat(m.int8Format()).isEqualTo(Q8Activations.Format.B32);
+        assertThat(m.prefersInt8()).isTrue();
+        Nibbles n = awq(qw, qz, sc, rows, gs);
+        byte[] xq = quantize(randomActivations(cols, rnd), cols);
+        int rb = (int) Q8Activations.rowBytes(Q8Activations.Format.B32, cols);
+        check("awq8 " + rows + "x" + cols + "/" + gs, (T, out, stride, r0, r1) -> m.matmul8(xq, T, out, stride, r0, r1),
+                (r, t) -> grouped8Twin(n, r, cols, gs, xq, t * rb), rows, new int[][] {{0, rows}, {8, rows - 16}, {rows - 8, rows}});
+    }
+
+    @ParameterizedTest
+    @CsvSource({"104, 384, 128, 1, false", "104, 512, 256, 0, false", "40, 320, 32, 1, true", "32, 256, 256, 0, true", "48, 1024, 512, 1, false"})
+    void gptq8MatchesTwinBitForBit(int rows, int cols, int gs, int zeroOffset, boolean sym) {
+        assumeTrue(NativeHfqKernels.gptq8(), "skipped: no native 8-bit GPTQ kernel");
+        Random rnd = new Random(rows * 19 + gs + zeroOffset);
+        int groups = cols / gs;
+        MemorySegment qw = randomInts(rnd, (long) cols * rows / 8), qz = randomInts(rnd, (long) groups * rows / 8);
+        if (sym) {
+            for (long i = 0; i < (long) groups * rows / 8; i++) qz.setAtIndex(I32, i, zeroOffset == 1 ? 0x77777777 : 0x88888888);
+        }
+        MemorySegment sc = randomHalves(rnd, (long) groups * rows, 0.02f);
+        int[] gIdx = new int[cols];
+        for (int i = 0; i < cols; i++) gIdx[i] = i / gs;
+        GptqMatrix m = new GptqMatrix("gptq", qw, qz, sc, gIdx, groups, rows, cols, zeroOffset);
+        assertThat(m.int8Format()).isEqualTo(Q8Activations.Format.B32);
+        Nibbles n = gptq(qw, qz, sc, rows, zeroOffset);
+        byte[] xq = quantize(randomActivations(cols, rnd), cols);
+        int rb = (int) Q8Activations.rowBytes(Q8Activations.Format.B32, cols);
+        check("gptq8 " + rows + "x" + cols + "/" + gs, (T, out, stride, r0, r1) -> m.matmul8(xq, T, out, stride, r0, r1),
+                (r, t) -> grouped8Twin(n, r, cols, gs, xq, t * rb), rows, new int[][] {{0, rows}, {8, rows - 8}, {rows - 8, rows}});
+    }
+
+    /** Group sizes the 8-bit kernels cannot take, and act-order g_idx, leave the float path only. */
+    @Test
+    void withoutAnIntegerKernelTheFloatPathRuns() {
+        Random rnd = new Random(3);
+        int rows = 16, cols = 192, gs = 96, groups = 2; // 96: whole activation blocks, but not whole 64-input float chunks
+        MemorySegment qw = randomInts(rnd, (long) cols * rows / 8), qz = randomInts(rnd, (long) groups * rows / 8);
+        MemorySegment sc = randomHalves(rnd, (long) groups * rows, 0.02f);
+        AwqMatrix awq = new AwqMatrix("awq", qw, qz, sc, rows, cols, gs);
+        assertThat(awq.hasInt8Kernel()).isEqualTo(NativeHfqKernels.awq8());
+        assertThat(awq.nativeKernel()).isFalse(); // floats take the Java kernel
+        AwqMatrix whole = new AwqMatrix("awq", qw, randomInts(rnd, rows / 8), randomHalves(rnd, rows, 0.02f), rows, cols, 192);
+        assertThat(whole.hasInt8Kernel()).isFalse(); // 192: over 128 and not a multiple of 256
+        assertThat(whole.prefersInt8()).isFalse();
+        assertThat(whole.nativeKernel()).isEqualTo(NativeHfqKernels.awq());
+        int[] gIdx = new int[cols];
+        for (int i = 0; i < cols; i++) gIdx[i] = (i * 5) % groups;
+        GptqMatrix actOrder = new GptqMatrix("gptq", qw, qz, sc, gIdx, groups, rows, cols, 1);
+        assertThat(actOrder.hasInt8Kernel()).isFalse();
+        assertThat(actOrder.prefersInt8()).isFalse();
+        assertThat(NativeHfqKernels.int8GroupSizeSupported(128)).isTrue();
+        assertThat(NativeHfqKernels.int8GroupSizeSupported(512)).isTrue();
+        assertThat(NativeHfqKernels.int8GroupSizeSupported(192)).isFalse();
+        assertThat(NativeHfqKernels.int8GroupSizeSupported(48)).isFalse();
     }
 
     @Test
