@@ -615,22 +615,24 @@ INLINE void awq8_decode(const uint8_t* p, int64_t stride, int M, __m256i* w) {
     }
 }
 
-/* Scales and zeros of group g in the 8-bit vectors' lane order (lanes past M words read as 0). */
+/* Scales and zeros of group g in the 8-bit vectors' lane order (lanes past M words read as 0): for
+ * vector e, lanes 0..3 come from word w0 = 2 e8 + e16 and lanes 4..7 from word w0 + 4, lane 4h + b
+ * from that word's nibble 2b + nib, which is output ORDER[2b + nib] of the word. */
 INLINE void awq8_group_params(const uint8_t* qz, const uint8_t* sc, int64_t words, int64_t rows, int g, int64_t wc, int M,
                               __m256* s, __m256* z) {
-    float ts[8][8] __attribute__((aligned(32))), tz[8][8] __attribute__((aligned(32)));
     const uint8_t* sg = sc + ((int64_t)g * rows + wc * 8) * 2;
     const uint8_t* zg = qz + ((int64_t)g * words + wc) * 4;
     for (int e = 0; e < 8; e++) {
-        for (int l = 0; l < 8; l++) {
-            int o = awq8_output(e, l), k = o / 8;
-            int n = 0;
-            while (AWQ_ORDER[n] != o % 8) n++;
-            ts[e][l] = k < M ? f16(sg + o * 2) : 0.0f;
-            tz[e][l] = k < M ? (float)((load32i(zg + k * 4) >> (4 * n)) & 15) : 0.0f;
-        }
-        s[e] = _mm256_load_ps(ts[e]);
-        z[e] = _mm256_load_ps(tz[e]);
+        int nib = e >> 2, w0 = 2 * ((e >> 1) & 1) + (e & 1), w1 = w0 + 4;
+        __m256 v0 = w0 < M ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(sg + 16 * w0))) : _mm256_setzero_ps();
+        __m256 v1 = w1 < M ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(sg + 16 * w1))) : _mm256_setzero_ps();
+        __m256i idx = _mm256_setr_epi32(AWQ_ORDER[nib], AWQ_ORDER[2 + nib], AWQ_ORDER[4 + nib], AWQ_ORDER[6 + nib],
+                                        AWQ_ORDER[nib], AWQ_ORDER[2 + nib], AWQ_ORDER[4 + nib], AWQ_ORDER[6 + nib]);
+        s[e] = _mm256_blend_ps(_mm256_permutevar8x32_ps(v0, idx), _mm256_permutevar8x32_ps(v1, idx), 0xF0);
+        int32_t z0 = w0 < M ? load32i(zg + 4 * w0) : 0, z1 = w1 < M ? load32i(zg + 4 * w1) : 0;
+        __m256i sh = _mm256_setr_epi32(4 * nib, 4 * (2 + nib), 4 * (4 + nib), 4 * (6 + nib), 4 * nib, 4 * (2 + nib), 4 * (4 + nib), 4 * (6 + nib));
+        __m256i zw = _mm256_setr_epi32(z0, z0, z0, z0, z1, z1, z1, z1);
+        z[e] = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(zw, sh), _mm256_set1_epi32(15)));
     }
 }
 
