@@ -276,7 +276,8 @@ class HfqNativeKernelsTest {
         MemorySegment sc = randomHalves(rnd, (long) groups * rows, 0.02f);
         AwqMatrix m = new AwqMatrix("awq", qw, qz, sc, rows, cols, gs);
         assertThat(m.int8Format()).isEqualTo(Q8Activations.Format.B32);
-        assertThat(m.prefersInt8()).isTrue();
+        assertThat(m.prefersInt8()).isFalse(); // auto keeps floats; INT8 opts in
+        assertThat(m.hasInt8Kernel()).isTrue();
         Nibbles n = awq(qw, qz, sc, rows, gs);
         byte[] xq = quantize(randomActivations(cols, rnd), cols);
         int rb = (int) Q8Activations.rowBytes(Q8Activations.Format.B32, cols);
