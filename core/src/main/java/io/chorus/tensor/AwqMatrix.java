@@ -25,6 +25,8 @@ public final class AwqMatrix extends Packed4Matrix {
     private final MemorySegment zeros, scales;
     private final int groupSize;
     private final long wordsPerInput; // out / 8
+    private final MemorySegment kernelZeros, kernelScales; // as the native kernel reads them
+    private final boolean nativeKernel, int8Kernel;
 
     public AwqMatrix(String name, MemorySegment qweight, MemorySegment qzeros, MemorySegment scales, int rows, int cols, int groupSize) {
         super(name, qweight, rows, cols);
@@ -40,7 +42,51 @@ public final class AwqMatrix extends Packed4Matrix {
         this.scales = scales;
         this.groupSize = groupSize;
         this.wordsPerInput = rows / 8;
+        this.kernelZeros = NativeHfqKernels.unscoped(qzeros);
+        this.kernelScales = NativeHfqKernels.unscoped(scales);
+        this.nativeKernel = NativeHfqKernels.awq() && NativeHfqKernels.groupSizeSupported(groupSize);
+        this.int8Kernel = NativeHfqKernels.awq8() && NativeHfqKernels.int8GroupSizeSupported(groupSize);
     }
+
+    /** 8-bit activations only with the native integer kernel (there is no Java twin to fall back on). */
+    @Override
+    Q8Activations.Format int8Format() {
+        return int8Kernel ? Q8Activations.Format.B32 : null;
+    }
+
+    /**
+     * Auto keeps the float path: the 8-bit kernel decodes twice as fast in a batch, but on the HF
+     * fixtures rounding activations moves logits by up to ~0.4 and changes greedy continuations the
+     * float path reproduces exactly; INT8 (--activation-precision int8) opts in.
+     */
+    @Override
+    public boolean prefersInt8() {
+        return false;
+    }
+
+    @Override
+    void matmul8(byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        NativeHfqKernels.awq8(this, kernelZeros, kernelScales, groupSize, xq, T, out, outStride, r0, r1);
+    }
+
+    /** The native kernel where loaded and the group size suits it, else the Java one. */
+    @Override
+    public void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        if (nativeKernel && r0 % 8 == 0 && r1 % 8 == 0) NativeHfqKernels.awq(this, kernelZeros, kernelScales, groupSize, x, T, out, outStride, r0, r1);
+        else super.matmul(x, T, out, outStride, r0, r1);
+    }
+
+    /** The Java kernel alone (tests compare it with the native one). */
+    void javaMatmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        super.matmul(x, T, out, outStride, r0, r1);
+    }
+
+    /** True when products take the native kernel. */
+    boolean nativeKernel() { return nativeKernel; }
+
+    MemorySegment kernelZeros() { return kernelZeros; }
+    MemorySegment kernelScales() { return kernelScales; }
+    int groupSize() { return groupSize; }
 
     static void check(String name, MemorySegment s, long bytes) {
         if (s.byteSize() != bytes) throw new IllegalArgumentException("tensor " + name + " has " + s.byteSize() + " bytes, expected " + bytes);

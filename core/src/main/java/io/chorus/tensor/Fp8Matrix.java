@@ -20,6 +20,7 @@ public final class Fp8Matrix extends TiledMatrix {
     private static final float UNBIAS = 0x1p120f;
 
     private final float[] scales; // [rows], scale * 2^120 of each output row
+    private final MemorySegment scaleSegment; // the same floats, as the native kernel reads them
 
     /**
      * @param weight     rows x cols e4m3fn bytes
@@ -35,7 +36,23 @@ public final class Fp8Matrix extends TiledMatrix {
         }
         scales = new float[rows];
         for (int r = 0; r < rows; r++) scales[r] = (rowScales.length == 1 ? rowScales[0] : rowScales[r]) * UNBIAS;
+        scaleSegment = MemorySegment.ofArray(scales);
     }
+
+    /** The native kernel where loaded (the same weights; sums in its own fixed order), else the Java one. */
+    @Override
+    public void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        if (NativeHfqKernels.fp8()) NativeHfqKernels.fp8(this, scaleSegment, x, T, out, outStride, r0, r1);
+        else super.matmul(x, T, out, outStride, r0, r1);
+    }
+
+    /** The Java kernel alone (tests compare it with the native one). */
+    void javaMatmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        super.matmul(x, T, out, outStride, r0, r1);
+    }
+
+    /** Each row's scale times 2^120, as the native kernel reads them. */
+    MemorySegment scaleSegment() { return scaleSegment; }
 
     @Override
     public GgmlType type() { return GgmlType.F8_E4M3; }

@@ -21,6 +21,11 @@ public final class GptqMatrix extends Packed4Matrix {
     private final int[] groupOf;    // [cols] group of each input
     private final int zeroOffset;
     private final int zeroWords;    // out / 8
+    private final MemorySegment kernelZeros, kernelScales; // as the native kernel reads them
+    /** Inputs per group when g_idx is the trivial order (input i in group i / size) and the native kernel takes it, else 0. */
+    private final int nativeGroupSize;
+    /** The same for the 8-bit activation kernel, else 0. */
+    private final int int8GroupSize;
 
     public GptqMatrix(String name, MemorySegment qweight, MemorySegment qzeros, MemorySegment scales, int[] groupOf,
                       int groups, int rows, int cols, int zeroOffset) {
@@ -40,7 +45,67 @@ public final class GptqMatrix extends Packed4Matrix {
         this.groupOf = groupOf;
         this.zeroOffset = zeroOffset;
         this.zeroWords = rows / 8;
+        this.kernelZeros = NativeHfqKernels.unscoped(qzeros);
+        this.kernelScales = NativeHfqKernels.unscoped(scales);
+        int gs = trivialGroupSize(groupOf, groups);
+        this.nativeGroupSize = NativeHfqKernels.gptq() && NativeHfqKernels.groupSizeSupported(gs) ? gs : 0;
+        this.int8GroupSize = NativeHfqKernels.gptq8() && NativeHfqKernels.int8GroupSizeSupported(gs) ? gs : 0;
     }
+
+    /** 8-bit activations only with the native integer kernel (there is no Java twin to fall back on). */
+    @Override
+    Q8Activations.Format int8Format() {
+        return int8GroupSize > 0 ? Q8Activations.Format.B32 : null;
+    }
+
+    /**
+     * Auto keeps the float path: the 8-bit kernel decodes twice as fast in a batch, but on the HF
+     * fixtures rounding activations moves logits by up to ~0.4 and changes greedy continuations the
+     * float path reproduces exactly; INT8 (--activation-precision int8) opts in.
+     */
+    @Override
+    public boolean prefersInt8() {
+        return false;
+    }
+
+    @Override
+    void matmul8(byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        NativeHfqKernels.gptq8(this, kernelZeros, kernelScales, int8GroupSize, zeroOffset, xq, T, out, outStride, r0, r1);
+    }
+
+    /**
+     * The group size when every input i is in group i / size (no act-order permutation), else 0. An
+     * act-order g_idx keeps the Java kernel, which looks each input's group up.
+     */
+    static int trivialGroupSize(int[] groupOf, int groups) {
+        int cols = groupOf.length;
+        if (groups <= 0 || cols % groups != 0) return 0;
+        int gs = cols / groups;
+        for (int i = 0; i < cols; i++) if (groupOf[i] != i / gs) return 0;
+        return gs;
+    }
+
+    /** The native kernel where loaded and g_idx is the trivial order, else the Java one. */
+    @Override
+    public void matmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        if (nativeGroupSize > 0 && r0 % 8 == 0 && r1 % 8 == 0) {
+            NativeHfqKernels.gptq(this, kernelZeros, kernelScales, nativeGroupSize, zeroOffset, x, T, out, outStride, r0, r1);
+        } else {
+            super.matmul(x, T, out, outStride, r0, r1);
+        }
+    }
+
+    /** The Java kernel alone (tests compare it with the native one). */
+    void javaMatmul(float[] x, int T, float[] out, int outStride, int r0, int r1) {
+        super.matmul(x, T, out, outStride, r0, r1);
+    }
+
+    /** The group size the native kernel runs with, or 0 when products take the Java kernel. */
+    int nativeGroupSize() { return nativeGroupSize; }
+
+    MemorySegment kernelZeros() { return kernelZeros; }
+    MemorySegment kernelScales() { return kernelScales; }
+    int zeroOffset() { return zeroOffset; }
 
     @Override
     public GgmlType type() { return GgmlType.GPTQ_4; }

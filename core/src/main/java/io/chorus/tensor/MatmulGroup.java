@@ -61,7 +61,7 @@ public final class MatmulGroup {
     /** Runs every product added since {@link #clear}. */
     public void run(WorkerPool pool) {
         if (n == 0) return;
-        for (int j = 0; j < n; j++) xq[j] = int8[j] ? in[j].blocks(Int8Kernels.format(w[j].type()), pool) : null;
+        for (int j = 0; j < n; j++) xq[j] = int8[j] ? in[j].blocks(w[j].int8Format(), pool) : null;
         pool.run(firstUnit[n], task);
     }
 
@@ -75,8 +75,7 @@ public final class MatmulGroup {
             int r0 = (u - firstUnit[j]) * TILE, r1 = Math.min(m.rows, (end - firstUnit[j]) * TILE);
             int T = in[j].tokens();
             if (int8[j]) {
-                if (NativeInt8Kernels.supports(m.type())) NativeInt8Kernels.matmul(m, xq[j], T, out[j], m.rows, r0, r1);
-                else Int8Kernels.matmul(m, xq[j], T, out[j], m.rows, r0, r1);
+                m.matmul8(xq[j], T, out[j], m.rows, r0, r1);
             } else if (NativeKernels.supports(m.type())) {
                 NativeKernels.matmul(m, in[j].floats(), T, out[j], m.rows, r0, r1);
             } else {

@@ -111,7 +111,21 @@ public abstract class WeightMatrix {
 
     /** True when this type multiplies 8-bit activations ({@link #matmul(WorkerPool, Q8Activations, float[])}) with integer dot products. */
     public final boolean hasInt8Kernel() {
-        return Int8Kernels.format(type()) != null;
+        return int8Format() != null;
+    }
+
+    /** The 8-bit activation layout this matrix multiplies with, or null when it has no integer kernel. */
+    Q8Activations.Format int8Format() {
+        return Int8Kernels.format(type());
+    }
+
+    /**
+     * Rows [r0, r1) times 8-bit activations {@code xq} in {@link #int8Format}: the native kernel when
+     * loaded, else its Java twin (same bits).
+     */
+    void matmul8(byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        if (NativeInt8Kernels.supports(type())) NativeInt8Kernels.matmul(this, xq, T, out, outStride, r0, r1);
+        else Int8Kernels.matmul(this, xq, T, out, outStride, r0, r1);
     }
 
     /**
@@ -119,7 +133,7 @@ public abstract class WeightMatrix {
      * a quantized type with a loaded native integer kernel, except IQ4_XS, whose integer kernel was not
      * measured faster for a single token.
      */
-    public final boolean prefersInt8() {
+    public boolean prefersInt8() {
         return type() != GgmlType.IQ4_XS && NativeInt8Kernels.supports(type());
     }
 
@@ -129,7 +143,7 @@ public abstract class WeightMatrix {
      * kernel, native when loaded, else its Java twin (same bits); other types take the float path.
      */
     public final void matmul(WorkerPool pool, Q8Activations a, float[] out) {
-        Q8Activations.Format format = Int8Kernels.format(type());
+        Q8Activations.Format format = int8Format();
         if (format == null) {
             matmul(pool, a.floats(), a.tokens(), out);
             return;
@@ -138,10 +152,6 @@ public abstract class WeightMatrix {
         byte[] xq = a.blocks(format, pool);
         int T = a.tokens();
         int chunks = (rows + 15) / 16;
-        if (NativeInt8Kernels.supports(type())) {
-            pool.run(chunks, (w, from, to) -> NativeInt8Kernels.matmul(this, xq, T, out, rows, from * 16, Math.min(rows, to * 16)));
-            return;
-        }
-        pool.run(chunks, (w, from, to) -> Int8Kernels.matmul(this, xq, T, out, rows, from * 16, Math.min(rows, to * 16)));
+        pool.run(chunks, (w, from, to) -> matmul8(xq, T, out, rows, from * 16, Math.min(rows, to * 16)));
     }
 }

@@ -83,6 +83,47 @@ class HfModelsTest {
     }
 
     /**
+     * AWQ and GPTQ with 8-bit activations (what auto takes where the native integer kernels are
+     * loaded; elsewhere INT8 falls back to the float path) against the float path and the float64
+     * reference: rounding the activations moves these small random models' logits by up to a few
+     * tenths (the bound is the one the GGUF types' 8-bit path is held to against llama.cpp), and every
+     * argmax whose reference margin exceeds it stays.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-awq", "llama-gptq"})
+    void eightBitActivationsStayCloseToTheReference(String name) throws IOException {
+        Path dir = Fixtures.require("hf/" + name);
+        JsonNode ref = JSON.readTree(dir.resolve("ref.json").toFile());
+        int[] prompt = ints(ref.get("prompt_ids"));
+        float[] expected = readF32(dir.resolve("ref64.f32"));
+        float[] floats, int8;
+        try (Model model = Model.load(dir, pool, ActivationPrecision.F32); SequenceRunner run = new SequenceRunner(model, KvCacheDtype.F32)) {
+            floats = run.prefillAllLogits(prompt);
+        }
+        try (Model model = Model.load(dir, pool, ActivationPrecision.INT8); SequenceRunner run = new SequenceRunner(model, KvCacheDtype.F32)) {
+            int8 = run.prefillAllLogits(prompt);
+        }
+        int vocab = 512;
+        JsonNode margins = ref.get("numpy_ref").get("top1_top2_margin");
+        double maxRef = 0, maxFloat = 0;
+        for (int row = 0; row < prompt.length; row++) {
+            for (int v = 0; v < vocab; v++) {
+                int i = row * vocab + v;
+                maxRef = Math.max(maxRef, Math.abs(int8[i] - expected[i]));
+                maxFloat = Math.max(maxFloat, Math.abs(int8[i] - floats[i]));
+            }
+            if (margins.get(row).asDouble() > INT8_BOUND) {
+                assertThat(argmax(int8, row * vocab, vocab)).as("%s argmax row %d", name, row).isEqualTo(argmax(expected, row * vocab, vocab));
+            }
+        }
+        assertThat(maxRef).as("%s 8-bit vs float64 reference", name).isLessThan(INT8_BOUND);
+        assertThat(maxFloat).as("%s 8-bit vs float path", name).isLessThan(INT8_BOUND);
+    }
+
+    /** Largest logit change allowed from rounding activations to 8 bits (as ReferenceModelsTest allows the GGUF types). */
+    private static final double INT8_BOUND = 1.0;
+
+    /**
      * llama-f32 written as GGUF the way llama.cpp's converter does (q and k rows permuted into
      * interleaved rope pairs) gives the same logits as the folder read with rotate-half rope.
      */

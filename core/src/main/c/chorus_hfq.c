@@ -1,0 +1,743 @@
+/*
+ * Chorus native kernels for the Hugging Face quantized formats (io.chorus.tensor.NativeHfqKernels):
+ * FP8 e4m3fn with a per-tensor or per-row scale, and the 4-bit AWQ (GEMM packing) and GPTQ formats
+ * with group scales and zero points. Float activations, float32 arithmetic.
+ *
+ * out[t * os + r] = W[r] . x[t * cols ..]  for r in [r0, r1), t in [0, T)
+ *
+ * Every (row, token) result is defined operation by operation, so that the scalar twins in the tests
+ * (HfqNativeKernelsTest) reproduce it bit for bit and batching cannot change it:
+ *
+ *   FP8: w = bits(b) * s, where bits(b) is the float whose sign is b's bit 7 and whose bits 20..26
+ *        are b's low 7 bits (the e4m3 value times 2^-120, exactly) and s = scale * 2^120; lane
+ *        l = c % 8 accumulates fma(w[c], x[c], lane) over the columns c in order; the 8 lanes are
+ *        summed pairwise (l + 4, l + 2, l + 1).
+ *   AWQ / GPTQ: per group g of gs inputs, G = sum of fma(q[i], x[i], G) over the group's inputs in
+ *        order (q the unsigned nibble, G from 0), sx = the sum of x over the group (8 lanes
+ *        l = i % 8 added in order, then summed pairwise as above), and
+ *        acc = fma(s, fma(-z, sx, G), acc) over the groups in order (z the zero point with GPTQ's
+ *        offset). W[o][i] = (q - z) s is never formed: the zero point costs one fma per group.
+ *
+ * The 4-bit formats are packed along the outputs (AWQ: a word holds 8 outputs of one input; GPTQ:
+ * words of consecutive outputs are adjacent), so their vectors hold 8 outputs of one input and a tile
+ * of outputs keeps one accumulator per 8 outputs: no lane sums, and a nibble decodes with one shift
+ * and one mask. A batch decodes each chunk of a tile once into an L1 buffer and runs every token
+ * over it; a single token decodes into registers.
+ *
+ * Vectors are 256-bit in every build (as in chorus_int8.c), so the AVX2 and AVX-512 libraries give
+ * the same bits. Built with -ffp-contract=off: the only fused operations are the explicit ones.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#define INLINE static inline __attribute__((always_inline))
+#define EXPORT __attribute__((visibility("default")))
+
+/* Tokens whose partial sums a tile keeps at once (bounds the stack buffers). */
+#define TB 16
+
+INLINE float hsum8(__m256 v) {
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    for (int i = 0; i < 4; i++) t[i] += t[i + 4];
+    for (int i = 0; i < 2; i++) t[i] += t[i + 2];
+    return t[0] + t[1];
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * FP8 (e4m3fn), row-major [rows][cols] bytes; s[r] = the row's scale times 2^120.
+ * ------------------------------------------------------------------------------------------- */
+
+/* 8 bytes -> e4m3 * 2^-120 as floats: sign-extended, shifted by 20 (bit 7 lands on 27 and the
+ * sign extension on 28..31), masked to bit 31 and bits 20..26. */
+INLINE __m256 fp8_bits(__m128i b8) {
+    __m256i b = _mm256_cvtepi8_epi32(b8);
+    return _mm256_castsi256_ps(_mm256_and_si256(_mm256_slli_epi32(b, 20), _mm256_set1_epi32((int)0x87F00000u)));
+}
+INLINE __m256 fp8_load(const uint8_t* p, float s) {
+    return _mm256_mul_ps(fp8_bits(_mm_loadl_epi64((const __m128i*)p)), _mm256_set1_ps(s));
+}
+/* The last n < 8 columns, zero-padded. */
+INLINE __m256 fp8_tail(const uint8_t* p, int n, float s) {
+    uint8_t t[8] = {0};
+    memcpy(t, p, (size_t)n);
+    return fp8_load(t, s);
+}
+INLINE __m256i tail_mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#if defined(__AVX512F__)
+#define FP8_NT 4 /* 32 registers: 4 rows x 4 tokens of accumulators */
+#else
+#define FP8_NT 2
+#endif
+#define FP8_KC 512 /* columns decoded per chunk of a batched tile */
+
+/* R rows x K tokens, decoded in registers: the single-token path (K = 1) and a batch's leftovers. */
+INLINE void fp8_fused(const int R, const int K, const uint8_t* w, int cols, const float* s, const float* x,
+                      float* out, int os) {
+    __m256 a[4][FP8_NT];
+    for (int i = 0; i < R; i++)
+        for (int t = 0; t < K; t++) a[i][t] = _mm256_setzero_ps();
+    int c8 = cols & ~7, c = 0;
+    for (; c < c8; c += 8) {
+        __m256 wv[4];
+        for (int i = 0; i < R; i++) {
+            __builtin_prefetch(w + (int64_t)i * cols + c + 1024, 0, 0);
+            wv[i] = fp8_load(w + (int64_t)i * cols + c, s[i]);
+        }
+        for (int t = 0; t < K; t++) {
+            __m256 xv = _mm256_loadu_ps(x + (int64_t)t * cols + c);
+            for (int i = 0; i < R; i++) a[i][t] = _mm256_fmadd_ps(wv[i], xv, a[i][t]);
+        }
+    }
+    if (c < cols) {
+        __m256i m = tail_mask(cols - c);
+        for (int i = 0; i < R; i++) {
+            __m256 wv = fp8_tail(w + (int64_t)i * cols + c, cols - c, s[i]);
+            for (int t = 0; t < K; t++) a[i][t] = _mm256_fmadd_ps(wv, _mm256_maskload_ps(x + (int64_t)t * cols + c, m), a[i][t]);
+        }
+    }
+    for (int i = 0; i < R; i++)
+        for (int t = 0; t < K; t++) out[(int64_t)t * os + i] = hsum8(a[i][t]);
+}
+
+/* A batch: 4 rows decoded a chunk at a time into wb (L1), then every token of the block runs over
+ * the chunk K at a time; lane accumulators carry over chunks in acc. */
+static void fp8_batch(const uint8_t* w, int cols, const float* s, const float* x, int T, float* out, int os, int r0, int r1) {
+    float wb[4 * FP8_KC] __attribute__((aligned(32)));
+    float acc[4 * TB * 8] __attribute__((aligned(32)));
+    int c8 = cols & ~7;
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint8_t* wr = w + (int64_t)r * cols;
+        for (int tb = 0; tb < T; tb += TB) {
+            int nt = T - tb < TB ? T - tb : TB;
+            memset(acc, 0, sizeof acc);
+            for (int c0 = 0; c0 < cols; c0 += FP8_KC) {
+                int n = cols - c0 < FP8_KC ? cols - c0 : FP8_KC, n8 = c0 + n <= c8 ? n : c8 - c0;
+                for (int i = 0; i < 4; i++) {
+                    const uint8_t* p = wr + (int64_t)i * cols + c0;
+                    int j = 0;
+                    for (; j < n8; j += 8) _mm256_store_ps(wb + i * FP8_KC + j, fp8_load(p + j, s[r + i]));
+                    if (j < n) _mm256_store_ps(wb + i * FP8_KC + j, fp8_tail(p + j, n - j, s[r + i]));
+                }
+                __m256i m = tail_mask(n - n8);
+                for (int t = 0; t < nt; t += FP8_NT) {
+                    int K = nt - t < FP8_NT ? nt - t : FP8_NT;
+                    __m256 a[4][FP8_NT];
+                    for (int i = 0; i < 4; i++)
+                        for (int k = 0; k < FP8_NT; k++) a[i][k] = _mm256_load_ps(acc + ((i * TB) + t + k) * 8);
+                    const float* xt = x + (int64_t)(tb + t) * cols + c0;
+                    if (K == FP8_NT) {
+                        for (int j = 0; j < n8; j += 8) {
+                            __m256 wv0 = _mm256_load_ps(wb + j), wv1 = _mm256_load_ps(wb + FP8_KC + j);
+                            __m256 wv2 = _mm256_load_ps(wb + 2 * FP8_KC + j), wv3 = _mm256_load_ps(wb + 3 * FP8_KC + j);
+#pragma GCC unroll 4
+                            for (int k = 0; k < FP8_NT; k++) {
+                                __m256 xv = _mm256_loadu_ps(xt + (int64_t)k * cols + j);
+                                a[0][k] = _mm256_fmadd_ps(wv0, xv, a[0][k]);
+                                a[1][k] = _mm256_fmadd_ps(wv1, xv, a[1][k]);
+                                a[2][k] = _mm256_fmadd_ps(wv2, xv, a[2][k]);
+                                a[3][k] = _mm256_fmadd_ps(wv3, xv, a[3][k]);
+                            }
+                        }
+                    } else {
+                        for (int j = 0; j < n8; j += 8) {
+                            __m256 wv0 = _mm256_load_ps(wb + j), wv1 = _mm256_load_ps(wb + FP8_KC + j);
+                            __m256 wv2 = _mm256_load_ps(wb + 2 * FP8_KC + j), wv3 = _mm256_load_ps(wb + 3 * FP8_KC + j);
+                            for (int k = 0; k < K; k++) {
+                                __m256 xv = _mm256_loadu_ps(xt + (int64_t)k * cols + j);
+                                a[0][k] = _mm256_fmadd_ps(wv0, xv, a[0][k]);
+                                a[1][k] = _mm256_fmadd_ps(wv1, xv, a[1][k]);
+                                a[2][k] = _mm256_fmadd_ps(wv2, xv, a[2][k]);
+                                a[3][k] = _mm256_fmadd_ps(wv3, xv, a[3][k]);
+                            }
+                        }
+                    }
+                    if (n8 < n) {
+                        for (int k = 0; k < K; k++) {
+                            __m256 xv = _mm256_maskload_ps(xt + (int64_t)k * cols + n8, m);
+                            for (int i = 0; i < 4; i++) a[i][k] = _mm256_fmadd_ps(_mm256_load_ps(wb + i * FP8_KC + n8), xv, a[i][k]);
+                        }
+                    }
+                    for (int i = 0; i < 4; i++)
+                        for (int k = 0; k < K; k++) _mm256_store_ps(acc + ((i * TB) + t + k) * 8, a[i][k]);
+                }
+            }
+            for (int t = 0; t < nt; t++)
+                for (int i = 0; i < 4; i++) out[(int64_t)(tb + t) * os + r + i] = hsum8(_mm256_load_ps(acc + ((i * TB) + t) * 8));
+        }
+    }
+    for (; r < r1; r++)
+        for (int t = 0; t < T; t++) fp8_fused(1, 1, w + (int64_t)r * cols, cols, s + r, x + (int64_t)t * cols, out + (int64_t)t * os + r, os);
+}
+
+EXPORT void chorus_matmul_fp8(const uint8_t* w, int cols, const float* s, const float* x, int T, float* out, int os,
+                              int r0, int r1) {
+    if (T > 1) {
+        fp8_batch(w, cols, s, x, T, out, os, r0, r1);
+        return;
+    }
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) fp8_fused(4, 1, w + (int64_t)r * cols, cols, s + r, x, out + r, os);
+    for (; r < r1; r++) fp8_fused(1, 1, w + (int64_t)r * cols, cols, s + r, x, out + r, os);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * 4-bit formats with groups: shared pieces.
+ * ------------------------------------------------------------------------------------------- */
+
+INLINE __m256 nib(__m256i v, int n) {
+    return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v, 4 * n), _mm256_set1_epi32(15)));
+}
+INLINE float f16(const uint8_t* p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+/* The sum of x[0..gs), gs a multiple of 8: 8 lanes in order, then pairwise. */
+INLINE float group_sum(const float* x, int gs) {
+    __m256 a = _mm256_setzero_ps();
+    for (int i = 0; i < gs; i += 8) a = _mm256_add_ps(a, _mm256_loadu_ps(x + i));
+    return hsum8(a);
+}
+/* acc = fma(s, fma(-z, sx, G), acc): a group's partial sums into the token's accumulators. */
+INLINE __m256 group_apply(__m256 acc, __m256 G, __m256 s, __m256 z, float sx) {
+    return _mm256_fmadd_ps(s, _mm256_fnmadd_ps(z, _mm256_set1_ps(sx), G), acc);
+}
+
+/* Inputs decoded per chunk of a batched tile: 64 inputs x 64 outputs of floats fill half of L1. */
+#define QCH 64
+
+/* ---------------------------------------------------------------------------------------------
+ * AWQ: qweight i32 [cols][rows / 8], qzeros i32 [cols / gs][rows / 8], scales f16 [cols / gs][rows].
+ * Nibble n of a word holds output 8j + ORDER[n]. A tile is up to 8 words of one input (64 outputs):
+ * vector n holds nibble n of the 8 words, lane k output 8k + ORDER[n] of the tile.
+ * ------------------------------------------------------------------------------------------- */
+
+static const int AWQ_ORDER[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+
+/* M words of the tile (lanes >= M read as 0). */
+INLINE __m256i awq_words(const uint8_t* p, int M) {
+    if (M == 8) return _mm256_loadu_si256((const __m256i*)p);
+    return _mm256_maskload_epi32((const int*)p, tail_mask(M));
+}
+
+/* The scales and zeros of group g for the tile at word column wc: s[n], z[n] in the vectors' lane order. */
+INLINE void awq_group_params(const uint8_t* qz, const uint8_t* sc, int64_t words, int64_t rows, int g, int64_t wc, int M,
+                             __m256* s, __m256* z) {
+    __m256i zw = awq_words(qz + ((int64_t)g * words + wc) * 4, M);
+    float t[8][8] __attribute__((aligned(32)));
+    const uint8_t* sg = sc + ((int64_t)g * rows + wc * 8) * 2;
+    for (int n = 0; n < 8; n++) {
+        for (int k = 0; k < 8; k++) t[n][k] = k < M ? f16(sg + (8 * k + AWQ_ORDER[n]) * 2) : 0.0f;
+        s[n] = _mm256_load_ps(t[n]);
+        z[n] = nib(zw, n);
+    }
+}
+
+INLINE void awq_store(const __m256* acc, float* out, int M) {
+    float t[8] __attribute__((aligned(32)));
+    for (int n = 0; n < 8; n++) {
+        _mm256_store_ps(t, acc[n]);
+        for (int k = 0; k < M; k++) out[8 * k + AWQ_ORDER[n]] = t[k];
+    }
+}
+
+/* One token, one tile of M words: nibbles decoded in registers. */
+static void awq_tile1(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                      int64_t wc, int M, const float* x, float* out) {
+    int64_t words = rows / 8, stride = words * 4;
+    __m256 acc[8];
+    for (int n = 0; n < 8; n++) acc[n] = _mm256_setzero_ps();
+    for (int g = 0; g * gs < cols; g++) {
+        __m256 G[8];
+        for (int n = 0; n < 8; n++) G[n] = _mm256_setzero_ps();
+        const uint8_t* p = qw + ((int64_t)g * gs * words + wc) * 4;
+        const float* xg = x + (int64_t)g * gs;
+        for (int i = 0; i < gs; i++, p += stride) {
+            __builtin_prefetch(p + 16 * stride, 0, 0);
+            __m256i v = awq_words(p, M);
+            __m256 xb = _mm256_set1_ps(xg[i]);
+#pragma GCC unroll 8
+            for (int n = 0; n < 8; n++) G[n] = _mm256_fmadd_ps(nib(v, n), xb, G[n]);
+        }
+        __m256 s[8], z[8];
+        awq_group_params(qz, sc, words, rows, g, wc, M, s, z);
+        float sx = group_sum(xg, gs);
+        for (int n = 0; n < 8; n++) acc[n] = group_apply(acc[n], G[n], s[n], z[n], sx);
+    }
+    awq_store(acc, out, M);
+}
+
+/* T tokens, one tile: each chunk of QCH inputs is decoded once into wb and every token runs over it. */
+static void awq_tileT(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                      int64_t wc, int M, const float* x, int T, float* out, int os) {
+    int64_t words = rows / 8, stride = words * 4;
+    int ch = gs < QCH ? gs : QCH;
+    __m256 wb[QCH][8] __attribute__((aligned(32)));
+    __m256 acc[TB][8] __attribute__((aligned(32)));
+    __m256 Gs[TB][8] __attribute__((aligned(32)));
+    for (int tb = 0; tb < T; tb += TB) {
+        int nt = T - tb < TB ? T - tb : TB;
+        for (int t = 0; t < nt; t++)
+            for (int n = 0; n < 8; n++) acc[t][n] = _mm256_setzero_ps();
+        for (int g = 0; g * gs < cols; g++) {
+            for (int c0 = g * gs; c0 < (g + 1) * gs; c0 += ch) {
+                const uint8_t* p = qw + ((int64_t)c0 * words + wc) * 4;
+                for (int i = 0; i < ch; i++, p += stride) {
+                    __m256i v = awq_words(p, M);
+                    for (int n = 0; n < 8; n++) wb[i][n] = nib(v, n);
+                }
+                for (int t = 0; t < nt; t++) {
+                    const float* xt = x + (int64_t)(tb + t) * cols + c0;
+                    __m256 G[8];
+                    for (int n = 0; n < 8; n++) G[n] = c0 == g * gs ? _mm256_setzero_ps() : Gs[t][n];
+                    for (int i = 0; i < ch; i++) {
+                        __m256 xb = _mm256_set1_ps(xt[i]);
+#pragma GCC unroll 8
+                        for (int n = 0; n < 8; n++) G[n] = _mm256_fmadd_ps(wb[i][n], xb, G[n]);
+                    }
+                    for (int n = 0; n < 8; n++) Gs[t][n] = G[n];
+                }
+            }
+            __m256 s[8], z[8];
+            awq_group_params(qz, sc, words, rows, g, wc, M, s, z);
+            for (int t = 0; t < nt; t++) {
+                float sx = group_sum(x + (int64_t)(tb + t) * cols + (int64_t)g * gs, gs);
+                for (int n = 0; n < 8; n++) acc[t][n] = group_apply(acc[t][n], Gs[t][n], s[n], z[n], sx);
+            }
+        }
+        for (int t = 0; t < nt; t++) awq_store(acc[t], out + (int64_t)(tb + t) * os, M);
+    }
+}
+
+/* Rows [r0, r1) must start on a word (multiples of 8); gs a multiple of 8 that is <= QCH (64) or a multiple of it. */
+EXPORT void chorus_matmul_awq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs,
+                              const float* x, int T, float* out, int os, int r0, int r1) {
+    for (int r = r0; r < r1; r += 64) {
+        int M = (r1 - r) / 8 < 8 ? (r1 - r) / 8 : 8;
+        if (T == 1) {
+            if (M == 8) awq_tile1(qw, qz, sc, rows, cols, gs, r / 8, 8, x, out + r);
+            else awq_tile1(qw, qz, sc, rows, cols, gs, r / 8, M, x, out + r);
+        } else {
+            awq_tileT(qw, qz, sc, rows, cols, gs, r / 8, M, x, T, out + r, os);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * GPTQ: qweight i32 [cols / 8][rows] (nibble j of word [k][o] is input 8k + j of output o), qzeros
+ * i32 [groups][rows / 8] (nibble j of word [g][c] is output 8c + j), scales f16 [groups][rows];
+ * zero = nibble + zoff. A tile is M <= 4 vectors of 8 consecutive outputs (lane l = output 8m + l).
+ * ------------------------------------------------------------------------------------------- */
+
+#define GM 4
+
+INLINE void gptq_group_params(const uint8_t* qz, const uint8_t* sc, int64_t rows, int g, int64_t r, int M, int zoff,
+                              __m256* s, __m256* z) {
+    const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    for (int m = 0; m < M; m++) {
+        int64_t o = r + 8 * m;
+        int32_t zw;
+        memcpy(&zw, qz + ((int64_t)g * (rows / 8) + o / 8) * 4, 4);
+        __m256i zn = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(zw), shifts), _mm256_set1_epi32(15));
+        z[m] = _mm256_cvtepi32_ps(_mm256_add_epi32(zn, _mm256_set1_epi32(zoff)));
+        s[m] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(sc + ((int64_t)g * rows + o) * 2)));
+    }
+}
+
+/* One token, M vectors: nibbles decoded in registers. */
+INLINE void gptq_tile1(const int M, const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols,
+                       int gs, int zoff, int64_t r, const float* x, float* out) {
+    __m256 acc[GM];
+    for (int m = 0; m < M; m++) acc[m] = _mm256_setzero_ps();
+    for (int g = 0; g * gs < cols; g++) {
+        __m256 G[GM];
+        for (int m = 0; m < M; m++) G[m] = _mm256_setzero_ps();
+        for (int k = g * gs / 8; k < (g + 1) * gs / 8; k++) {
+            const uint8_t* p = qw + ((int64_t)k * rows + r) * 4;
+            __builtin_prefetch(p + 16 * rows * 4, 0, 0);
+            __m256i v[GM];
+            for (int m = 0; m < M; m++) v[m] = _mm256_loadu_si256((const __m256i*)(p + 32 * m));
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) {
+                __m256 xb = _mm256_set1_ps(x[8 * k + j]);
+                for (int m = 0; m < M; m++) G[m] = _mm256_fmadd_ps(nib(v[m], j), xb, G[m]);
+            }
+        }
+        __m256 s[GM], z[GM];
+        gptq_group_params(qz, sc, rows, g, r, M, zoff, s, z);
+        float sx = group_sum(x + (int64_t)g * gs, gs);
+        for (int m = 0; m < M; m++) acc[m] = group_apply(acc[m], G[m], s[m], z[m], sx);
+    }
+    for (int m = 0; m < M; m++) _mm256_storeu_ps(out + 8 * m, acc[m]);
+}
+
+/* T tokens, M vectors: each chunk of QCH inputs decoded once into wb, every token runs over it. */
+INLINE void gptq_tileT(const int M, const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols,
+                       int gs, int zoff, int64_t r, const float* x, int T, float* out, int os) {
+    int ch = gs < QCH ? gs : QCH;
+    __m256 wb[QCH][GM] __attribute__((aligned(32)));
+    __m256 acc[TB][GM] __attribute__((aligned(32)));
+    __m256 Gs[TB][GM] __attribute__((aligned(32)));
+    for (int tb = 0; tb < T; tb += TB) {
+        int nt = T - tb < TB ? T - tb : TB;
+        for (int t = 0; t < nt; t++)
+            for (int m = 0; m < M; m++) acc[t][m] = _mm256_setzero_ps();
+        for (int g = 0; g * gs < cols; g++) {
+            for (int c0 = g * gs; c0 < (g + 1) * gs; c0 += ch) {
+                for (int k = c0 / 8; k < (c0 + ch) / 8; k++) {
+                    const uint8_t* p = qw + ((int64_t)k * rows + r) * 4;
+                    for (int m = 0; m < M; m++) {
+                        __m256i v = _mm256_loadu_si256((const __m256i*)(p + 32 * m));
+                        for (int j = 0; j < 8; j++) wb[8 * k + j - c0][m] = nib(v, j);
+                    }
+                }
+                for (int t = 0; t < nt; t++) {
+                    const float* xt = x + (int64_t)(tb + t) * cols + c0;
+                    __m256 G[GM];
+                    for (int m = 0; m < M; m++) G[m] = c0 == g * gs ? _mm256_setzero_ps() : Gs[t][m];
+                    for (int i = 0; i < ch; i++) {
+                        __m256 xb = _mm256_set1_ps(xt[i]);
+                        for (int m = 0; m < M; m++) G[m] = _mm256_fmadd_ps(wb[i][m], xb, G[m]);
+                    }
+                    for (int m = 0; m < M; m++) Gs[t][m] = G[m];
+                }
+            }
+            __m256 s[GM], z[GM];
+            gptq_group_params(qz, sc, rows, g, r, M, zoff, s, z);
+            for (int t = 0; t < nt; t++) {
+                float sx = group_sum(x + (int64_t)(tb + t) * cols + (int64_t)g * gs, gs);
+                for (int m = 0; m < M; m++) acc[t][m] = group_apply(acc[t][m], Gs[t][m], s[m], z[m], sx);
+            }
+        }
+        for (int t = 0; t < nt; t++)
+            for (int m = 0; m < M; m++) _mm256_storeu_ps(out + (int64_t)(tb + t) * os + 8 * m, acc[t][m]);
+    }
+}
+
+/* Rows [r0, r1) in multiples of 8; gs a multiple of 8 that is <= QCH (64) or a multiple of it (the
+ * trivial g_idx: input i in group i / gs). */
+EXPORT void chorus_matmul_gptq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs, int zoff,
+                               const float* x, int T, float* out, int os, int r0, int r1) {
+    int r = r0;
+    if (T == 1) {
+        for (; r + 8 * GM <= r1; r += 8 * GM) gptq_tile1(GM, qw, qz, sc, rows, cols, gs, zoff, r, x, out + r);
+        for (; r < r1; r += 8) gptq_tile1(1, qw, qz, sc, rows, cols, gs, zoff, r, x, out + r);
+        return;
+    }
+    for (; r + 8 * GM <= r1; r += 8 * GM) gptq_tileT(GM, qw, qz, sc, rows, cols, gs, zoff, r, x, T, out + r, os);
+    for (; r < r1; r += 8) gptq_tileT(1, qw, qz, sc, rows, cols, gs, zoff, r, x, T, out + r, os);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * 8-bit activations (io.chorus.tensor.Q8Activations, B32 blocks of 40 bytes: float d, float s,
+ * int8 y[32]) times the 4-bit formats, with integer dot products. Per (output, token):
+ *
+ *   per group g: G = 0, sy = 0; per 32-input block b of g, in order:
+ *       G = fma(d_b, (float) sum_i q[i] y[i], G)     (the integer sum is exact)
+ *       sy = sy + s_b
+ *   acc = fma(s, fma(-z, sy, G), acc) over the groups in order.
+ *
+ * Nibbles are unsigned (0..15) and activations signed, which is what maddubs multiplies; each
+ * 16-bit lane adds two such products (|sum| <= 3810), and a block's 16-bit sums stay below
+ * 2^15 (at most 8 of them per lane), so they are widened to 32 bits once per block.
+ * ------------------------------------------------------------------------------------------- */
+
+#define Q8B 40 /* bytes of one activation block */
+
+INLINE float f32at(const uint8_t* p) {
+    float f;
+    memcpy(&f, p, 4);
+    return f;
+}
+INLINE __m256i lo_nibbles(__m256i v) { return _mm256_and_si256(v, _mm256_set1_epi8(15)); }
+INLINE __m256i hi_nibbles(__m256i v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(15)); }
+INLINE __m256i widen_pairs(__m256i s16) { return _mm256_madd_epi16(s16, _mm256_set1_epi16(1)); }
+
+/* Chunk of inputs decoded at once by the batched 8-bit kernels (whole groups up to this size). */
+#define Q8CH 256
+
+INLINE int64_t load64(const uint8_t* p) {
+    int64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+INLINE int32_t load32i(const uint8_t* p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* ---- GPTQ: for 8 outputs and 8 inputs (one word each), byte b of word o holds inputs 2b, 2b+1;
+ * interleaving low and high nibbles puts each input pair next to each other, in the order of the
+ * activations: unpacklo gives outputs 0, 1 | 4, 5 and unpackhi 2, 3 | 6, 7, and one hadd of the
+ * widened sums restores outputs 0..7. ---- */
+
+INLINE void gptq8_decode(__m256i v, __m256i* a, __m256i* c) {
+    __m256i lo = lo_nibbles(v), hi = hi_nibbles(v);
+    *a = _mm256_unpacklo_epi8(lo, hi);
+    *c = _mm256_unpackhi_epi8(lo, hi);
+}
+INLINE __m256i gptq8_finish(__m256i s0, __m256i s1) {
+    return _mm256_hadd_epi32(widen_pairs(s0), widen_pairs(s1));
+}
+
+INLINE void gptq8_tile1(const int M, const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols,
+                        int gs, int zoff, int64_t r, const uint8_t* xq, float* out) {
+    __m256 acc[GM];
+    for (int m = 0; m < M; m++) acc[m] = _mm256_setzero_ps();
+    int64_t ks = rows * 4;
+    for (int g = 0; g * gs < cols; g++) {
+        __m256 G[GM];
+        for (int m = 0; m < M; m++) G[m] = _mm256_setzero_ps();
+        float sy = 0;
+        for (int b = g * gs / 32; b < (g + 1) * gs / 32; b++) {
+            const uint8_t* yb = xq + (int64_t)b * Q8B;
+            __m256 dy = _mm256_set1_ps(f32at(yb));
+            sy += f32at(yb + 4);
+            const uint8_t* p = qw + ((int64_t)b * 4 * rows + r) * 4;
+            __builtin_prefetch(p + 16 * ks, 0, 0);
+            for (int m = 0; m < M; m++) {
+                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+                for (int kk = 0; kk < 4; kk++) {
+                    __m256i a, c, y = _mm256_set1_epi64x(load64(yb + 8 + 8 * kk));
+                    gptq8_decode(_mm256_loadu_si256((const __m256i*)(p + kk * ks + 32 * m)), &a, &c);
+                    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(a, y));
+                    s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(c, y));
+                }
+                G[m] = _mm256_fmadd_ps(dy, _mm256_cvtepi32_ps(gptq8_finish(s0, s1)), G[m]);
+            }
+        }
+        __m256 s[GM], z[GM];
+        gptq_group_params(qz, sc, rows, g, r, M, zoff, s, z);
+        for (int m = 0; m < M; m++) acc[m] = group_apply(acc[m], G[m], s[m], z[m], sy);
+    }
+    for (int m = 0; m < M; m++) _mm256_storeu_ps(out + 8 * m, acc[m]);
+}
+
+INLINE void gptq8_tileT(const int M, const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols,
+                        int gs, int zoff, int64_t r, const uint8_t* xq, int64_t xs, int T, float* out, int os) {
+    int ch = gs < Q8CH ? gs : Q8CH;
+    __m256i wb[Q8CH / 8][GM][2] __attribute__((aligned(32)));
+    __m256 acc[TB][GM] __attribute__((aligned(32)));
+    __m256 Gs[TB][GM] __attribute__((aligned(32)));
+    float sys[TB];
+    for (int tb = 0; tb < T; tb += TB) {
+        int nt = T - tb < TB ? T - tb : TB;
+        for (int t = 0; t < nt; t++)
+            for (int m = 0; m < M; m++) acc[t][m] = _mm256_setzero_ps();
+        for (int g = 0; g * gs < cols; g++) {
+            for (int c0 = g * gs; c0 < (g + 1) * gs; c0 += ch) {
+                for (int k = c0 / 8; k < (c0 + ch) / 8; k++) {
+                    const uint8_t* p = qw + ((int64_t)k * rows + r) * 4;
+                    for (int m = 0; m < M; m++)
+                        gptq8_decode(_mm256_loadu_si256((const __m256i*)(p + 32 * m)), &wb[k - c0 / 8][m][0], &wb[k - c0 / 8][m][1]);
+                }
+                for (int t = 0; t < nt; t++) {
+                    const uint8_t* yt = xq + (int64_t)(tb + t) * xs;
+                    __m256 G[GM];
+                    int first = c0 == g * gs;
+                    for (int m = 0; m < M; m++) G[m] = first ? _mm256_setzero_ps() : Gs[t][m];
+                    float sy = first ? 0.0f : sys[t];
+                    for (int b = c0 / 32; b < (c0 + ch) / 32; b++) {
+                        const uint8_t* yb = yt + (int64_t)b * Q8B;
+                        __m256 dy = _mm256_set1_ps(f32at(yb));
+                        sy += f32at(yb + 4);
+                        int kb = (b * 32 - c0) / 8;
+                        for (int m = 0; m < M; m++) {
+                            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+                            for (int kk = 0; kk < 4; kk++) {
+                                __m256i y = _mm256_set1_epi64x(load64(yb + 8 + 8 * kk));
+                                s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(wb[kb + kk][m][0], y));
+                                s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(wb[kb + kk][m][1], y));
+                            }
+                            G[m] = _mm256_fmadd_ps(dy, _mm256_cvtepi32_ps(gptq8_finish(s0, s1)), G[m]);
+                        }
+                    }
+                    for (int m = 0; m < M; m++) Gs[t][m] = G[m];
+                    sys[t] = sy;
+                }
+            }
+            __m256 s[GM], z[GM];
+            gptq_group_params(qz, sc, rows, g, r, M, zoff, s, z);
+            for (int t = 0; t < nt; t++)
+                for (int m = 0; m < M; m++) acc[t][m] = group_apply(acc[t][m], Gs[t][m], s[m], z[m], sys[t]);
+        }
+        for (int t = 0; t < nt; t++)
+            for (int m = 0; m < M; m++) _mm256_storeu_ps(out + (int64_t)(tb + t) * os + 8 * m, acc[t][m]);
+    }
+}
+
+/* As chorus_matmul_gptq with 8-bit activations; gs a multiple of 32 that is <= Q8CH (256) or a multiple of it. */
+EXPORT void chorus_matmul8_gptq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs, int zoff,
+                                const uint8_t* xq, int T, float* out, int os, int r0, int r1) {
+    int64_t xs = (int64_t)cols / 32 * Q8B;
+    int r = r0;
+    if (T == 1) {
+        for (; r + 8 * GM <= r1; r += 8 * GM) gptq8_tile1(GM, qw, qz, sc, rows, cols, gs, zoff, r, xq, out + r);
+        for (; r < r1; r += 8) gptq8_tile1(1, qw, qz, sc, rows, cols, gs, zoff, r, xq, out + r);
+        return;
+    }
+    for (; r + 8 * GM <= r1; r += 8 * GM) gptq8_tileT(GM, qw, qz, sc, rows, cols, gs, zoff, r, xq, xs, T, out + r, os);
+    for (; r < r1; r += 8) gptq8_tileT(1, qw, qz, sc, rows, cols, gs, zoff, r, xq, xs, T, out + r, os);
+}
+
+/* ---- AWQ: four inputs' words of a 64-output tile are interleaved so that each 32-bit lane holds
+ * one output's nibbles of the four inputs, in the order of the activations: bytes of inputs
+ * (i, i+1) and (i+2, i+3) by unpack_epi8, then the pairs by unpack_epi16. Vector
+ * e = 4 nib + 2 e8 + e16 (nib: low or high nibbles, e8 / e16: the unpack's low or high half) holds in
+ * lane 4h + b the output 8 (4h + 2 e8 + e16) + ORDER[2b + nib]. ---- */
+
+INLINE int awq8_output(int e, int lane) {
+    int nib = e >> 2, e8 = (e >> 1) & 1, e16 = e & 1, h = lane >> 2, b = lane & 3;
+    return 8 * (4 * h + 2 * e8 + e16) + AWQ_ORDER[2 * b + nib];
+}
+
+INLINE void awq8_decode(const uint8_t* p, int64_t stride, int M, __m256i* w) {
+    __m256i v0 = awq_words(p, M), v1 = awq_words(p + stride, M), v2 = awq_words(p + 2 * stride, M), v3 = awq_words(p + 3 * stride, M);
+#pragma GCC unroll 2
+    for (int nib = 0; nib < 2; nib++) {
+        __m256i a0 = nib ? hi_nibbles(v0) : lo_nibbles(v0), a1 = nib ? hi_nibbles(v1) : lo_nibbles(v1);
+        __m256i a2 = nib ? hi_nibbles(v2) : lo_nibbles(v2), a3 = nib ? hi_nibbles(v3) : lo_nibbles(v3);
+        __m256i p01l = _mm256_unpacklo_epi8(a0, a1), p23l = _mm256_unpacklo_epi8(a2, a3);
+        __m256i p01h = _mm256_unpackhi_epi8(a0, a1), p23h = _mm256_unpackhi_epi8(a2, a3);
+        w[4 * nib + 0] = _mm256_unpacklo_epi16(p01l, p23l);
+        w[4 * nib + 1] = _mm256_unpackhi_epi16(p01l, p23l);
+        w[4 * nib + 2] = _mm256_unpacklo_epi16(p01h, p23h);
+        w[4 * nib + 3] = _mm256_unpackhi_epi16(p01h, p23h);
+    }
+}
+
+/* Scales and zeros of group g in the 8-bit vectors' lane order (lanes past M words read as 0): for
+ * vector e, lanes 0..3 come from word w0 = 2 e8 + e16 and lanes 4..7 from word w0 + 4, lane 4h + b
+ * from that word's nibble 2b + nib, which is output ORDER[2b + nib] of the word. */
+INLINE void awq8_group_params(const uint8_t* qz, const uint8_t* sc, int64_t words, int64_t rows, int g, int64_t wc, int M,
+                              __m256* s, __m256* z) {
+    const uint8_t* sg = sc + ((int64_t)g * rows + wc * 8) * 2;
+    const uint8_t* zg = qz + ((int64_t)g * words + wc) * 4;
+    for (int e = 0; e < 8; e++) {
+        int nib = e >> 2, w0 = 2 * ((e >> 1) & 1) + (e & 1), w1 = w0 + 4;
+        __m256 v0 = w0 < M ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(sg + 16 * w0))) : _mm256_setzero_ps();
+        __m256 v1 = w1 < M ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(sg + 16 * w1))) : _mm256_setzero_ps();
+        __m256i idx = _mm256_setr_epi32(AWQ_ORDER[nib], AWQ_ORDER[2 + nib], AWQ_ORDER[4 + nib], AWQ_ORDER[6 + nib],
+                                        AWQ_ORDER[nib], AWQ_ORDER[2 + nib], AWQ_ORDER[4 + nib], AWQ_ORDER[6 + nib]);
+        s[e] = _mm256_blend_ps(_mm256_permutevar8x32_ps(v0, idx), _mm256_permutevar8x32_ps(v1, idx), 0xF0);
+        int32_t z0 = w0 < M ? load32i(zg + 4 * w0) : 0, z1 = w1 < M ? load32i(zg + 4 * w1) : 0;
+        __m256i sh = _mm256_setr_epi32(4 * nib, 4 * (2 + nib), 4 * (4 + nib), 4 * (6 + nib), 4 * nib, 4 * (2 + nib), 4 * (4 + nib), 4 * (6 + nib));
+        __m256i zw = _mm256_setr_epi32(z0, z0, z0, z0, z1, z1, z1, z1);
+        z[e] = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(zw, sh), _mm256_set1_epi32(15)));
+    }
+}
+
+INLINE void awq8_store(const __m256* acc, float* out, int M) {
+    float t[8] __attribute__((aligned(32)));
+    for (int e = 0; e < 8; e++) {
+        _mm256_store_ps(t, acc[e]);
+        for (int l = 0; l < 8; l++) {
+            int o = awq8_output(e, l);
+            if (o / 8 < M) out[o] = t[l];
+        }
+    }
+}
+
+static void awq8_tile1(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                       int64_t wc, int M, const uint8_t* xq, float* out) {
+    int64_t words = rows / 8, stride = words * 4;
+    __m256 acc[8], G[8];
+    for (int e = 0; e < 8; e++) acc[e] = _mm256_setzero_ps();
+    for (int g = 0; g * gs < cols; g++) {
+        for (int e = 0; e < 8; e++) G[e] = _mm256_setzero_ps();
+        float sy = 0;
+        for (int b = g * gs / 32; b < (g + 1) * gs / 32; b++) {
+            const uint8_t* yb = xq + (int64_t)b * Q8B;
+            sy += f32at(yb + 4);
+            __m256i s16[8];
+            for (int e = 0; e < 8; e++) s16[e] = _mm256_setzero_si256();
+            const uint8_t* p = qw + ((int64_t)b * 32 * words + wc) * 4;
+            for (int q = 0; q < 8; q++, p += 4 * stride) {
+                __builtin_prefetch(p + 32 * stride, 0, 0);
+                __m256i w[8], y = _mm256_set1_epi32(load32i(yb + 8 + 4 * q));
+                awq8_decode(p, stride, M, w);
+#pragma GCC unroll 8
+                for (int e = 0; e < 8; e++) s16[e] = _mm256_add_epi16(s16[e], _mm256_maddubs_epi16(w[e], y));
+            }
+            __m256 dy = _mm256_set1_ps(f32at(yb));
+            for (int e = 0; e < 8; e++) G[e] = _mm256_fmadd_ps(dy, _mm256_cvtepi32_ps(widen_pairs(s16[e])), G[e]);
+        }
+        __m256 s[8], z[8];
+        awq8_group_params(qz, sc, words, rows, g, wc, M, s, z);
+        for (int e = 0; e < 8; e++) acc[e] = group_apply(acc[e], G[e], s[e], z[e], sy);
+    }
+    awq8_store(acc, out, M);
+}
+
+static void awq8_tileT(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                       int64_t wc, int M, const uint8_t* xq, int64_t xs, int T, float* out, int os) {
+    int64_t words = rows / 8, stride = words * 4;
+    int ch = gs < Q8CH / 2 ? gs : Q8CH / 2;
+    __m256i wb[Q8CH / 8][8] __attribute__((aligned(32))); /* [quad][vector] */
+    __m256 acc[TB][8] __attribute__((aligned(32)));
+    __m256 Gs[TB][8] __attribute__((aligned(32)));
+    float sys[TB];
+    for (int tb = 0; tb < T; tb += TB) {
+        int nt = T - tb < TB ? T - tb : TB;
+        for (int t = 0; t < nt; t++)
+            for (int e = 0; e < 8; e++) acc[t][e] = _mm256_setzero_ps();
+        for (int g = 0; g * gs < cols; g++) {
+            for (int c0 = g * gs; c0 < (g + 1) * gs; c0 += ch) {
+                const uint8_t* p = qw + ((int64_t)c0 * words + wc) * 4;
+                for (int q = 0; q < ch / 4; q++, p += 4 * stride) awq8_decode(p, stride, M, wb[q]);
+                for (int t = 0; t < nt; t++) {
+                    const uint8_t* yt = xq + (int64_t)(tb + t) * xs;
+                    int first = c0 == g * gs;
+                    __m256 G[8];
+                    for (int e = 0; e < 8; e++) G[e] = first ? _mm256_setzero_ps() : Gs[t][e];
+                    float sy = first ? 0.0f : sys[t];
+                    for (int b = c0 / 32; b < (c0 + ch) / 32; b++) {
+                        const uint8_t* yb = yt + (int64_t)b * Q8B;
+                        sy += f32at(yb + 4);
+                        __m256i s16[8];
+                        for (int e = 0; e < 8; e++) s16[e] = _mm256_setzero_si256();
+                        int q0 = (b * 32 - c0) / 4;
+                        for (int q = 0; q < 8; q++) {
+                            __m256i y = _mm256_set1_epi32(load32i(yb + 8 + 4 * q));
+#pragma GCC unroll 8
+                            for (int e = 0; e < 8; e++) s16[e] = _mm256_add_epi16(s16[e], _mm256_maddubs_epi16(wb[q0 + q][e], y));
+                        }
+                        __m256 dy = _mm256_set1_ps(f32at(yb));
+                        for (int e = 0; e < 8; e++) G[e] = _mm256_fmadd_ps(dy, _mm256_cvtepi32_ps(widen_pairs(s16[e])), G[e]);
+                    }
+                    for (int e = 0; e < 8; e++) Gs[t][e] = G[e];
+                    sys[t] = sy;
+                }
+            }
+            __m256 s[8], z[8];
+            awq8_group_params(qz, sc, words, rows, g, wc, M, s, z);
+            for (int t = 0; t < nt; t++)
+                for (int e = 0; e < 8; e++) acc[t][e] = group_apply(acc[t][e], Gs[t][e], s[e], z[e], sys[t]);
+        }
+        for (int t = 0; t < nt; t++) awq8_store(acc[t], out + (int64_t)(tb + t) * os, M);
+    }
+}
+
+/* As chorus_matmul_awq with 8-bit activations; gs a multiple of 32 that is <= 128 or a multiple of 128. */
+EXPORT void chorus_matmul8_awq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs,
+                               const uint8_t* xq, int T, float* out, int os, int r0, int r1) {
+    int64_t xs = (int64_t)cols / 32 * Q8B;
+    for (int r = r0; r < r1; r += 64) {
+        int M = (r1 - r) / 8 < 8 ? (r1 - r) / 8 : 8;
+        if (T == 1) {
+            if (M == 8) awq8_tile1(qw, qz, sc, rows, cols, gs, r / 8, 8, xq, out + r);
+            else awq8_tile1(qw, qz, sc, rows, cols, gs, r / 8, M, xq, out + r);
+        } else {
+            awq8_tileT(qw, qz, sc, rows, cols, gs, r / 8, M, xq, xs, T, out + r, os);
+        }
+    }
+}
