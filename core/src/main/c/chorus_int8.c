@@ -188,6 +188,20 @@ INLINE void scales_mins_k4(const uint8_t* q, uint64_t* sc, uint64_t* m) {
     *m = m_lo | (uint64_t)m_hi << 32;
 }
 
+/* Chunks 2k and 2k + 1 of a Q4_K / Q5_K super-block as unsigned bytes: the low and high nibbles of
+ * qs[32k..32k+32), with Q5_K's fifth bits from qh. */
+INLINE void q45_chunks(const uint8_t* qs, __m256i qh, int k, const int Q5, __m256i* a, __m256i* c) {
+    const __m256i lo = _mm256_set1_epi8(0x0F);
+    __m256i q = load32(qs + 32 * k);
+    *a = _mm256_and_si256(q, lo);
+    *c = _mm256_and_si256(_mm256_srli_epi16(q, 4), lo);
+    if (Q5) {
+        const __m256i one = _mm256_set1_epi8(1);
+        *a = _mm256_or_si256(*a, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), one), 4));
+        *c = _mm256_or_si256(*c, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k + 1), one), 4));
+    }
+}
+
 INLINE void sb_q45(const uint8_t* b, sb_t* o, const int Q5) {
     uint64_t sc, m;
     scales_mins_k4(b + 4, &sc, &m);
@@ -196,18 +210,12 @@ INLINE void sb_q45(const uint8_t* b, sb_t* o, const int Q5) {
     o->m8 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)m));
     o->d = f16at(b);
     o->dmin = f16at(b + 2);
-    const __m256i lo = _mm256_set1_epi8(0x0F);
     const uint8_t* qs = b + (Q5 ? 48 : 16);
     __m256i qh = Q5 ? load32(b + 16) : _mm256_setzero_si256();
 #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
-        __m256i q = load32(qs + 32 * k);
-        __m256i a = _mm256_and_si256(q, lo), c = _mm256_and_si256(_mm256_srli_epi16(q, 4), lo);
-        if (Q5) {
-            const __m256i one = _mm256_set1_epi8(1);
-            a = _mm256_or_si256(a, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), one), 4));
-            c = _mm256_or_si256(c, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k + 1), one), 4));
-        }
+        __m256i a, c;
+        q45_chunks(qs, qh, k, Q5, &a, &c);
         _mm256_store_si256(&o->u[2 * k], a);
         _mm256_store_si256(&o->u[2 * k + 1], c);
         _mm256_store_si256(&o->s[2 * k], scale_one(s8x2, 2 * k));
@@ -425,19 +433,13 @@ INLINE __m256i lanes_q45(const uint8_t* b, const uint8_t* y, const int Q5, __m12
     *m8 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)m));
     *d = f16at(b);
     *dmin = f16at(b + 2);
-    const __m256i lo = _mm256_set1_epi8(0x0F);
     const uint8_t* qs = b + (Q5 ? 48 : 16);
     __m256i qh = Q5 ? load32(b + 16) : _mm256_setzero_si256();
     __m256i is = _mm256_setzero_si256();
 #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
-        __m256i q = load32(qs + 32 * k);
-        __m256i a = _mm256_and_si256(q, lo), c = _mm256_and_si256(_mm256_srli_epi16(q, 4), lo);
-        if (Q5) {
-            const __m256i one = _mm256_set1_epi8(1);
-            a = _mm256_or_si256(a, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), one), 4));
-            c = _mm256_or_si256(c, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k + 1), one), 4));
-        }
+        __m256i a, c;
+        q45_chunks(qs, qh, k, Q5, &a, &c);
         is = _mm256_add_epi32(is, dot_us_scaled(a, load32(y + 4 + 64 * k), scale_one(s8x2, 2 * k)));
         is = _mm256_add_epi32(is, dot_us_scaled(c, load32(y + 4 + 64 * k + 32), scale_one(s8x2, 2 * k + 1)));
     }
