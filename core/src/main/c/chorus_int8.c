@@ -225,22 +225,29 @@ INLINE void sb_q45(const uint8_t* b, sb_t* o, const int Q5) {
 INLINE void sb_q4_k(const uint8_t* b, sb_t* o) { sb_q45(b, o, 0); }
 INLINE void sb_q5_k(const uint8_t* b, sb_t* o) { sb_q45(b, o, 1); }
 
+/* Chunks 4h .. 4h + 3 of a Q6_K super-block as unsigned 6-bit bytes: low nibbles from ql, two high bits from qh. */
+INLINE void q6_chunks(const uint8_t* b, int h, __m256i u[4]) {
+    const __m256i lo = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+    __m256i l0 = load32(b + 64 * h), l1 = load32(b + 64 * h + 32), qh = load32(b + 128 + 32 * h);
+    __m256i v[4] = {_mm256_and_si256(l0, lo), _mm256_and_si256(l1, lo),
+                    _mm256_and_si256(_mm256_srli_epi16(l0, 4), lo), _mm256_and_si256(_mm256_srli_epi16(l1, 4), lo)};
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) u[k] = _mm256_or_si256(v[k], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three), 4));
+}
+
 /* Q6_K: unsigned 6-bit values (q + 32), int8 scales per 16 values. */
 INLINE void sb_q6_k(const uint8_t* b, sb_t* o) {
     __m128i s8 = load16(b + 192);
     __m256i eo = evens_odds(s8);
     o->sc16 = _mm256_cvtepi8_epi16(s8);
     o->d = f16at(b + 208);
-    const __m256i lo = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
 #pragma GCC unroll 2
     for (int h = 0; h < 2; h++) {
-        __m256i l0 = load32(b + 64 * h), l1 = load32(b + 64 * h + 32), qh = load32(b + 128 + 32 * h);
-        __m256i v[4] = {_mm256_and_si256(l0, lo), _mm256_and_si256(l1, lo),
-                        _mm256_and_si256(_mm256_srli_epi16(l0, 4), lo), _mm256_and_si256(_mm256_srli_epi16(l1, 4), lo)};
+        __m256i u[4];
+        q6_chunks(b, h, u);
 #pragma GCC unroll 4
         for (int k = 0; k < 4; k++) {
-            __m256i hb = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three);
-            _mm256_store_si256(&o->u[4 * h + k], _mm256_or_si256(v[k], _mm256_slli_epi16(hb, 4)));
+            _mm256_store_si256(&o->u[4 * h + k], u[k]);
             _mm256_store_si256(&o->s[4 * h + k], scale_pair(eo, 4 * h + k));
         }
     }
@@ -451,18 +458,14 @@ INLINE __m256i lanes_q6_k(const uint8_t* b, const uint8_t* y, __m256i* sc16, flo
     __m256i eo = evens_odds(s8);
     *sc16 = _mm256_cvtepi8_epi16(s8);
     *d = f16at(b + 208);
-    const __m256i lo = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
     __m256i is = _mm256_setzero_si256();
 #pragma GCC unroll 2
     for (int h = 0; h < 2; h++) {
-        __m256i l0 = load32(b + 64 * h), l1 = load32(b + 64 * h + 32), qh = load32(b + 128 + 32 * h);
-        __m256i v[4] = {_mm256_and_si256(l0, lo), _mm256_and_si256(l1, lo),
-                        _mm256_and_si256(_mm256_srli_epi16(l0, 4), lo), _mm256_and_si256(_mm256_srli_epi16(l1, 4), lo)};
+        __m256i u[4];
+        q6_chunks(b, h, u);
 #pragma GCC unroll 4
         for (int k = 0; k < 4; k++) {
-            __m256i hb = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three);
-            __m256i u = _mm256_or_si256(v[k], _mm256_slli_epi16(hb, 4));
-            is = _mm256_add_epi32(is, dot_us_scaled(u, load32(y + 4 + 32 * (4 * h + k)), scale_pair(eo, 4 * h + k)));
+            is = _mm256_add_epi32(is, dot_us_scaled(u[k], load32(y + 4 + 32 * (4 * h + k)), scale_pair(eo, 4 * h + k)));
         }
     }
     return is;
