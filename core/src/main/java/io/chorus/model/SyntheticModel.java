@@ -227,7 +227,9 @@ public final class SyntheticModel {
         GgufWriter w = new GgufWriter();
         String a = s.arch().ggufName;
         w.putString("general.architecture", a);
-        w.putString("general.name", "chorus-synthetic-" + s.name());
+        // llama.cpp b4748 looks for an <|endoftext|> token in a model whose name holds "phi3" or "phi-3" (and fails
+        // to load without one); the synthetic vocabulary has none, so the name leaves the digit out
+        w.putString("general.name", "chorus-synthetic-" + s.name().replace("phi-3", "phi").replace("phi3", "phi"));
         w.putUInt32("general.file_type", mix.fileType);
         w.putUInt32(a + ".context_length", s.context());
         w.putUInt32(a + ".embedding_length", s.dim());
