@@ -50,6 +50,7 @@ final class GenerateCommand implements Callable<Integer> {
         ServeOptions o = ServeOptions.defaults().withModel(hub.local(model)).withMaxNumSeqs(1).withThreads(threads).withMaxModelLen(maxModelLen)
                 .withActivationPrecision(ActivationPrecision.parse(activationPrecision));
         try (LoadedModel m = LoadedModel.load(o, warmup)) {
+            if (m.model().ropeScaling() != null) System.err.println("chorus: rope: " + m.model().ropeScaling());
             String text = prompt;
             boolean addBos = true;
             if (chat) {

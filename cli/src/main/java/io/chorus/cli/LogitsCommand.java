@@ -33,6 +33,10 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Kernel threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--max-model-len",
+            description = "Most tokens one sequence may hold, as a server would be started with; it picks longrope's long or short factors (default: the tokens given, rounded up to a block)")
+    Integer maxModelLen;
+
     @Option(names = "--kv-cache-dtype", defaultValue = "f32", description = "f32 or f16 (default ${DEFAULT-VALUE})")
     String kvDtype;
 
@@ -46,7 +50,8 @@ final class LogitsCommand implements Callable<Integer> {
              Model m = Model.load(hub.local(model), backend)) {
             int n = tokens.length, blockSize = 16;
             int blocks = (n + blockSize - 1) / blockSize;
-            m.allocateKvCache(blocks, blockSize, KvCacheDtype.parse(kvDtype), blocks * blockSize);
+            m.allocateKvCache(blocks, blockSize, KvCacheDtype.parse(kvDtype), maxModelLen != null ? Math.max(maxModelLen, n) : blocks * blockSize);
+            if (m.ropeScaling() != null) System.err.println("rope: " + m.ropeScaling());
             int[] table = new int[blocks];
             Arrays.setAll(table, i -> i);
             Batch batch = new Batch();

@@ -65,6 +65,35 @@ class ModelCommandsTest {
         for (int i = 0; i < a.length; i++) assertThat(c[i]).isCloseTo(a[i], org.assertj.core.data.Offset.offset(1e-4f));
     }
 
+    /**
+     * Phi-3's long-context rope: info shows which factors serving at the whole context uses, and logits
+     * takes the short ones unless --max-model-len goes past the original context (512 here).
+     */
+    @Test
+    void longRopeSynthInfoAndLogits() throws Exception {
+        Path model = dir.resolve("p.gguf");
+        assertThat(run("synth", "--shape", "tiny-phi3-longrope", "--type", "F16", "--out", model.toString()).exit()).isZero();
+        Run info = run("info", model.toString());
+        assertThat(info.exit()).isZero();
+        assertThat(info.out()).contains("rope scaling   longrope: long factors (context 2048 > original 512), attention factor 1.11 at the default"
+                + " max-model-len; short factors with --max-model-len <= 512");
+        String tokens = "1,300,301,302,303";
+        float[][] l = new float[3][];
+        String[][] extra = {{}, {"--max-model-len", "512"}, {"--max-model-len", "513"}};
+        for (int i = 0; i < 3; i++) {
+            Path out = dir.resolve("p" + i + ".f32");
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("logits", "--model", model.toString(), "--tokens", tokens,
+                    "--out", out.toString(), "--threads", "1"));
+            args.addAll(java.util.List.of(extra[i]));
+            assertThat(run(args.toArray(String[]::new)).exit()).isZero();
+            l[i] = floats(out);
+        }
+        assertThat(l[1]).containsExactly(l[0]); // 5 tokens in one 16-token block: the short factors
+        double diff = 0;
+        for (int i = 0; i < l[0].length; i++) diff = Math.max(diff, Math.abs(l[2][i] - l[0][i]));
+        assertThat(diff).as("long factors move the logits").isGreaterThan(1e-3);
+    }
+
     /** A Gemma 2 shape: info shows its windowed layers and caps, and logits runs it (softcapped below 30). */
     @Test
     void gemma2SynthInfoAndLogits() throws Exception {

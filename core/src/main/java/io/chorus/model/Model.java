@@ -62,7 +62,8 @@ public final class Model implements ForwardPass, AutoCloseable {
     private final float[] outputNorm;       // [dim]
     private final Layer[] layers;
     private final MoeFeedForward moe;       // the experts of every layer, or null for a dense model
-    private final float[] invFreq;          // [rotDim / 2] rope frequency of each rotated pair
+    private final float[] ropeFreqs;        // [rotDim / 2] rope_freqs.weight (Llama 3 factors), or null
+    private RotaryEmbedding rope;           // the rope angles for the context per sequence, set again by allocateKvCache
     private final long weightBytes;
     private final float embeddingScale;     // sqrt(dim) where the architecture scales embeddings (float32, as llama.cpp)
     private final boolean neoxRope;         // rotate halves: the architecture's rope, or q/k stored unpermuted
@@ -115,7 +116,8 @@ public final class Model implements ForwardPass, AutoCloseable {
         }
         embeddingScale = (float) Math.sqrt(c.dim());
         moe = c.moe() != null ? MoeFeedForward.load(checkpoint, c, backend) : null;
-        invFreq = ropeFrequencies(c, optionalVector("rope_freqs.weight", c.rotDim() / 2));
+        ropeFreqs = optionalVector("rope_freqs.weight", c.rotDim() / 2);
+        rope = new RotaryEmbedding(c, ropeFreqs, c.contextLength());
         weightBytes = checkpoint.weightBytes();
         neoxRope = a.neoxRope || checkpoint.rotateHalfRope();
     }
@@ -139,18 +141,6 @@ public final class Model implements ForwardPass, AutoCloseable {
             c.close();
             throw e;
         }
-    }
-
-    private static float[] ropeFrequencies(ModelConfig c, float[] factors) {
-        int half = c.rotDim() / 2;
-        float[] f = new float[half];
-        for (int i = 0; i < half; i++) {
-            double freq = Math.pow(c.ropeTheta(), -2.0 * i / c.rotDim());
-            // Llama 3 rope scaling: llama.cpp divides pair i's frequency by rope_freqs[i].
-            if (factors != null) freq /= factors[i];
-            f[i] = (float) freq;
-        }
-        return f;
     }
 
     private WeightMatrix matrix(String name, int rows, int cols) {
@@ -205,11 +195,21 @@ public final class Model implements ForwardPass, AutoCloseable {
         return backend.kvBytesPerBlock(config, blockSize, dtype);
     }
 
-    /** Allocates the paged KV cache this model reads and writes (replacing any earlier one). */
+    /**
+     * Allocates the paged KV cache this model reads and writes (replacing any earlier one).
+     * {@code maxContext}, the most tokens one sequence may hold (the server's max-model-len), also picks
+     * longrope's long or short factors, as llama.cpp's context per sequence does.
+     */
     public void allocateKvCache(int numBlocks, int blockSize, KvCacheDtype dtype, int maxContext) {
         if (cache != null) cache.close();
         cache = null; // a failed allocation must not leave the closed cache behind
         cache = backend.allocateKvCache(config, numBlocks, blockSize, dtype, maxContext);
+        rope = new RotaryEmbedding(config, ropeFreqs, maxContext);
+    }
+
+    /** The long-context rope scaling in use for the cache's context ("long factors (context ...), attention factor 1.19"), or null. */
+    public String ropeScaling() {
+        return rope.describe();
     }
 
     /** The KV cache the backend allocated for this model, or null before {@link #allocateKvCache}. */
@@ -251,11 +251,7 @@ public final class Model implements ForwardPass, AutoCloseable {
             positions[t] = pos;
             slots[t] = batch.slot(t);
             tables[t] = batch.blockTable(batch.seqOfToken(t));
-            for (int i = 0; i < half; i++) {
-                double angle = (double) pos * invFreq[i];
-                cos[t * half + i] = (float) Math.cos(angle);
-                sin[t * half + i] = (float) Math.sin(angle);
-            }
+            rope.angles(pos, cos, sin, t * half);
         }
 
         for (int l = 0; l < layers.length; l++) {

@@ -14,6 +14,7 @@ import io.chorus.model.gguf.GgufTensorInfo;
  * @param finalSoftcap  the same cap on the output logits ({@code final_logit_softcapping}); 0: none
  * @param queryScale    the factor of q.k before any cap and the softmax
  * @param moe       the mixture-of-experts feed-forward, or null for a dense model
+ * @param longRope  Phi-3's long-context rope factors and attention factor, or null
  */
 public record ModelConfig(
         Architecture arch,
@@ -34,7 +35,8 @@ public record ModelConfig(
         float attnSoftcap,
         float finalSoftcap,
         float queryScale,
-        MoeConfig moe) {
+        MoeConfig moe,
+        LongRope longRope) {
 
     public int qDim() { return heads * headDim; }
     public int kvDim() { return kvHeads * headDim; }
@@ -55,6 +57,7 @@ public record ModelConfig(
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
             throw new UnsupportedModelException(file + ": " + heads + " attention heads cannot share " + kvHeads + " KV heads");
         }
+        int rotDim = f.getInt(p + "rope.dimension_count", headDim);
         return new ModelConfig(
                 arch,
                 f.getString("general.name", archName),
@@ -68,13 +71,14 @@ public record ModelConfig(
                 f.getInt(p + "context_length", 2048),
                 f.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
                 f.getFloat(p + "rope.freq_base", 10000f),
-                f.getInt(p + "rope.dimension_count", headDim),
+                rotDim,
                 f.tensor("output.weight") == null,
                 arch == Architecture.GEMMA2 ? f.getInt(p + "attention.sliding_window", GEMMA2_WINDOW) : 0,
                 arch == Architecture.GEMMA2 ? f.getFloat(p + "attn_logit_softcapping", 50f) : 0f,
                 arch == Architecture.GEMMA2 ? f.getFloat(p + "final_logit_softcapping", 30f) : 0f,
                 queryScale(arch, dim, heads, headDim, f.getInt(p + "block_count")),
-                MoeConfig.fromGguf(f, arch));
+                MoeConfig.fromGguf(f, arch),
+                LongRope.fromGguf(f, archName, rotDim));
     }
 
     /** Gemma 2's window when the file does not say (llama.cpp's default, the trained models' value). */

@@ -32,29 +32,39 @@ public final class SyntheticModel {
      * {@code expertFfn} (for llama, Mixtral-style, the same as {@code ffn}), plus a shared expert of
      * {@code sharedFfn} for qwen2moe.
      *
-     * @param slidingWindow the window of the architecture's windowed layers (Gemma 2), 0 for none
+     * @param slidingWindow the window of the architecture's windowed layers (Gemma 2), 0 for none; for phi3
+     *                      the {@code attention.sliding_window} key llama.cpp needs of models it has no default for
+     * @param longRopeOriginal  with longrope (Phi-3.5's long-context rope: seeded long and short factors, attention
+     *                      factor derived from context / this), the original context; 0 for none
      */
     public record Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                         int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
-                        int slidingWindow, int experts, int expertsUsed, int expertFfn, int sharedFfn) {
+                        int slidingWindow, int experts, int expertsUsed, int expertFfn, int sharedFfn, int longRopeOriginal) {
         /** A dense shape without a sliding window. */
         public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                      int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope) {
-            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, 0, 0, 0, 0);
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, 0, 0, 0, 0, 0);
         }
 
         /** A dense shape with a sliding window. */
         public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                      int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
                      int slidingWindow) {
-            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, slidingWindow, 0, 0, 0, 0);
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, slidingWindow, 0, 0, 0, 0, 0);
         }
 
         /** A mixture-of-experts shape without a sliding window. */
         public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                      int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
                      int experts, int expertsUsed, int expertFfn, int sharedFfn) {
-            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, experts, expertsUsed, expertFfn, sharedFfn);
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, experts, expertsUsed, expertFfn, sharedFfn, 0);
+        }
+
+        /** A dense phi3 shape with longrope: a sliding window of the whole context (as Phi-3.5's 262144 covers its 131072), original context as given. */
+        public static Shape longRope(String name, int dim, int layers, int heads, int kvHeads, int headDim, int ffn, int vocab,
+                                     int context, float ropeTheta, int longRopeOriginal) {
+            return new Shape(name, Architecture.PHI3, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, 1e-5f, false, false,
+                    context, 0, 0, 0, 0, longRopeOriginal);
         }
 
         public boolean moe() { return experts > 0; }
@@ -67,6 +77,7 @@ public final class SyntheticModel {
         add(new Shape("llama-3.2-1b", Architecture.LLAMA, 2048, 16, 32, 8, 64, 8192, 128256, 131072, 5e5f, 1e-5f, true, true));
         add(new Shape("smollm2-135m", Architecture.LLAMA, 576, 30, 9, 3, 64, 1536, 49152, 8192, 1e5f, 1e-5f, true, false));
         add(new Shape("qwen3-0.6b", Architecture.QWEN3, 1024, 28, 16, 8, 128, 3072, 151936, 40960, 1e6f, 1e-6f, true, false));
+        add(Shape.longRope("phi-3.5-mini", 3072, 32, 32, 32, 96, 8192, 32064, 131072, 1e4f, 4096));
         add(new Shape("gemma-2-2b", Architecture.GEMMA2, 2304, 26, 8, 4, 256, 9216, 256000, 8192, 1e4f, 1e-6f, true, false, 4096));
         add(new Shape("demo", Architecture.QWEN2, 256, 4, 8, 2, 32, 768, 2048, 4096, 1e6f, 1e-6f, true, false));
         // Test shapes: rows of 256 so every quant type (K-quants included) applies to every matrix.
@@ -74,6 +85,8 @@ public final class SyntheticModel {
         add(new Shape("tiny-qwen2", Architecture.QWEN2, 256, 2, 4, 2, 64, 512, 512, 1024, 1e6f, 1e-6f, true, false));
         add(new Shape("tiny-qwen3", Architecture.QWEN3, 256, 2, 4, 2, 128, 512, 512, 1024, 1e6f, 1e-6f, false, false));
         add(new Shape("tiny-phi3", Architecture.PHI3, 256, 2, 4, 4, 64, 512, 512, 1024, 1e4f, 1e-5f, false, false));
+        // Phi-3.5's long-context rope at a small scale: the long factors apply when a sequence may exceed 512 tokens
+        add(Shape.longRope("tiny-phi3-longrope", 256, 2, 4, 4, 64, 512, 512, 2048, 1e4f, 512));
         // three layers, so two are windowed; a window of 6 spans block boundaries of 4-token blocks
         add(new Shape("tiny-gemma2", Architecture.GEMMA2, 256, 3, 4, 2, 64, 512, 512, 1024, 1e4f, 1e-6f, true, false, 6));
         // Mixture of experts. OLMoE-1B-7B's shape (64 experts, 8 used, expert FFN 1024, no GQA) as a Mixtral-style
@@ -214,7 +227,9 @@ public final class SyntheticModel {
         GgufWriter w = new GgufWriter();
         String a = s.arch().ggufName;
         w.putString("general.architecture", a);
-        w.putString("general.name", "chorus-synthetic-" + s.name());
+        // llama.cpp b4748 looks for an <|endoftext|> token in a model whose name holds "phi3" or "phi-3" (and fails
+        // to load without one); the synthetic vocabulary has none, so the name leaves the digit out
+        w.putString("general.name", "chorus-synthetic-" + s.name().replace("phi-3", "phi").replace("phi3", "phi"));
         w.putUInt32("general.file_type", mix.fileType);
         w.putUInt32(a + ".context_length", s.context());
         w.putUInt32(a + ".embedding_length", s.dim());
@@ -227,6 +242,11 @@ public final class SyntheticModel {
         w.putFloat32(a + ".attention.layer_norm_rms_epsilon", s.eps());
         w.putFloat32(a + ".rope.freq_base", s.ropeTheta());
         w.putUInt32(a + ".rope.dimension_count", s.headDim());
+        if (s.arch() == Architecture.PHI3 && s.slidingWindow() > 0) w.putUInt32(a + ".attention.sliding_window", s.slidingWindow());
+        if (s.longRopeOriginal() > 0) {
+            w.putUInt32(a + ".rope.scaling.original_context_length", s.longRopeOriginal());
+            w.putFloat32(a + ".rope.scaling.attn_factor", LongRope.derivedAttnFactor(s.context(), s.longRopeOriginal()));
+        }
         if (s.arch() == Architecture.GEMMA2) {
             w.putUInt32(a + ".attention.sliding_window", s.slidingWindow());
             w.putFloat32(a + ".attn_logit_softcapping", 50f);
@@ -247,6 +267,11 @@ public final class SyntheticModel {
         if (!s.tied()) matrix(w, types, mix, s, "output.weight", -1, s.vocab(), s.dim(), 0.05f, counter);
         vector(w, "output_norm.weight", s.dim(), 1f, 0.1f, counter);
         if (s.llama3Rope()) w.addTensor("rope_freqs.weight", GgmlType.F32, new long[] {s.headDim() / 2}, fill(llama3Factors(s)));
+        if (s.longRopeOriginal() > 0) {
+            float[][] f = longRopeFactors(s.headDim() / 2, counter[0]++);
+            w.addTensor(LongRope.LONG_TENSOR, GgmlType.F32, new long[] {f[0].length}, fill(f[0]));
+            w.addTensor(LongRope.SHORT_TENSOR, GgmlType.F32, new long[] {f[1].length}, fill(f[1]));
+        }
         for (int l = 0; l < s.layers(); l++) {
             String p = "blk." + l + ".";
             vector(w, p + "attn_norm.weight", s.dim(), 1f, 0.1f, counter);
@@ -334,6 +359,22 @@ public final class SyntheticModel {
 
     private static GgufWriter.TensorData fill(float[] v) {
         return dst -> MemorySegment.copy(v, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, v.length);
+    }
+
+    /**
+     * Seeded longrope factors shaped like Phi-3.5's: both grow from the fast pairs to the slow ones, the
+     * short set from about 1.05 to 2, the long one from about 1.1 to 40, with 20% noise; none is 1, so
+     * every pair's rotation shows which set is used. Returns {long, short}.
+     */
+    static float[][] longRopeFactors(int half, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] lf = new float[half], sf = new float[half];
+        for (int i = 0; i < half; i++) {
+            double x = (double) i / (half - 1);
+            lf[i] = (float) ((1.1 + 39 * x * x) * (0.9 + 0.2 * rnd.nextDouble()));
+            sf[i] = (float) ((1.05 + 0.95 * x) * (0.9 + 0.2 * rnd.nextDouble()));
+        }
+        return new float[][] {lf, sf};
     }
 
     /** Llama 3 rope frequency factors (factor 32, low 1, high 4, original context 8192). */

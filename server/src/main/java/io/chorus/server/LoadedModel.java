@@ -215,6 +215,7 @@ public final class LoadedModel implements AutoCloseable {
         sb.append(String.format("model %s (%s, %s), weights %s, context %d tokens, %s activations%n", name, path,
                 model.config().arch().ggufName, Units.bytes(model.weightBytes()), model.config().contextLength(),
                 model.activationPrecision().label()));
+        if (model.ropeScaling() != null) sb.append("rope: ").append(model.ropeScaling()).append(System.lineSeparator());
         sb.append(String.format("KV cache: %d blocks x %d tokens = %d tokens (%s, %s), budget %s, %s%n", sizing.numBlocks(),
                 sizing.blockSize(), sizing.tokens(), Units.bytes(sizing.bytes()), options.kvCacheDtype().name().toLowerCase(),
                 Units.bytes(sizing.budgetBytes()), model.kvCache().reserved()

@@ -2,6 +2,7 @@ package io.chorus.model.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.chorus.model.Architecture;
+import io.chorus.model.LongRope;
 import io.chorus.model.ModelConfig;
 import io.chorus.model.UnsupportedModelException;
 import java.util.Map;
@@ -9,7 +10,7 @@ import java.util.Map;
 /**
  * A Hugging Face config.json read into Chorus's {@link ModelConfig}, plus what the GGUF converter
  * would have turned into tensors or metadata: the rope frequency divisors of a {@code rope_scaling}
- * entry (llama3, linear, dynamic) and the {@code quantization_config}.
+ * entry (llama3, linear, dynamic; longrope's two sets go into the config) and the {@code quantization_config}.
  *
  * @param ropeFactors per rotated pair, the divisor of its frequency (GGUF's rope_freqs), or null
  */
@@ -53,6 +54,7 @@ record HfConfig(ModelConfig model, float[] ropeFactors, HfQuantization quantizat
         int context = c.path("max_position_embeddings").asInt(2048);
 
         float[] factors = null;
+        LongRope longRope = null;
         JsonNode rs = c.get("rope_scaling");
         if (rs != null && !rs.isNull()) {
             String type = rs.path("rope_type").asText(rs.path("type").asText("default"));
@@ -74,7 +76,8 @@ record HfConfig(ModelConfig model, float[] ropeFactors, HfQuantization quantizat
                     for (int i = 0; i < half; i++) factors[i] = (float) Math.pow(base / theta, 2.0 * i / rotDim);
                     context = (int) (context * factor);
                 }
-                default -> throw new UnsupportedModelException(file + ": rope_scaling type '" + type + "' is not supported (supported: llama3, linear, dynamic)");
+                case "longrope", "su" -> longRope = longRope(c, rs, rotDim, context, file);
+                default -> throw new UnsupportedModelException(file + ": rope_scaling type '" + type + "' is not supported (supported: llama3, linear, dynamic, longrope)");
             }
         }
         // A sliding window shorter than the context would change attention beyond it: serve only what is exact.
@@ -88,8 +91,48 @@ record HfConfig(ModelConfig model, float[] ropeFactors, HfQuantization quantizat
         ModelConfig model = new ModelConfig(arch, name, dim, required(c, "num_hidden_layers", file), heads, kvHeads, headDim,
                 required(c, "intermediate_size", file), vocab, context, (float) c.path("rms_norm_eps").asDouble(1e-6),
                 theta, rotDim, tied, 0, 0f, 0f,
-                ModelConfig.queryScale(arch, dim, heads, headDim, required(c, "num_hidden_layers", file)), null);
+                ModelConfig.queryScale(arch, dim, heads, headDim, required(c, "num_hidden_layers", file)), null, longRope);
         return new HfConfig(model, factors, HfQuantization.parse(c.get("quantization_config"), file));
+    }
+
+    /**
+     * Phi-3's longrope ("su" in older configs): long_factor and short_factor, one positive divisor per
+     * rotated pair; the original context from {@code original_max_position_embeddings} (top level, as
+     * Phi-3 writes it, or inside rope_scaling); the attention factor from {@code attention_factor} when
+     * given, else derived from max_position_embeddings / original as llama.cpp's converter does.
+     */
+    static LongRope longRope(JsonNode c, JsonNode rs, int rotDim, int context, String file) {
+        float[] longF = factorList(rs, "long_factor", rotDim / 2, file), shortF = factorList(rs, "short_factor", rotDim / 2, file);
+        JsonNode orig = c.hasNonNull("original_max_position_embeddings") ? c.get("original_max_position_embeddings")
+                : rs.get("original_max_position_embeddings");
+        if (orig == null || orig.isNull()) {
+            throw new CheckpointException(file + ": original_max_position_embeddings is missing (rope_scaling longrope needs the original context)");
+        }
+        if (!orig.canConvertToInt() || orig.asInt() <= 0) {
+            throw new CheckpointException(file + ": original_max_position_embeddings = " + orig + " must be a positive integer");
+        }
+        float attn;
+        JsonNode af = rs.get("attention_factor");
+        if (af != null && !af.isNull()) {
+            if (!af.isNumber() || !(af.asDouble() > 0)) throw new CheckpointException(file + ": rope_scaling.attention_factor = " + af + " must be a positive number");
+            attn = (float) af.asDouble();
+        } else {
+            attn = LongRope.derivedAttnFactor(context, orig.asInt());
+        }
+        return new LongRope(longF, shortF, orig.asInt(), attn);
+    }
+
+    private static float[] factorList(JsonNode rs, String key, int half, String file) {
+        JsonNode a = rs.get(key);
+        if (a == null || !a.isArray()) throw new CheckpointException(file + ": rope_scaling." + key + " is missing or not a list (longrope needs it)");
+        float[] f = new float[a.size()];
+        for (int i = 0; i < f.length; i++) {
+            if (!a.get(i).isNumber()) throw new CheckpointException(file + ": rope_scaling." + key + " value " + i + " is not a number");
+            f[i] = (float) a.get(i).asDouble();
+        }
+        String problem = LongRope.problem(f, half);
+        if (problem != null) throw new CheckpointException(file + ": rope_scaling." + key + " " + problem);
+        return f;
     }
 
     /** Llama 3.1's frequency-dependent scaling, as divisors: high frequencies kept, low ones divided by factor, a smooth ramp between. */

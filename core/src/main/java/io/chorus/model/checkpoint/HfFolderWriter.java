@@ -3,6 +3,7 @@ package io.chorus.model.checkpoint;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chorus.model.Architecture;
+import io.chorus.model.LongRope;
 import io.chorus.model.ModelConfig;
 import io.chorus.model.UnsupportedModelException;
 import io.chorus.tensor.GgmlType;
@@ -24,7 +25,7 @@ import java.util.Map;
  * tensor (AutoFP8), AWQ GEMM (AutoAWQ's round-to-nearest with zero points, group 64 or as given) or
  * GPTQ (symmetric round-to-nearest, no error feedback). For benchmarks and tests: the same network in
  * each format. Llama's q/k rows are put back into Hugging Face's layout (the inverse of the
- * converter's permutation). Embeddings, norms and biases are written BF16 (F16 for AWQ/GPTQ, as those tools do),
+ * converter's permutation), and longrope's factors go back into config.json's {@code rope_scaling}. Embeddings, norms and biases are written BF16 (F16 for AWQ/GPTQ, as those tools do),
  * or F32 where the source holds them in F32.
  */
 public final class HfFolderWriter {
@@ -283,6 +284,16 @@ public final class HfFolderWriter {
                 .put("max_position_embeddings", c.contextLength()).put("vocab_size", c.vocabSize())
                 .put("tie_word_embeddings", c.tiedOutput()).put("torch_dtype", format == Format.AWQ || format == Format.GPTQ ? "float16" : "bfloat16");
         if (c.rotDim() != c.headDim()) n.put("partial_rotary_factor", (double) c.rotDim() / c.headDim());
+        LongRope lr = c.longRope();
+        if (lr != null) { // as Phi-3.5's config.json: the original context at the top level, the attention factor derived unless it differs
+            n.put("original_max_position_embeddings", lr.originalContext());
+            ObjectNode rs = n.putObject("rope_scaling").put("type", "longrope");
+            var longF = rs.putArray("long_factor");
+            for (float f : lr.longFactors()) longF.add((double) f); // the float's exact value, so it reads back bit for bit
+            var shortF = rs.putArray("short_factor");
+            for (float f : lr.shortFactors()) shortF.add((double) f);
+            if (lr.attnFactor() != LongRope.derivedAttnFactor(c.contextLength(), lr.originalContext())) rs.put("attention_factor", (double) lr.attnFactor());
+        }
         switch (format) {
             case FP8 -> n.putObject("quantization_config").put("quant_method", "fp8").put("activation_scheme", "dynamic");
             case AWQ -> n.putObject("quantization_config").put("quant_method", "awq").put("bits", 4).put("group_size", groupSize)
