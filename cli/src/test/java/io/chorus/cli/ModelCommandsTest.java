@@ -94,6 +94,16 @@ class ModelCommandsTest {
         assertThat(diff).as("long factors move the logits").isGreaterThan(1e-3);
     }
 
+    /** Phi-3's sliding window: info shows it on every layer. */
+    @Test
+    void phi3WindowInfo() throws Exception {
+        Path model = dir.resolve("w.gguf");
+        assertThat(run("synth", "--shape", "tiny-phi3-window", "--type", "F16", "--out", model.toString()).exit()).isZero();
+        Run info = run("info", model.toString());
+        assertThat(info.exit()).isZero();
+        assertThat(info.out()).contains("attention      sliding window 11 on 2 of 2 layers, query scale 1/8");
+    }
+
     /** A Gemma 2 shape: info shows its windowed layers and caps, and logits runs it (softcapped below 30). */
     @Test
     void gemma2SynthInfoAndLogits() throws Exception {

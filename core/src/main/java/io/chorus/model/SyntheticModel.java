@@ -32,8 +32,8 @@ public final class SyntheticModel {
      * {@code expertFfn} (for llama, Mixtral-style, the same as {@code ffn}), plus a shared expert of
      * {@code sharedFfn} for qwen2moe.
      *
-     * @param slidingWindow the window of the architecture's windowed layers (Gemma 2), 0 for none; for phi3
-     *                      the {@code attention.sliding_window} key llama.cpp needs of models it has no default for
+     * @param slidingWindow the window of the architecture's windowed layers (Gemma 2's even layers, every
+     *                      phi3 layer), 0 for none (phi3 then has no {@code attention.sliding_window} key)
      * @param longRopeOriginal  with longrope (Phi-3.5's long-context rope: seeded long and short factors, attention
      *                      factor derived from context / this), the original context; 0 for none
      */
@@ -85,6 +85,9 @@ public final class SyntheticModel {
         add(new Shape("tiny-qwen2", Architecture.QWEN2, 256, 2, 4, 2, 64, 512, 512, 1024, 1e6f, 1e-6f, true, false));
         add(new Shape("tiny-qwen3", Architecture.QWEN3, 256, 2, 4, 2, 128, 512, 512, 1024, 1e6f, 1e-6f, false, false));
         add(new Shape("tiny-phi3", Architecture.PHI3, 256, 2, 4, 4, 64, 512, 512, 1024, 1e4f, 1e-5f, false, false));
+        // Phi-3-mini-4k's sliding window (2047 of 4096) at a small scale: every layer sees the last 11 positions,
+        // across 4-token blocks and inside one 16-token block
+        add(new Shape("tiny-phi3-window", Architecture.PHI3, 256, 2, 4, 4, 64, 512, 512, 1024, 1e4f, 1e-5f, false, false, 11));
         // Phi-3.5's long-context rope at a small scale: the long factors apply when a sequence may exceed 512 tokens
         add(Shape.longRope("tiny-phi3-longrope", 256, 2, 4, 4, 64, 512, 512, 2048, 1e4f, 512));
         // three layers, so two are windowed; a window of 6 spans block boundaries of 4-token blocks

@@ -80,17 +80,23 @@ record HfConfig(ModelConfig model, float[] ropeFactors, HfQuantization quantizat
                 default -> throw new UnsupportedModelException(file + ": rope_scaling type '" + type + "' is not supported (supported: llama3, linear, dynamic, longrope)");
             }
         }
-        // A sliding window shorter than the context would change attention beyond it: serve only what is exact.
+        // Phi-3 attends within sliding_window on every layer, as its GGUF does (the converter copies the value;
+        // transformers and llama.cpp both let a query see that many positions, itself included). Elsewhere a
+        // window shorter than the context would change attention beyond it: serve only what is exact.
+        int window = 0;
         boolean windowed = arch == Architecture.QWEN2 || arch == Architecture.QWEN3 ? c.path("use_sliding_window").asBoolean(false) : true;
-        if (windowed && c.hasNonNull("sliding_window") && c.get("sliding_window").asInt() > 0) {
-            context = Math.min(context, c.get("sliding_window").asInt());
+        if (windowed && c.hasNonNull("sliding_window")) {
+            JsonNode sw = c.get("sliding_window");
+            if (!sw.canConvertToInt() || sw.asInt() < 0) throw new CheckpointException(file + ": sliding_window = " + sw + " must be a non-negative integer");
+            if (arch == Architecture.PHI3) window = sw.asInt();
+            else if (sw.asInt() > 0) context = Math.min(context, sw.asInt());
         }
         if (c.has("tie_word_embeddings") && !c.get("tie_word_embeddings").asBoolean() && tied) {
             throw new CheckpointException(file + ": tie_word_embeddings is false but there is no lm_head.weight");
         }
         ModelConfig model = new ModelConfig(arch, name, dim, required(c, "num_hidden_layers", file), heads, kvHeads, headDim,
                 required(c, "intermediate_size", file), vocab, context, (float) c.path("rms_norm_eps").asDouble(1e-6),
-                theta, rotDim, tied, 0, 0f, 0f,
+                theta, rotDim, tied, window, 0f, 0f,
                 ModelConfig.queryScale(arch, dim, heads, headDim, required(c, "num_hidden_layers", file)), null, longRope);
         return new HfConfig(model, factors, HfQuantization.parse(c.get("quantization_config"), file));
     }

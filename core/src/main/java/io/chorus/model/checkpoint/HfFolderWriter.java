@@ -284,6 +284,7 @@ public final class HfFolderWriter {
                 .put("max_position_embeddings", c.contextLength()).put("vocab_size", c.vocabSize())
                 .put("tie_word_embeddings", c.tiedOutput()).put("torch_dtype", format == Format.AWQ || format == Format.GPTQ ? "float16" : "bfloat16");
         if (c.rotDim() != c.headDim()) n.put("partial_rotary_factor", (double) c.rotDim() / c.headDim());
+        if (c.arch() == Architecture.PHI3 && c.slidingWindow() > 0) n.put("sliding_window", c.slidingWindow());
         LongRope lr = c.longRope();
         if (lr != null) { // as Phi-3.5's config.json: the original context at the top level, the attention factor derived unless it differs
             n.put("original_max_position_embeddings", lr.originalContext());
