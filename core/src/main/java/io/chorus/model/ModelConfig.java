@@ -16,6 +16,7 @@ import io.chorus.model.gguf.GgufTensorInfo;
  * @param queryScale    the factor of q.k before any cap and the softmax
  * @param moe       the mixture-of-experts feed-forward, or null for a dense model
  * @param longRope  Phi-3's long-context rope factors and attention factor, or null
+ * @param ropeScaling linear or yarn rope scaling (and an attention factor without longrope), or null
  */
 public record ModelConfig(
         Architecture arch,
@@ -37,7 +38,8 @@ public record ModelConfig(
         float finalSoftcap,
         float queryScale,
         MoeConfig moe,
-        LongRope longRope) {
+        LongRope longRope,
+        RopeScaling ropeScaling) {
 
     public int qDim() { return heads * headDim; }
     public int kvDim() { return kvHeads * headDim; }
@@ -61,6 +63,8 @@ public record ModelConfig(
         int rotDim = f.getInt(p + "rope.dimension_count", headDim);
         int layers = f.getInt(p + "block_count");
         int context = f.getInt(p + "context_length", 2048);
+        LongRope longRope = LongRope.fromGguf(f, archName, rotDim);
+        RopeScaling ropeScaling = RopeScaling.fromGguf(f, archName, context, longRope != null);
         return new ModelConfig(
                 arch,
                 f.getString("general.name", archName),
@@ -71,7 +75,7 @@ public record ModelConfig(
                 headDim,
                 f.getInt(p + "feed_forward_length"),
                 vocab,
-                context,
+                ropeScaling != null ? ropeScaling.scaledContext(context) : context,
                 f.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
                 f.getFloat(p + "rope.freq_base", 10000f),
                 rotDim,
@@ -81,7 +85,8 @@ public record ModelConfig(
                 arch == Architecture.GEMMA2 ? f.getFloat(p + "final_logit_softcapping", 30f) : 0f,
                 queryScale(arch, dim, heads, headDim, layers),
                 MoeConfig.fromGguf(f, arch),
-                LongRope.fromGguf(f, archName, rotDim));
+                longRope,
+                ropeScaling);
     }
 
     /** Gemma 2's window when the file does not say (llama.cpp's default, the trained models' value). */

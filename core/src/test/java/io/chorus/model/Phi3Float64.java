@@ -29,6 +29,18 @@ final class Phi3Float64 {
      * and llama.cpp's masks do; 0 for plain causal attention.
      */
     static double[][] logits(Path gguf, int[] prompt, float[] factors, double ropeScale, int window) {
+        return logitsWithDivisors(gguf, prompt, widen(factors), ropeScale, window);
+    }
+
+    static double[] widen(float[] f) {
+        if (f == null) return null;
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    /** As above with the per-pair frequency divisors in float64 (rope scaling's, computed by the test). */
+    static double[][] logitsWithDivisors(Path gguf, int[] prompt, double[] factors, double ropeScale, int window) {
         try (GgufCheckpoint ck = GgufCheckpoint.open(gguf)) {
             ModelConfig c = ck.config();
             int n = prompt.length, dim = c.dim(), hd = c.headDim(), heads = c.heads(), kvHeads = c.kvHeads();
@@ -47,8 +59,8 @@ final class Phi3Float64 {
                     q[t] = java.util.Arrays.copyOfRange(qkv, 0, qDim);
                     k[t] = java.util.Arrays.copyOfRange(qkv, qDim, qDim + kvDim);
                     v[t] = java.util.Arrays.copyOfRange(qkv, qDim + kvDim, qDim + 2 * kvDim);
-                    rope(q[t], heads, hd, half, t, c.ropeTheta(), factors, ropeScale);
-                    rope(k[t], kvHeads, hd, half, t, c.ropeTheta(), factors, ropeScale);
+                    rotate(q[t], heads, hd, half, t, c.ropeTheta(), factors, ropeScale);
+                    rotate(k[t], kvHeads, hd, half, t, c.ropeTheta(), factors, ropeScale);
                 }
                 for (int t = 0; t < n; t++) {
                     double[] att = new double[qDim];
@@ -91,6 +103,11 @@ final class Phi3Float64 {
      * the rotated values by {@code scale}; dimensions past the rotated ones stay as they are.
      */
     static void rope(double[] x, int heads, int headDim, int half, int pos, double theta, float[] factors, double scale) {
+        rotate(x, heads, headDim, half, pos, theta, widen(factors), scale);
+    }
+
+    /** As {@link #rope} with float64 divisors. */
+    static void rotate(double[] x, int heads, int headDim, int half, int pos, double theta, double[] factors, double scale) {
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < half; i++) {
                 double freq = Math.pow(theta, -2.0 * i / (2 * half)) / (factors == null ? 1 : factors[i]);
