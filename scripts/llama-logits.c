@@ -1,7 +1,8 @@
 // Teacher-forced logits from llama.cpp (b4748's C API), to compare Chorus with:
 // one llama_decode of all tokens, logits for every position, written as float32 little-endian [tokens][vocab].
 // Usage: llama-logits MODEL.gguf N_CTX TOKENS(comma-separated) OUT.f32
-// Built and run by scripts/longrope-vs-llama-cpp; never part of the Chorus build.
+// Built and run by scripts/longrope-vs-llama-cpp, phi3-window-vs-llama-cpp and rope-scaling-vs-llama-cpp; never
+// part of the Chorus build.
 #include "llama.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,12 @@ int main(int argc, char ** argv) {
     cp.n_seq_max = 1;
     cp.n_threads = cp.n_threads_batch = 2;
     cp.flash_attn = false;
+    // CHORUS_ROPE (scripts/rope-scaling-vs-llama-cpp): run against the file's rope scaling on purpose, to show
+    // what a comparison catches: "none" no scaling, "linear" linear instead of yarn, "noattn" yarn without 1 + 0.1 ln(factor)
+    const char * rope = getenv("CHORUS_ROPE");
+    if (rope && strcmp(rope, "none") == 0) cp.rope_scaling_type = LLAMA_ROPE_SCALING_TYPE_NONE;
+    if (rope && strcmp(rope, "linear") == 0) cp.rope_scaling_type = LLAMA_ROPE_SCALING_TYPE_LINEAR;
+    if (rope && strncmp(rope, "noattn=", 7) == 0) cp.yarn_attn_factor = 1.0f / (float) atof(rope + 7);
     struct llama_context * ctx = llama_init_from_model(model, cp);
     if (!ctx) { fprintf(stderr, "cannot create a context\n"); return 1; }
 

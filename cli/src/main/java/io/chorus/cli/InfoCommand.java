@@ -36,7 +36,7 @@ final class InfoCommand implements Callable<Integer> {
                     c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(), c.vocabSize());
             System.out.printf("context        %d tokens, rope theta %.0f%s, rms eps %g%n", c.contextLength(), c.ropeTheta(),
                     f.tensor("rope_freqs.weight") != null ? " with frequency factors" : "", c.rmsEps());
-            printLongRope(c);
+            printRopeScaling(c);
             System.out.printf("output         %s%n", c.tiedOutput() ? "tied to token embeddings" : "separate output.weight");
             if (c.slidingWindow() > 0 || c.attnSoftcap() > 0 || c.finalSoftcap() > 0) System.out.printf("attention      %s%n", AttentionLine.of(c));
             Map<String, long[]> byType = new TreeMap<>();
@@ -113,12 +113,16 @@ final class InfoCommand implements Callable<Integer> {
                 c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(), c.vocabSize());
         System.out.printf("context        %d tokens, rope theta %.0f%s, rms eps %g%n", c.contextLength(), c.ropeTheta(),
                 ropeFactors ? " with frequency factors" : "", c.rmsEps());
-        printLongRope(c);
+        printRopeScaling(c);
         System.out.printf("output         %s%n", c.tiedOutput() ? "tied to token embeddings" : "separate output weights");
     }
 
-    /** Longrope's factors, as serving at the model's whole context picks them, and when the other set applies. */
-    private static void printLongRope(ModelConfig c) {
+    /**
+     * Linear or yarn scaling; longrope's factors, as serving at the model's whole context picks them, and
+     * when the other set applies.
+     */
+    private static void printRopeScaling(ModelConfig c) {
+        if (c.ropeScaling() != null) System.out.printf("rope scaling   %s%n", c.ropeScaling().describe());
         io.chorus.model.LongRope lr = c.longRope();
         if (lr == null) return;
         System.out.printf("rope scaling   longrope: %s at the default max-model-len; %s factors with --max-model-len %s %d%n",

@@ -94,6 +94,27 @@ class ModelCommandsTest {
         assertThat(diff).as("long factors move the logits").isGreaterThan(1e-3);
     }
 
+    /** Phi-3's sliding window: info shows it on every layer. */
+    @Test
+    void phi3WindowInfo() throws Exception {
+        Path model = dir.resolve("w.gguf");
+        assertThat(run("synth", "--shape", "tiny-phi3-window", "--type", "F16", "--out", model.toString()).exit()).isZero();
+        Run info = run("info", model.toString());
+        assertThat(info.exit()).isZero();
+        assertThat(info.out()).contains("attention      sliding window 11 on 2 of 2 layers, query scale 1/8");
+    }
+
+    /** Rope scaling from GGUF keys: info shows yarn's factor, original context and attention factor, and the context it grows to. */
+    @Test
+    void yarnInfo() throws Exception {
+        Path model = dir.resolve("y.gguf");
+        assertThat(run("synth", "--shape", "tiny-qwen2-yarn", "--type", "F16", "--out", model.toString()).exit()).isZero();
+        Run info = run("info", model.toString());
+        assertThat(info.exit()).isZero();
+        assertThat(info.out()).contains("context        1024 tokens, rope theta 1000000, rms eps")
+                .contains("rope scaling   yarn factor 4 from original context 256, attention factor 1.14");
+    }
+
     /** A Gemma 2 shape: info shows its windowed layers and caps, and logits runs it (softcapped below 30). */
     @Test
     void gemma2SynthInfoAndLogits() throws Exception {

@@ -14,7 +14,7 @@ public enum Architecture {
     QWEN2("qwen2", true, true, false, false),
     /** Qwen3: per-head RMSNorm of q and k before rope, NEOX rope, no biases. */
     QWEN3("qwen3", true, false, true, false),
-    /** Phi-3/3.5/4-mini: fused QKV and fused gate/up projections, NEOX rope. */
+    /** Phi-3/3.5/4-mini: fused QKV and fused gate/up projections, NEOX rope, every layer within the sliding window when there is one. */
     PHI3("phi3", true, false, false, true),
     /**
      * Gemma 2: embeddings scaled by sqrt(dim), GeGLU, RMSNorms after attention and after the FFN,
@@ -51,9 +51,9 @@ public enum Architecture {
 
     /**
      * Whether layer {@code layer} attends only within the sliding window, given that the model has one:
-     * Gemma 2 alternates windowed (even) and global (odd) layers, as llama.cpp does.
+     * Gemma 2 alternates windowed (even) and global (odd) layers, Phi-3 windows every layer, as llama.cpp does.
      */
-    public boolean slidingWindowLayer(int layer) { return this == GEMMA2 && layer % 2 == 0; }
+    public boolean slidingWindowLayer(int layer) { return this == PHI3 || this == GEMMA2 && layer % 2 == 0; }
 
     public static Architecture fromGguf(String name, String file) {
         for (Architecture a : values()) if (a.ggufName.equals(name)) return a;

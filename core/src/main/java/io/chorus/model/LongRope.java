@@ -77,14 +77,7 @@ public record LongRope(float[] longFactors, float[] shortFactors, int originalCo
         String file = f.path().toString();
         GgufTensorInfo l = f.tensor(LONG_TENSOR), s = f.tensor(SHORT_TENSOR);
         String attnKey = arch + ".rope.scaling.attn_factor", origKey = arch + ".rope.scaling.original_context_length";
-        if (l == null && s == null) {
-            // Only longrope writes an attention factor for the architectures Chorus runs; alone it would change every rotation.
-            if (f.has(attnKey) && f.getFloat(attnKey) != 1f) {
-                throw new UnsupportedModelException(file + ": metadata " + attnKey + " = " + f.getFloat(attnKey)
-                        + " without " + LONG_TENSOR + " and " + SHORT_TENSOR + " is not supported");
-            }
-            return null;
-        }
+        if (l == null && s == null) return null; // an attention factor alone is RopeScaling's, as in llama.cpp
         if (l == null || s == null) {
             throw new GgufException(file + ": tensor " + (l == null ? LONG_TENSOR : SHORT_TENSOR) + " is missing (longrope needs both "
                     + LONG_TENSOR + " and " + SHORT_TENSOR + ")");

@@ -32,39 +32,47 @@ public final class SyntheticModel {
      * {@code expertFfn} (for llama, Mixtral-style, the same as {@code ffn}), plus a shared expert of
      * {@code sharedFfn} for qwen2moe.
      *
-     * @param slidingWindow the window of the architecture's windowed layers (Gemma 2), 0 for none; for phi3
-     *                      the {@code attention.sliding_window} key llama.cpp needs of models it has no default for
+     * @param slidingWindow the window of the architecture's windowed layers (Gemma 2's even layers, every
+     *                      phi3 layer), 0 for none (phi3 then has no {@code attention.sliding_window} key)
      * @param longRopeOriginal  with longrope (Phi-3.5's long-context rope: seeded long and short factors, attention
      *                      factor derived from context / this), the original context; 0 for none
+     * @param ropeScaling   linear or yarn rope scaling written as {@code rope.scaling.*} keys, or null
      */
     public record Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                         int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
-                        int slidingWindow, int experts, int expertsUsed, int expertFfn, int sharedFfn, int longRopeOriginal) {
+                        int slidingWindow, int experts, int expertsUsed, int expertFfn, int sharedFfn, int longRopeOriginal,
+                        RopeScaling ropeScaling) {
         /** A dense shape without a sliding window. */
         public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                      int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope) {
-            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, 0, 0, 0, 0, 0);
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, 0, 0, 0, 0, 0, null);
         }
 
         /** A dense shape with a sliding window. */
         public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                      int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
                      int slidingWindow) {
-            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, slidingWindow, 0, 0, 0, 0, 0);
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, slidingWindow, 0, 0, 0, 0, 0, null);
         }
 
         /** A mixture-of-experts shape without a sliding window. */
         public Shape(String name, Architecture arch, int dim, int layers, int heads, int kvHeads, int headDim,
                      int ffn, int vocab, int context, float ropeTheta, float eps, boolean tied, boolean llama3Rope,
                      int experts, int expertsUsed, int expertFfn, int sharedFfn) {
-            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, experts, expertsUsed, expertFfn, sharedFfn, 0);
+            this(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope, 0, experts, expertsUsed, expertFfn, sharedFfn, 0, null);
         }
 
         /** A dense phi3 shape with longrope: a sliding window of the whole context (as Phi-3.5's 262144 covers its 131072), original context as given. */
         public static Shape longRope(String name, int dim, int layers, int heads, int kvHeads, int headDim, int ffn, int vocab,
                                      int context, float ropeTheta, int longRopeOriginal) {
             return new Shape(name, Architecture.PHI3, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, 1e-5f, false, false,
-                    context, 0, 0, 0, 0, longRopeOriginal);
+                    context, 0, 0, 0, 0, longRopeOriginal, null);
+        }
+
+        /** This shape with linear or yarn rope scaling. */
+        public Shape withRopeScaling(String name, RopeScaling scaling) {
+            return new Shape(name, arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, context, ropeTheta, eps, tied, llama3Rope,
+                    slidingWindow, experts, expertsUsed, expertFfn, sharedFfn, longRopeOriginal, scaling);
         }
 
         public boolean moe() { return experts > 0; }
@@ -83,8 +91,17 @@ public final class SyntheticModel {
         // Test shapes: rows of 256 so every quant type (K-quants included) applies to every matrix.
         add(new Shape("tiny-llama", Architecture.LLAMA, 256, 2, 4, 2, 64, 512, 512, 1024, 1e4f, 1e-5f, false, true));
         add(new Shape("tiny-qwen2", Architecture.QWEN2, 256, 2, 4, 2, 64, 512, 512, 1024, 1e6f, 1e-6f, true, false));
+        // Rope scaling as Qwen2.5's YaRN GGUFs carry it (factor 4 over the 256-token original context, so 1024 in
+        // all) and as linear-scaled Llama 2 derivatives do (factor 4)
+        add(new Shape("tiny-qwen2", Architecture.QWEN2, 256, 2, 4, 2, 64, 512, 512, 256, 1e6f, 1e-6f, true, false)
+                .withRopeScaling("tiny-qwen2-yarn", new RopeScaling(true, 4f, 256, RopeScaling.BETA_FAST, RopeScaling.BETA_SLOW, RopeScaling.yarnMscale(4f))));
+        add(new Shape("tiny-llama", Architecture.LLAMA, 256, 2, 4, 2, 64, 512, 512, 1024, 1e4f, 1e-5f, false, false)
+                .withRopeScaling("tiny-llama-linear", new RopeScaling(false, 4f, 1024, RopeScaling.BETA_FAST, RopeScaling.BETA_SLOW, 1f)));
         add(new Shape("tiny-qwen3", Architecture.QWEN3, 256, 2, 4, 2, 128, 512, 512, 1024, 1e6f, 1e-6f, false, false));
         add(new Shape("tiny-phi3", Architecture.PHI3, 256, 2, 4, 4, 64, 512, 512, 1024, 1e4f, 1e-5f, false, false));
+        // Phi-3-mini-4k's sliding window (2047 of 4096) at a small scale: every layer sees the last 11 positions,
+        // across 4-token blocks and inside one 16-token block
+        add(new Shape("tiny-phi3-window", Architecture.PHI3, 256, 2, 4, 4, 64, 512, 512, 1024, 1e4f, 1e-5f, false, false, 11));
         // Phi-3.5's long-context rope at a small scale: the long factors apply when a sequence may exceed 512 tokens
         add(Shape.longRope("tiny-phi3-longrope", 256, 2, 4, 4, 64, 512, 512, 2048, 1e4f, 512));
         // three layers, so two are windowed; a window of 6 spans block boundaries of 4-token blocks
@@ -246,6 +263,14 @@ public final class SyntheticModel {
         if (s.longRopeOriginal() > 0) {
             w.putUInt32(a + ".rope.scaling.original_context_length", s.longRopeOriginal());
             w.putFloat32(a + ".rope.scaling.attn_factor", LongRope.derivedAttnFactor(s.context(), s.longRopeOriginal()));
+        }
+        if (s.ropeScaling() != null) { // as llama.cpp's converter writes them
+            RopeScaling r = s.ropeScaling();
+            w.putString(a + ".rope.scaling.type", r.yarn() ? "yarn" : "linear");
+            w.putFloat32(a + ".rope.scaling.factor", r.factor());
+            if (r.yarn()) w.putUInt32(a + ".rope.scaling.original_context_length", r.originalContext());
+            float plain = r.yarn() ? RopeScaling.yarnMscale(r.factor()) : 1f;
+            if (r.mscale() != plain) w.putFloat32(a + ".rope.scaling.attn_factor", r.mscale() / plain);
         }
         if (s.arch() == Architecture.GEMMA2) {
             w.putUInt32(a + ".attention.sliding_window", s.slidingWindow());

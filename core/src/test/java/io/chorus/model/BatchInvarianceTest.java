@@ -39,7 +39,9 @@ class BatchInvarianceTest {
             "tiny-qwen2,Q8_0,INT8", "tiny-qwen3,Q4_K_M,INT8", "tiny-llama,Q4_0,INT8", "tiny-qwen2,Q6_K,INT8", "tiny-llama,Q5_K_M,INT8",
             "tiny-phi3,Q8_0,INT8", "tiny-llama,Q2_K,INT8", "tiny-qwen2,Q3_K_M,INT8", "tiny-qwen3,IQ4_XS,INT8",
             // Gemma 2: windowed layers (window 6 over 4-token blocks), soft-caps, GeGLU, post-norms
-            "tiny-gemma2,F32,F32", "tiny-gemma2,Q4_K_M,F32", "tiny-gemma2,Q8_0,INT8"})
+            "tiny-gemma2,F32,F32", "tiny-gemma2,Q4_K_M,F32", "tiny-gemma2,Q8_0,INT8",
+            // Phi-3: every layer windowed (window 11 over 4-token blocks)
+            "tiny-phi3-window,F32,F32", "tiny-phi3-window,Q8_0,INT8"})
     void logitsInsideABatchEqualLogitsAlone(String shape, String mix, ActivationPrecision precision) throws IOException {
         Path file = dir.resolve(shape + "-" + mix + ".gguf");
         SyntheticModel.write(SyntheticModel.shape(shape), SyntheticModel.Mix.parse(mix), 7, file);

@@ -46,7 +46,7 @@ class LongRopeTest {
     /** Phi-3.5-mini's rope (theta 10000, original context 4096, context 131072) with seeded factors. */
     private static ModelConfig config(int headDim, int rotDim, LongRope lr) {
         return new ModelConfig(Architecture.PHI3, "t", 4 * headDim, 1, 4, 2, headDim, 64, 64, 131072, 1e-5f, 1e4f, rotDim,
-                false, 0, 0f, 0f, 1f, null, lr);
+                false, 0, 0f, 0f, 1f, null, lr, null);
     }
 
     private static LongRope phi35Like(int half) {
@@ -247,8 +247,10 @@ class LongRopeTest {
         assertThatThrownBy(() -> GgufCheckpoint.open(p5)).isInstanceOf(GgufException.class)
                 .hasMessage(p5 + ": tensor rope_factors_long.weight has type F16, expected F32");
         Path p6 = header(tmp, "attn", null, null, true, 1.19f, GgmlType.F32);
-        assertThatThrownBy(() -> GgufCheckpoint.open(p6)).isInstanceOf(UnsupportedModelException.class)
-                .hasMessageContaining(p6 + ": metadata phi3.rope.scaling.attn_factor = 1.19");
+        try (GgufCheckpoint ck = GgufCheckpoint.open(p6)) { // an attention factor alone scales cos and sin, as in llama.cpp
+            assertThat(ck.config().longRope()).isNull();
+            assertThat(ck.config().ropeScaling()).isEqualTo(new RopeScaling(false, 1f, 1024, 32f, 1f, 1.19f));
+        }
         try (GgufCheckpoint ck = GgufCheckpoint.open(header(tmp, "none", null, null, false, null, GgmlType.F32))) {
             assertThat(ck.config().longRope()).isNull();
         }

@@ -8,8 +8,8 @@ import java.nio.file.Path;
 /**
  * A plain float64 phi3 forward pass over a GGUF's weights (dequantized to float32, then widened), written
  * from the architecture's definition, not from Chorus's kernels: fused QKV, NEOX rope with per-pair
- * frequency divisors and a factor on cos and sin, causal softmax attention, fused gate/up SwiGLU. Teacher
- * forced over a prompt, it returns the logits of every position.
+ * frequency divisors and a factor on cos and sin, causal softmax attention (within a sliding window when
+ * given), fused gate/up SwiGLU. Teacher forced over a prompt, it returns the logits of every position.
  */
 final class Phi3Float64 {
     private Phi3Float64() {}
@@ -20,6 +20,27 @@ final class Phi3Float64 {
      * @return [prompt.length][vocab] logits
      */
     static double[][] logits(Path gguf, int[] prompt, float[] factors, double ropeScale) {
+        return logits(gguf, prompt, factors, ropeScale, 0);
+    }
+
+    /**
+     * As {@link #logits(Path, int[], float[], double)}, every layer windowed: the query at position t
+     * sees key positions j with t - j &lt; window (window positions, itself included), as transformers'
+     * and llama.cpp's masks do; 0 for plain causal attention.
+     */
+    static double[][] logits(Path gguf, int[] prompt, float[] factors, double ropeScale, int window) {
+        return logitsWithDivisors(gguf, prompt, widen(factors), ropeScale, window);
+    }
+
+    static double[] widen(float[] f) {
+        if (f == null) return null;
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    /** As above with the per-pair frequency divisors in float64 (rope scaling's, computed by the test). */
+    static double[][] logitsWithDivisors(Path gguf, int[] prompt, double[] factors, double ropeScale, int window) {
         try (GgufCheckpoint ck = GgufCheckpoint.open(gguf)) {
             ModelConfig c = ck.config();
             int n = prompt.length, dim = c.dim(), hd = c.headDim(), heads = c.heads(), kvHeads = c.kvHeads();
@@ -38,24 +59,25 @@ final class Phi3Float64 {
                     q[t] = java.util.Arrays.copyOfRange(qkv, 0, qDim);
                     k[t] = java.util.Arrays.copyOfRange(qkv, qDim, qDim + kvDim);
                     v[t] = java.util.Arrays.copyOfRange(qkv, qDim + kvDim, qDim + 2 * kvDim);
-                    rope(q[t], heads, hd, half, t, c.ropeTheta(), factors, ropeScale);
-                    rope(k[t], kvHeads, hd, half, t, c.ropeTheta(), factors, ropeScale);
+                    rotate(q[t], heads, hd, half, t, c.ropeTheta(), factors, ropeScale);
+                    rotate(k[t], kvHeads, hd, half, t, c.ropeTheta(), factors, ropeScale);
                 }
                 for (int t = 0; t < n; t++) {
                     double[] att = new double[qDim];
                     for (int h = 0; h < heads; h++) {
                         int kh = h / (heads / kvHeads);
+                        int from = window > 0 ? Math.max(0, t - window + 1) : 0;
                         double[] s = new double[t + 1];
                         double max = Double.NEGATIVE_INFINITY;
-                        for (int j = 0; j <= t; j++) {
+                        for (int j = from; j <= t; j++) {
                             double d = 0;
                             for (int i = 0; i < hd; i++) d += q[t][h * hd + i] * k[j][kh * hd + i];
                             s[j] = d / Math.sqrt(hd);
                             max = Math.max(max, s[j]);
                         }
                         double sum = 0;
-                        for (int j = 0; j <= t; j++) sum += s[j] = Math.exp(s[j] - max);
-                        for (int j = 0; j <= t; j++) for (int i = 0; i < hd; i++) att[h * hd + i] += s[j] / sum * v[j][kh * hd + i];
+                        for (int j = from; j <= t; j++) sum += s[j] = Math.exp(s[j] - max);
+                        for (int j = from; j <= t; j++) for (int i = 0; i < hd; i++) att[h * hd + i] += s[j] / sum * v[j][kh * hd + i];
                     }
                     add(x[t], mul(wo, att));
                 }
@@ -81,6 +103,11 @@ final class Phi3Float64 {
      * the rotated values by {@code scale}; dimensions past the rotated ones stay as they are.
      */
     static void rope(double[] x, int heads, int headDim, int half, int pos, double theta, float[] factors, double scale) {
+        rotate(x, heads, headDim, half, pos, theta, widen(factors), scale);
+    }
+
+    /** As {@link #rope} with float64 divisors. */
+    static void rotate(double[] x, int heads, int headDim, int half, int pos, double theta, double[] factors, double scale) {
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < half; i++) {
                 double freq = Math.pow(theta, -2.0 * i / (2 * half)) / (factors == null ? 1 : factors[i]);

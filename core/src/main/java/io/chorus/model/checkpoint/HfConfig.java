@@ -4,13 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.chorus.model.Architecture;
 import io.chorus.model.LongRope;
 import io.chorus.model.ModelConfig;
+import io.chorus.model.RopeScaling;
 import io.chorus.model.UnsupportedModelException;
 import java.util.Map;
 
 /**
  * A Hugging Face config.json read into Chorus's {@link ModelConfig}, plus what the GGUF converter
  * would have turned into tensors or metadata: the rope frequency divisors of a {@code rope_scaling}
- * entry (llama3, linear, dynamic; longrope's two sets go into the config) and the {@code quantization_config}.
+ * entry (llama3, linear, dynamic; longrope's two sets and yarn go into the config) and the {@code quantization_config}.
  *
  * @param ropeFactors per rotated pair, the divisor of its frequency (GGUF's rope_freqs), or null
  */
@@ -55,6 +56,7 @@ record HfConfig(ModelConfig model, float[] ropeFactors, HfQuantization quantizat
 
         float[] factors = null;
         LongRope longRope = null;
+        RopeScaling scaling = null;
         JsonNode rs = c.get("rope_scaling");
         if (rs != null && !rs.isNull()) {
             String type = rs.path("rope_type").asText(rs.path("type").asText("default"));
@@ -77,21 +79,31 @@ record HfConfig(ModelConfig model, float[] ropeFactors, HfQuantization quantizat
                     context = (int) (context * factor);
                 }
                 case "longrope", "su" -> longRope = longRope(c, rs, rotDim, context, file);
-                default -> throw new UnsupportedModelException(file + ": rope_scaling type '" + type + "' is not supported (supported: llama3, linear, dynamic, longrope)");
+                case "yarn" -> {
+                    scaling = yarn(rs, context, file);
+                    context = scaling.scaledContext(context);
+                }
+                default -> throw new UnsupportedModelException(file + ": rope_scaling type '" + type + "' is not supported (supported: llama3, linear, dynamic, longrope, yarn)");
             }
         }
-        // A sliding window shorter than the context would change attention beyond it: serve only what is exact.
+        // Phi-3 attends within sliding_window on every layer, as its GGUF does (the converter copies the value;
+        // transformers and llama.cpp both let a query see that many positions, itself included). Elsewhere a
+        // window shorter than the context would change attention beyond it: serve only what is exact.
+        int window = 0;
         boolean windowed = arch == Architecture.QWEN2 || arch == Architecture.QWEN3 ? c.path("use_sliding_window").asBoolean(false) : true;
-        if (windowed && c.hasNonNull("sliding_window") && c.get("sliding_window").asInt() > 0) {
-            context = Math.min(context, c.get("sliding_window").asInt());
+        if (windowed && c.hasNonNull("sliding_window")) {
+            JsonNode sw = c.get("sliding_window");
+            if (!sw.canConvertToInt() || sw.asInt() < 0) throw new CheckpointException(file + ": sliding_window = " + sw + " must be a non-negative integer");
+            if (arch == Architecture.PHI3) window = sw.asInt();
+            else if (sw.asInt() > 0) context = Math.min(context, sw.asInt());
         }
         if (c.has("tie_word_embeddings") && !c.get("tie_word_embeddings").asBoolean() && tied) {
             throw new CheckpointException(file + ": tie_word_embeddings is false but there is no lm_head.weight");
         }
         ModelConfig model = new ModelConfig(arch, name, dim, required(c, "num_hidden_layers", file), heads, kvHeads, headDim,
                 required(c, "intermediate_size", file), vocab, context, (float) c.path("rms_norm_eps").asDouble(1e-6),
-                theta, rotDim, tied, 0, 0f, 0f,
-                ModelConfig.queryScale(arch, dim, heads, headDim, required(c, "num_hidden_layers", file)), null, longRope);
+                theta, rotDim, tied, window, 0f, 0f,
+                ModelConfig.queryScale(arch, dim, heads, headDim, required(c, "num_hidden_layers", file)), null, longRope, scaling);
         return new HfConfig(model, factors, HfQuantization.parse(c.get("quantization_config"), file));
     }
 
@@ -120,6 +132,41 @@ record HfConfig(ModelConfig model, float[] ropeFactors, HfQuantization quantizat
             attn = LongRope.derivedAttnFactor(context, orig.asInt());
         }
         return new LongRope(longF, shortF, orig.asInt(), attn);
+    }
+
+    /**
+     * YaRN as llama.cpp's converter and rope_yarn take it: {@code factor} (at least 1), the original context
+     * from {@code original_max_position_embeddings} (else max_position_embeddings), {@code beta_fast} and
+     * {@code beta_slow} (32 and 1 unless given), cos and sin times {@code attention_factor} when given, else
+     * 1 + 0.1 ln(factor). DeepSeek's {@code mscale} / {@code mscale_all_dim} variant is refused by name.
+     */
+    static RopeScaling yarn(JsonNode rs, int context, String file) {
+        for (String k : new String[] {"mscale", "mscale_all_dim"}) {
+            if (rs.hasNonNull(k)) throw new UnsupportedModelException(file + ": rope_scaling." + k + " (DeepSeek's yarn variant) is not supported");
+        }
+        double factor = positive(rs, "factor", Double.NaN, file);
+        if (factor < 1) throw new CheckpointException(file + ": rope_scaling.factor = " + factor + " must be at least 1 for yarn");
+        JsonNode o = rs.get("original_max_position_embeddings");
+        if (o != null && !o.isNull() && (!o.canConvertToInt() || o.asInt() <= 0)) {
+            throw new CheckpointException(file + ": rope_scaling.original_max_position_embeddings = " + o + " must be a positive integer");
+        }
+        int orig = o != null && !o.isNull() ? o.asInt() : context;
+        float betaFast = (float) positive(rs, "beta_fast", RopeScaling.BETA_FAST, file), betaSlow = (float) positive(rs, "beta_slow", RopeScaling.BETA_SLOW, file);
+        float mscale = rs.hasNonNull("attention_factor") ? (float) positive(rs, "attention_factor", 1, file) : RopeScaling.yarnMscale((float) factor);
+        return new RopeScaling(true, (float) factor, orig, betaFast, betaSlow, mscale);
+    }
+
+    /** rope_scaling.key as a positive number, or {@code fallback} when absent (NaN: required). */
+    private static double positive(JsonNode rs, String key, double fallback, String file) {
+        JsonNode v = rs.get(key);
+        if (v == null || v.isNull()) {
+            if (Double.isNaN(fallback)) throw new CheckpointException(file + ": rope_scaling." + key + " is missing");
+            return fallback;
+        }
+        if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+            throw new CheckpointException(file + ": rope_scaling." + key + " = " + v + " must be a positive number");
+        }
+        return v.asDouble();
     }
 
     private static float[] factorList(JsonNode rs, String key, int half, String file) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.chorus.model.Architecture;
 import io.chorus.model.LongRope;
 import io.chorus.model.ModelConfig;
+import io.chorus.model.RopeScaling;
 import io.chorus.model.UnsupportedModelException;
 import io.chorus.tensor.GgmlType;
 import io.chorus.tensor.WeightMatrix;
@@ -284,6 +285,7 @@ public final class HfFolderWriter {
                 .put("max_position_embeddings", c.contextLength()).put("vocab_size", c.vocabSize())
                 .put("tie_word_embeddings", c.tiedOutput()).put("torch_dtype", format == Format.AWQ || format == Format.GPTQ ? "float16" : "bfloat16");
         if (c.rotDim() != c.headDim()) n.put("partial_rotary_factor", (double) c.rotDim() / c.headDim());
+        if (c.arch() == Architecture.PHI3 && c.slidingWindow() > 0) n.put("sliding_window", c.slidingWindow());
         LongRope lr = c.longRope();
         if (lr != null) { // as Phi-3.5's config.json: the original context at the top level, the attention factor derived unless it differs
             n.put("original_max_position_embeddings", lr.originalContext());
@@ -293,6 +295,18 @@ public final class HfFolderWriter {
             var shortF = rs.putArray("short_factor");
             for (float f : lr.shortFactors()) shortF.add((double) f);
             if (lr.attnFactor() != LongRope.derivedAttnFactor(c.contextLength(), lr.originalContext())) rs.put("attention_factor", (double) lr.attnFactor());
+        }
+        RopeScaling scaling = c.ropeScaling();
+        if (scaling != null) { // as the converter reads it back: yarn or linear with its factor
+            if (lr != null) throw new UnsupportedModelException(c.name() + ": longrope with " + scaling.describe() + " has no single rope_scaling entry");
+            if (!scaling.yarn() && scaling.mscale() != 1f) {
+                throw new UnsupportedModelException(c.name() + ": a rope attention factor without yarn or longrope has no rope_scaling entry");
+            }
+            ObjectNode rs = n.putObject("rope_scaling").put("type", scaling.yarn() ? "yarn" : "linear").put("factor", (double) scaling.factor());
+            if (scaling.yarn()) {
+                rs.put("original_max_position_embeddings", scaling.originalContext());
+                if (scaling.mscale() != RopeScaling.yarnMscale(scaling.factor())) rs.put("attention_factor", (double) scaling.mscale());
+            }
         }
         switch (format) {
             case FP8 -> n.putObject("quantization_config").put("quant_method", "fp8").put("activation_scheme", "dynamic");

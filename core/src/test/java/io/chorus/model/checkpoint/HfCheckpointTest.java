@@ -157,9 +157,9 @@ class HfCheckpointTest {
         JSON.writeValue(tmp.resolve("config.json").toFile(), config);
         assertThatThrownBy(() -> HfCheckpoint.open(tmp)).hasMessageContaining("gptq with bits 8 (supported: 4)");
         config.remove("quantization_config");
-        config.putObject("rope_scaling").put("rope_type", "yarn").put("factor", 4.0);
+        config.putObject("rope_scaling").put("rope_type", "ntk-by-parts").put("factor", 4.0);
         JSON.writeValue(tmp.resolve("config.json").toFile(), config);
-        assertThatThrownBy(() -> HfCheckpoint.open(tmp)).hasMessageContaining("rope_scaling type 'yarn' is not supported");
+        assertThatThrownBy(() -> HfCheckpoint.open(tmp)).hasMessageContaining("rope_scaling type 'ntk-by-parts' is not supported");
         Files.delete(tmp.resolve("config.json"));
         assertThatThrownBy(() -> HfCheckpoint.open(tmp)).hasMessageContaining("config.json: no such file");
     }
