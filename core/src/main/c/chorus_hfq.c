@@ -75,7 +75,7 @@ INLINE __m256i tail_mask(int n) {
 #define FP8_NT 3 /* 4 x 3 accumulators, 4 weights and 1 activation: 16 registers */
 #endif
 #ifndef FP8_KC
-#define FP8_KC 512 /* columns decoded per chunk of a batched tile */
+#define FP8_KC 256 /* columns decoded per chunk of a batched tile: 4 rows and 16 tokens of it fit L1 together */
 #endif
 
 /* R rows x K tokens, decoded in registers: the single-token path (K = 1) and the rows below a tile. */

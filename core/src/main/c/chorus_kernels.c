@@ -929,7 +929,7 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
  * results are the bits of the fused path. */
 #define BF16_NT 3
 #ifndef BF16_KC
-#define BF16_KC 512
+#define BF16_KC 256 /* 4 rows and 16 tokens of a chunk fit L1 (32 KB) together */
 #endif
 
 INLINE void bf16_micro(const int K, const float* wb, const float* xp, int64_t xs, int n, float* acc) {
