@@ -68,17 +68,20 @@ INLINE __m256i tail_mask(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+#define FP8_R 4 /* rows of a batched tile */
 #if defined(__AVX512F__)
-#define FP8_NT 4 /* 32 registers: 4 rows x 4 tokens of accumulators */
+#define FP8_NT 6 /* tokens of a register tile: 4 x 6 accumulators of the 32 registers */
 #else
-#define FP8_NT 2
+#define FP8_NT 3 /* 4 x 3 accumulators, 4 weights and 1 activation: 16 registers */
 #endif
-#define FP8_KC 512 /* columns decoded per chunk of a batched tile */
+#ifndef FP8_KC
+#define FP8_KC 256 /* columns decoded per chunk of a batched tile: 4 rows and 16 tokens of it fit L1 together */
+#endif
 
-/* R rows x K tokens, decoded in registers: the single-token path (K = 1) and a batch's leftovers. */
+/* R rows x K tokens, decoded in registers: the single-token path (K = 1) and the rows below a tile. */
 INLINE void fp8_fused(const int R, const int K, const uint8_t* w, int cols, const float* s, const float* x,
                       float* out, int os) {
-    __m256 a[4][FP8_NT];
+    __m256 a[4][1];
     for (int i = 0; i < R; i++)
         for (int t = 0; t < K; t++) a[i][t] = _mm256_setzero_ps();
     int c8 = cols & ~7, c = 0;
@@ -104,71 +107,99 @@ INLINE void fp8_fused(const int R, const int K, const uint8_t* w, int cols, cons
         for (int t = 0; t < K; t++) out[(int64_t)t * os + i] = hsum8(a[i][t]);
 }
 
-/* A batch: 4 rows decoded a chunk at a time into wb (L1), then every token of the block runs over
- * the chunk K at a time; lane accumulators carry over chunks in acc. */
+/* The register tile of a batch: FP8_R decoded rows (wb, row stride FP8_KC) x K tokens (x, token
+ * stride xs) over one chunk: n8 columns in whole vectors, then n - n8 zero-padded ones. K is a
+ * constant at every call, so the accumulators stay in registers (an array indexed by a run-time
+ * count would live on the stack); between chunks they are kept in acc ([row][TB] vectors). */
+INLINE void fp8_micro(const int K, const float* wb, const float* x, int64_t xs, int n8, int n, float* acc) {
+    __m256 a[FP8_R][FP8_NT];
+#pragma GCC unroll 4
+    for (int i = 0; i < FP8_R; i++)
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) a[i][k] = _mm256_load_ps(acc + (i * TB + k) * 8);
+    for (int j = 0; j < n8; j += 8) {
+        __m256 wv[FP8_R];
+#pragma GCC unroll 4
+        for (int i = 0; i < FP8_R; i++) wv[i] = _mm256_load_ps(wb + i * FP8_KC + j);
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) {
+            __m256 xv = _mm256_loadu_ps(x + (int64_t)k * xs + j);
+#pragma GCC unroll 4
+            for (int i = 0; i < FP8_R; i++) a[i][k] = _mm256_fmadd_ps(wv[i], xv, a[i][k]);
+        }
+    }
+    if (n8 < n) {
+        __m256i m = tail_mask(n - n8);
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) {
+            __m256 xv = _mm256_maskload_ps(x + (int64_t)k * xs + n8, m);
+#pragma GCC unroll 4
+            for (int i = 0; i < FP8_R; i++) a[i][k] = _mm256_fmadd_ps(_mm256_load_ps(wb + i * FP8_KC + n8), xv, a[i][k]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < FP8_R; i++)
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) _mm256_store_ps(acc + (i * TB + k) * 8, a[i][k]);
+}
+
+static void fp8_micro_k(int K, const float* wb, const float* x, int64_t xs, int n8, int n, float* acc) {
+    switch (K) {
+    case 1: fp8_micro(1, wb, x, xs, n8, n, acc); break;
+    case 2: fp8_micro(2, wb, x, xs, n8, n, acc); break;
+#if FP8_NT >= 6
+    case 3: fp8_micro(3, wb, x, xs, n8, n, acc); break;
+    case 4: fp8_micro(4, wb, x, xs, n8, n, acc); break;
+    case 5: fp8_micro(5, wb, x, xs, n8, n, acc); break;
+#endif
+    default: fp8_micro(FP8_NT, wb, x, xs, n8, n, acc); break;
+    }
+}
+
+/* Tokens of the next register tile, of n left: FP8_NT, but never leaving a lone token behind a full
+ * tile when two smaller tiles cover the rest (16 = 3 + 3 + 3 + 3 + 2 + 2 on AVX2). */
+INLINE int fp8_tile_tokens(int n) {
+    if (n <= FP8_NT) return n;
+    if (n == FP8_NT + 1) return (n + 1) / 2;
+    return FP8_NT;
+}
+
+/* A batch: FP8_R rows decoded a chunk at a time into wb (L1), then every token of the block runs over
+ * the chunk in register tiles; lane accumulators carry over chunks in acc. */
 static void fp8_batch(const uint8_t* w, int cols, const float* s, const float* x, int T, float* out, int os, int r0, int r1) {
-    float wb[4 * FP8_KC] __attribute__((aligned(32)));
-    float acc[4 * TB * 8] __attribute__((aligned(32)));
+    float wb[FP8_R * FP8_KC] __attribute__((aligned(32)));
+    float acc[FP8_R * TB * 8] __attribute__((aligned(32)));
     int c8 = cols & ~7;
     int r = r0;
-    for (; r + 4 <= r1; r += 4) {
+    for (; r + FP8_R <= r1; r += FP8_R) {
         const uint8_t* wr = w + (int64_t)r * cols;
         for (int tb = 0; tb < T; tb += TB) {
             int nt = T - tb < TB ? T - tb : TB;
             memset(acc, 0, sizeof acc);
             for (int c0 = 0; c0 < cols; c0 += FP8_KC) {
                 int n = cols - c0 < FP8_KC ? cols - c0 : FP8_KC, n8 = c0 + n <= c8 ? n : c8 - c0;
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < FP8_R; i++) {
                     const uint8_t* p = wr + (int64_t)i * cols + c0;
                     int j = 0;
                     for (; j < n8; j += 8) _mm256_store_ps(wb + i * FP8_KC + j, fp8_load(p + j, s[r + i]));
                     if (j < n) _mm256_store_ps(wb + i * FP8_KC + j, fp8_tail(p + j, n - j, s[r + i]));
                 }
-                __m256i m = tail_mask(n - n8);
-                for (int t = 0; t < nt; t += FP8_NT) {
-                    int K = nt - t < FP8_NT ? nt - t : FP8_NT;
-                    __m256 a[4][FP8_NT];
-                    for (int i = 0; i < 4; i++)
-                        for (int k = 0; k < FP8_NT; k++) a[i][k] = _mm256_load_ps(acc + ((i * TB) + t + k) * 8);
-                    const float* xt = x + (int64_t)(tb + t) * cols + c0;
-                    if (K == FP8_NT) {
-                        for (int j = 0; j < n8; j += 8) {
-                            __m256 wv0 = _mm256_load_ps(wb + j), wv1 = _mm256_load_ps(wb + FP8_KC + j);
-                            __m256 wv2 = _mm256_load_ps(wb + 2 * FP8_KC + j), wv3 = _mm256_load_ps(wb + 3 * FP8_KC + j);
-#pragma GCC unroll 4
-                            for (int k = 0; k < FP8_NT; k++) {
-                                __m256 xv = _mm256_loadu_ps(xt + (int64_t)k * cols + j);
-                                a[0][k] = _mm256_fmadd_ps(wv0, xv, a[0][k]);
-                                a[1][k] = _mm256_fmadd_ps(wv1, xv, a[1][k]);
-                                a[2][k] = _mm256_fmadd_ps(wv2, xv, a[2][k]);
-                                a[3][k] = _mm256_fmadd_ps(wv3, xv, a[3][k]);
-                            }
-                        }
-                    } else {
-                        for (int j = 0; j < n8; j += 8) {
-                            __m256 wv0 = _mm256_load_ps(wb + j), wv1 = _mm256_load_ps(wb + FP8_KC + j);
-                            __m256 wv2 = _mm256_load_ps(wb + 2 * FP8_KC + j), wv3 = _mm256_load_ps(wb + 3 * FP8_KC + j);
-                            for (int k = 0; k < K; k++) {
-                                __m256 xv = _mm256_loadu_ps(xt + (int64_t)k * cols + j);
-                                a[0][k] = _mm256_fmadd_ps(wv0, xv, a[0][k]);
-                                a[1][k] = _mm256_fmadd_ps(wv1, xv, a[1][k]);
-                                a[2][k] = _mm256_fmadd_ps(wv2, xv, a[2][k]);
-                                a[3][k] = _mm256_fmadd_ps(wv3, xv, a[3][k]);
-                            }
-                        }
-                    }
-                    if (n8 < n) {
-                        for (int k = 0; k < K; k++) {
-                            __m256 xv = _mm256_maskload_ps(xt + (int64_t)k * cols + n8, m);
-                            for (int i = 0; i < 4; i++) a[i][k] = _mm256_fmadd_ps(_mm256_load_ps(wb + i * FP8_KC + n8), xv, a[i][k]);
-                        }
-                    }
-                    for (int i = 0; i < 4; i++)
-                        for (int k = 0; k < K; k++) _mm256_store_ps(acc + ((i * TB) + t + k) * 8, a[i][k]);
+                /* The next chunk's bytes (this tile's next columns, or the next tile's first ones) arrive
+                 * while the tokens run over this one: without this a batch waited on memory at every
+                 * decode (a third of its time at 16 tokens). */
+                const uint8_t* np = c0 + FP8_KC < cols ? wr + c0 + FP8_KC : wr + (int64_t)FP8_R * cols;
+                int nn = c0 + FP8_KC < cols ? cols - c0 - FP8_KC : cols;
+                if (nn > FP8_KC) nn = FP8_KC;
+                if (tb + TB >= T && (c0 + FP8_KC < cols || r + 2 * FP8_R <= r1))
+                    for (int i = 0; i < FP8_R; i++)
+                        for (int j = 0; j < nn; j += 64) __builtin_prefetch(np + (int64_t)i * cols + j, 0, 3);
+                for (int t = 0, K; t < nt; t += K) {
+                    K = fp8_tile_tokens(nt - t);
+                    fp8_micro_k(K, wb, x + (int64_t)(tb + t) * cols + c0, cols, n8, n, acc + t * 8);
                 }
             }
             for (int t = 0; t < nt; t++)
-                for (int i = 0; i < 4; i++) out[(int64_t)(tb + t) * os + r + i] = hsum8(_mm256_load_ps(acc + ((i * TB) + t) * 8));
+                for (int i = 0; i < FP8_R; i++) out[(int64_t)(tb + t) * os + r + i] = hsum8(_mm256_load_ps(acc + ((i * TB) + t) * 8));
         }
     }
     for (; r < r1; r++)
@@ -212,6 +243,63 @@ INLINE __m256 group_apply(__m256 acc, __m256 G, __m256 s, __m256 z, float sx) {
 /* Inputs decoded per chunk of a batched tile: 64 inputs x 64 outputs of floats fill half of L1. */
 #define QCH 64
 
+#if defined(__AVX512F__)
+#define Q4_NT 6 /* tokens of a batched register tile: 4 vectors x 6 tokens of the 32 registers */
+#else
+#define Q4_NT 3 /* 4 vectors x 3 tokens of accumulators, 4 weight vectors: 16 registers */
+#endif
+
+/* Tokens of the next register tile, of n left: Q4_NT, but never a lone token after a full tile
+ * when two smaller tiles cover the rest (16 = 3 + 3 + 3 + 3 + 2 + 2 on AVX2). */
+INLINE int q4_tile_tokens(int n) {
+    if (n <= Q4_NT) return n;
+    if (n == Q4_NT + 1) return (n + 1) / 2;
+    return Q4_NT;
+}
+
+/* The batched register tile of the 4-bit formats: M decoded vectors of each input (wb, ws vectors per
+ * input) x K tokens (x, token stride xs) over ch inputs. The group sums G of token k, vector m start
+ * from 0 on a group's first chunk (else from Gs[k * gv + m]) and are left in Gs. M and K are constants
+ * at every call, so G stays in registers: per input M weight loads and K broadcasts feed M x K fmas. */
+INLINE void q4_micro(const int M, const int K, const __m256* wb, int ws, const float* x, int64_t xs, int ch,
+                     __m256* Gs, int gv, int first) {
+    __m256 G[4][Q4_NT];
+#pragma GCC unroll 4
+    for (int m = 0; m < M; m++)
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) G[m][k] = first ? _mm256_setzero_ps() : Gs[k * gv + m];
+    for (int i = 0; i < ch; i++) {
+        __m256 w[4];
+#pragma GCC unroll 4
+        for (int m = 0; m < M; m++) w[m] = wb[i * ws + m];
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) {
+            __m256 xb = _mm256_broadcast_ss(x + k * xs + i);
+#pragma GCC unroll 4
+            for (int m = 0; m < M; m++) G[m][k] = _mm256_fmadd_ps(w[m], xb, G[m][k]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int m = 0; m < M; m++)
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) Gs[k * gv + m] = G[m][k];
+}
+
+#define Q4_MICRO_K(M)                                                                               \
+    static void q4_micro_##M(int K, const __m256* wb, int ws, const float* x, int64_t xs, int ch, __m256* Gs, \
+                             int gv, int first) {                                                   \
+        switch (K) {                                                                                \
+        case 1: q4_micro(M, 1, wb, ws, x, xs, ch, Gs, gv, first); break;                            \
+        case 2: q4_micro(M, 2, wb, ws, x, xs, ch, Gs, gv, first); break;                            \
+        case 3: q4_micro(M, Q4_NT >= 3 ? 3 : 1, wb, ws, x, xs, ch, Gs, gv, first); break;           \
+        case 4: q4_micro(M, Q4_NT >= 4 ? 4 : 1, wb, ws, x, xs, ch, Gs, gv, first); break;           \
+        case 5: q4_micro(M, Q4_NT >= 5 ? 5 : 1, wb, ws, x, xs, ch, Gs, gv, first); break;           \
+        default: q4_micro(M, Q4_NT, wb, ws, x, xs, ch, Gs, gv, first); break;                       \
+        }                                                                                           \
+    }
+Q4_MICRO_K(1)
+Q4_MICRO_K(4)
+
 /* ---------------------------------------------------------------------------------------------
  * AWQ: qweight i32 [cols][rows / 8], qzeros i32 [cols / gs][rows / 8], scales f16 [cols / gs][rows].
  * Nibble n of a word holds output 8j + ORDER[n]. A tile is up to 8 words of one input (64 outputs):
@@ -247,30 +335,43 @@ INLINE void awq_store(const __m256* acc, float* out, int M) {
     }
 }
 
-/* One token, one tile of M words: nibbles decoded in registers. */
-static void awq_tile1(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
-                      int64_t wc, int M, const float* x, float* out) {
+/* One token, one group g of one tile of M words, added into acc: nibbles decoded in registers. */
+INLINE void awq_group1(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                       int64_t wc, const int M, const float* x, int g, __m256* acc) {
     int64_t words = rows / 8, stride = words * 4;
-    __m256 acc[8];
-    for (int n = 0; n < 8; n++) acc[n] = _mm256_setzero_ps();
-    for (int g = 0; g * gs < cols; g++) {
-        __m256 G[8];
-        for (int n = 0; n < 8; n++) G[n] = _mm256_setzero_ps();
-        const uint8_t* p = qw + ((int64_t)g * gs * words + wc) * 4;
-        const float* xg = x + (int64_t)g * gs;
-        for (int i = 0; i < gs; i++, p += stride) {
-            __builtin_prefetch(p + 16 * stride, 0, 0);
-            __m256i v = awq_words(p, M);
-            __m256 xb = _mm256_set1_ps(xg[i]);
+    __m256 G[8];
+    for (int n = 0; n < 8; n++) G[n] = _mm256_setzero_ps();
+    const uint8_t* p = qw + ((int64_t)g * gs * words + wc) * 4;
+    const float* xg = x + (int64_t)g * gs;
+    for (int i = 0; i < gs; i++, p += stride) {
+        __builtin_prefetch(p + 16 * stride, 0, 0);
+        __m256i v = awq_words(p, M);
+        __m256 xb = _mm256_set1_ps(xg[i]);
 #pragma GCC unroll 8
-            for (int n = 0; n < 8; n++) G[n] = _mm256_fmadd_ps(nib(v, n), xb, G[n]);
-        }
-        __m256 s[8], z[8];
-        awq_group_params(qz, sc, words, rows, g, wc, M, s, z);
-        float sx = group_sum(xg, gs);
-        for (int n = 0; n < 8; n++) acc[n] = group_apply(acc[n], G[n], s[n], z[n], sx);
+        for (int n = 0; n < 8; n++) G[n] = _mm256_fmadd_ps(nib(v, n), xb, G[n]);
     }
-    awq_store(acc, out, M);
+    __m256 s[8], z[8];
+    awq_group_params(qz, sc, words, rows, g, wc, M, s, z);
+    float sx = group_sum(xg, gs);
+    for (int n = 0; n < 8; n++) acc[n] = group_apply(acc[n], G[n], s[n], z[n], sx);
+}
+
+/* One token, a pair of 64-output tiles (Ma words at wc, then Mb <= 8 at wc + 8, Mb possibly 0) taken
+ * group by group: the second tile reads the other half of each 64-byte line the first one fetched
+ * while it is still in L1 (a tile alone uses 32 bytes of every line, and the other half would have
+ * to survive in L2 until the next tile came for it). Each output's operations are unchanged. */
+static void awq_pair1(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                      int64_t wc, int Ma, int Mb, const float* x, float* out) {
+    __m256 a[8], b[8];
+    for (int n = 0; n < 8; n++) a[n] = b[n] = _mm256_setzero_ps();
+    for (int g = 0; g * gs < cols; g++) {
+        if (Ma == 8) awq_group1(qw, qz, sc, rows, cols, gs, wc, 8, x, g, a);
+        else awq_group1(qw, qz, sc, rows, cols, gs, wc, Ma, x, g, a);
+        if (Mb == 8) awq_group1(qw, qz, sc, rows, cols, gs, wc + 8, 8, x, g, b);
+        else if (Mb > 0) awq_group1(qw, qz, sc, rows, cols, gs, wc + 8, Mb, x, g, b);
+    }
+    awq_store(a, out, Ma);
+    if (Mb > 0) awq_store(b, out + 64, Mb);
 }
 
 /* T tokens, one tile: each chunk of QCH inputs is decoded once into wb and every token runs over it. */
@@ -292,16 +393,17 @@ static void awq_tileT(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, i
                     __m256i v = awq_words(p, M);
                     for (int n = 0; n < 8; n++) wb[i][n] = nib(v, n);
                 }
-                for (int t = 0; t < nt; t++) {
+                /* The next chunk (or the next tile's first) arrives while the tokens run over this one. */
+                if (tb + TB >= T) {
+                    const uint8_t* np = c0 + ch < cols ? p : wc + 8 < words ? qw + (wc + 8) * 4 : NULL;
+                    if (np)
+                        for (int i = 0; i < ch; i++) __builtin_prefetch(np + i * stride, 0, 3);
+                }
+                for (int t = 0, K; t < nt; t += K) { /* the tile's 8 vectors as two register tiles of 4 */
+                    K = q4_tile_tokens(nt - t);
                     const float* xt = x + (int64_t)(tb + t) * cols + c0;
-                    __m256 G[8];
-                    for (int n = 0; n < 8; n++) G[n] = c0 == g * gs ? _mm256_setzero_ps() : Gs[t][n];
-                    for (int i = 0; i < ch; i++) {
-                        __m256 xb = _mm256_set1_ps(xt[i]);
-#pragma GCC unroll 8
-                        for (int n = 0; n < 8; n++) G[n] = _mm256_fmadd_ps(wb[i][n], xb, G[n]);
-                    }
-                    for (int n = 0; n < 8; n++) Gs[t][n] = G[n];
+                    q4_micro_4(K, &wb[0][0], 8, xt, cols, ch, &Gs[t][0], 8, c0 == g * gs);
+                    q4_micro_4(K, &wb[0][4], 8, xt, cols, ch, &Gs[t][4], 8, c0 == g * gs);
                 }
             }
             __m256 s[8], z[8];
@@ -318,14 +420,16 @@ static void awq_tileT(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, i
 /* Rows [r0, r1) must start on a word (multiples of 8); gs a multiple of 8 that is <= QCH (64) or a multiple of it. */
 EXPORT void chorus_matmul_awq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs,
                               const float* x, int T, float* out, int os, int r0, int r1) {
+    if (T == 1) {
+        for (int r = r0; r < r1; r += 128) {
+            int n = (r1 - r) / 8, Ma = n < 8 ? n : 8, Mb = n - Ma < 8 ? n - Ma : 8;
+            awq_pair1(qw, qz, sc, rows, cols, gs, r / 8, Ma, Mb, x, out + r);
+        }
+        return;
+    }
     for (int r = r0; r < r1; r += 64) {
         int M = (r1 - r) / 8 < 8 ? (r1 - r) / 8 : 8;
-        if (T == 1) {
-            if (M == 8) awq_tile1(qw, qz, sc, rows, cols, gs, r / 8, 8, x, out + r);
-            else awq_tile1(qw, qz, sc, rows, cols, gs, r / 8, M, x, out + r);
-        } else {
-            awq_tileT(qw, qz, sc, rows, cols, gs, r / 8, M, x, T, out + r, os);
-        }
+        awq_tileT(qw, qz, sc, rows, cols, gs, r / 8, M, x, T, out + r, os);
     }
 }
 
@@ -397,15 +501,18 @@ INLINE void gptq_tileT(const int M, const uint8_t* qw, const uint8_t* qz, const 
                         for (int j = 0; j < 8; j++) wb[8 * k + j - c0][m] = nib(v, j);
                     }
                 }
-                for (int t = 0; t < nt; t++) {
+                /* The next chunk (or the next tile's first) arrives while the tokens run over this one. */
+                if (tb + TB >= T) {
+                    int64_t nk = c0 + ch < cols ? (c0 + ch) / 8 : 0, nr = c0 + ch < cols ? r : r + 8 * M;
+                    if (nr + 8 * M <= rows)
+                        for (int64_t k = nk; k < nk + ch / 8; k++)
+                            for (int m = 0; m < 32 * M; m += 64) __builtin_prefetch(qw + (k * rows + nr) * 4 + m, 0, 3);
+                }
+                for (int t = 0, K; t < nt; t += K) {
+                    K = q4_tile_tokens(nt - t);
                     const float* xt = x + (int64_t)(tb + t) * cols + c0;
-                    __m256 G[GM];
-                    for (int m = 0; m < M; m++) G[m] = c0 == g * gs ? _mm256_setzero_ps() : Gs[t][m];
-                    for (int i = 0; i < ch; i++) {
-                        __m256 xb = _mm256_set1_ps(xt[i]);
-                        for (int m = 0; m < M; m++) G[m] = _mm256_fmadd_ps(wb[i][m], xb, G[m]);
-                    }
-                    for (int m = 0; m < M; m++) Gs[t][m] = G[m];
+                    if (M == GM) q4_micro_4(K, &wb[0][0], GM, xt, cols, ch, &Gs[t][0], GM, c0 == g * gs);
+                    else q4_micro_1(K, &wb[0][0], GM, xt, cols, ch, &Gs[t][0], GM, c0 == g * gs);
                 }
             }
             __m256 s[GM], z[GM];
