@@ -51,6 +51,11 @@ public final class GgufCheckpoint implements Checkpoint {
      */
     @Override
     public Map<String, String> chatTemplates() {
+        return chatTemplates(file);
+    }
+
+    /** {@link #chatTemplates()} of an open GGUF file (for readers that hold the file, not a checkpoint). */
+    public static Map<String, String> chatTemplates(GgufFile file) {
         Map<String, String> out = new LinkedHashMap<>();
         if (file.metadata().get(TEMPLATE_KEY) instanceof String t) out.put(DEFAULT_TEMPLATE, t);
         for (Map.Entry<String, Object> e : file.metadata().entrySet()) {
