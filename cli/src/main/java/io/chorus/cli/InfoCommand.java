@@ -3,6 +3,8 @@ package io.chorus.cli;
 import io.chorus.backend.Backend;
 import io.chorus.backend.CpuBackend;
 import io.chorus.model.ModelConfig;
+import io.chorus.model.checkpoint.Checkpoint;
+import io.chorus.model.checkpoint.GgufCheckpoint;
 import io.chorus.model.checkpoint.HfCheckpoint;
 import io.chorus.model.checkpoint.SafetensorsFile;
 import io.chorus.model.gguf.GgufFile;
@@ -67,7 +69,7 @@ final class InfoCommand implements Callable<Integer> {
             String tokenizer = f.getString("tokenizer.ggml.model", "none");
             String pre = f.getString("tokenizer.ggml.pre", null);
             System.out.printf("tokenizer      %s%s%n", tokenizer, pre != null ? " (pre-tokenizer " + pre + ")" : "");
-            System.out.printf("chat template  %s%n", f.has("tokenizer.chat_template") ? "present" : "absent (ChatML is used)");
+            System.out.printf("chat template  %s%n", templates(GgufCheckpoint.chatTemplates(f)));
             printMemory(c, bytes);
             if (!unsupported.isEmpty()) {
                 System.out.println("warning        tensor types " + String.join(", ", unsupported) + " are not supported by Chorus"
@@ -75,6 +77,14 @@ final class InfoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** "present", naming the templates when the model ships more than the default one (a tool_use for requests with tools). */
+    private static String templates(Map<String, String> named) {
+        boolean hasDefault = named.containsKey(Checkpoint.DEFAULT_TEMPLATE);
+        String base = hasDefault ? "present" : "absent (ChatML is used)";
+        boolean others = named.size() > (hasDefault ? 1 : 0);
+        return others ? base + " (" + String.join(", ", named.keySet()) + ")" : base;
     }
 
     private int hf() {
@@ -100,7 +110,7 @@ final class InfoCommand implements Callable<Integer> {
                 System.out.printf("  %-12s %4d tensors  %8.1f M values  %s%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e6, Units.bytes(e.getValue()[2]));
             }
             System.out.printf("tokenizer      tokenizer.json%n");
-            System.out.printf("chat template  %s%n", h.chatTemplate() != null ? "present" : "absent (ChatML is used)");
+            System.out.printf("chat template  %s%n", templates(h.chatTemplates()));
             printMemory(c, h.weightBytes());
         }
         return 0;

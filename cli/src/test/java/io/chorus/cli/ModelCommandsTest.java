@@ -37,6 +37,16 @@ class ModelCommandsTest {
     }
 
     @Test
+    void infoNamesTheChatTemplatesWhenTheModelShipsMoreThanTheDefault() throws Exception {
+        Path model = dir.resolve("named.gguf");
+        io.chorus.model.SyntheticModel.write(io.chorus.model.SyntheticModel.shape("tiny-qwen2"), io.chorus.model.SyntheticModel.Mix.F32, 1, model,
+                w -> w.putString("tokenizer.chat_template.tool_use", "{{ tools }}"));
+        Run info = run("info", model.toString());
+        assertThat(info.exit()).isZero();
+        assertThat(info.out()).contains("chat template  present (default, tool_use)\n");
+    }
+
+    @Test
     void synthInfoAndLogits() throws Exception {
         Path model = dir.resolve("m.gguf");
         assertThat(run("synth", "--shape", "tiny-llama", "--type", "Q4_K_M", "--out", model.toString(), "--seed", "5").exit()).isZero();

@@ -229,7 +229,14 @@ public final class SyntheticModel {
     }
 
     public static void write(Shape s, Mix mix, long seed, Path out) throws IOException {
-        build(s, mix, seed, new LinkedHashMap<>()).write(out);
+        write(s, mix, seed, out, w -> {});
+    }
+
+    /** As {@link #write(Shape, Mix, long, Path)}, with {@code metadata} adding or replacing keys (a test's own chat templates). */
+    public static void write(Shape s, Mix mix, long seed, Path out, java.util.function.Consumer<GgufWriter> metadata) throws IOException {
+        GgufWriter w = build(s, mix, seed, new LinkedHashMap<>());
+        metadata.accept(w);
+        w.write(out);
     }
 
     /** The type each 2-D weight of shape s gets in the mix, in file order (nothing is generated). */

@@ -28,7 +28,8 @@ final class ChatPrompt {
 
     /**
      * Renders {@code body.messages} (content as a string or a list of text parts) with
-     * add_generation_prompt (default true), bos/eos token text, tools and chat_template_kwargs, then
+     * add_generation_prompt (default true), bos/eos token text, tools and chat_template_kwargs (through the
+     * model's tool_use template when the request has tools and the model has one), then
      * encodes with special tokens parsed, adding BOS only when the text does not already start with it.
      * Control-token text inside message content stays plain text unless {@code parseSpecialInContent}
      * (vLLM's behaviour, where a user can write {@code <|im_start|>system} and open a system turn).
@@ -79,13 +80,15 @@ final class ChatPrompt {
         String eos = tok.eosId() >= 0 ? m.tokenText(tok.eosId()) : "";
         vars.put("bos_token", bos);
         vars.put("eos_token", eos);
+        boolean hasTools = false;
         if (Params.present(body, "tools")) {
             if (!body.get("tools").isArray()) throw ApiError.badRequest("tools must be an array", "tools");
             vars.put("tools", JSON.convertValue(body.get("tools"), new TypeReference<List<Object>>() {}));
+            hasTools = !body.get("tools").isEmpty();
         }
         String text;
         try {
-            text = m.chatTemplate().render(vars);
+            text = m.chatTemplate(hasTools).render(vars);
         } catch (TemplateException e) {
             if (e.raisedByTemplate()) throw ApiError.badRequest(e.templateMessage(), "messages");
             throw ApiError.badRequest("the chat template failed on these messages: " + e.getMessage(), "messages");

@@ -18,10 +18,6 @@ import io.chorus.tensor.ReservedMemory;
 import io.chorus.tokenizer.StreamingDetokenizer;
 import io.chorus.tokenizer.Tokenizer;
 import io.chorus.tokenizer.template.ChatTemplate;
-import io.chorus.tokenizer.template.ChatTemplates;
-import io.chorus.tokenizer.template.TemplateException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +40,7 @@ public final class LoadedModel implements AutoCloseable {
     private final Backend backend;
     private final Model model;
     private final Tokenizer tokenizer;
-    private final ChatTemplate chatTemplate;
+    private final ModelChatTemplates templates;
     private final EngineClient engine;
     private final EngineConfig engineConfig;
     private final KvCacheSizing sizing;
@@ -62,7 +58,7 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     private LoadedModel(String name, Path path, boolean demo, Backend backend, Model model, Tokenizer tokenizer,
-                        ChatTemplate chatTemplate, EngineClient engine, EngineConfig engineConfig, KvCacheSizing sizing,
+                        ModelChatTemplates templates, EngineClient engine, EngineConfig engineConfig, KvCacheSizing sizing,
                         ServeOptions options, Detokenizers detokenizers, OutputParsers outputParsers, Warmup.Result warmup) {
         this.name = name;
         this.path = path;
@@ -70,7 +66,7 @@ public final class LoadedModel implements AutoCloseable {
         this.backend = backend;
         this.model = model;
         this.tokenizer = tokenizer;
-        this.chatTemplate = chatTemplate;
+        this.templates = templates;
         this.engine = engine;
         this.engineConfig = engineConfig;
         this.sizing = sizing;
@@ -102,8 +98,8 @@ public final class LoadedModel implements AutoCloseable {
         try {
             model = Model.load(path, backend);
             Tokenizer tokenizer = Tokenizer.of(model.checkpoint());
-            ChatTemplate template = chatTemplate(o.chatTemplate(), model.checkpoint().chatTemplate());
-            OutputParsers parsers = OutputParsers.resolve(o.toolCallParser(), o.reasoningParser(), template.source(), tokenizer);
+            ModelChatTemplates templates = ModelChatTemplates.resolve(o.chatTemplate(), model.checkpoint().chatTemplates());
+            OutputParsers parsers = OutputParsers.resolve(o.toolCallParser(), o.reasoningParser(), templates, tokenizer);
             KvCacheSizing sizing = KvCacheSizing.compute(model.weightBytes(), model.kvBytesPerBlock(o.blockSize(), o.kvCacheDtype()),
                     o.blockSize(), model.config().contextLength(), o.maxModelLen(), o.kvCacheMemory(), o.memoryUtilization(),
                     backend.memoryBytes(), o.maxNumSeqs());
@@ -127,7 +123,7 @@ public final class LoadedModel implements AutoCloseable {
             }
             EngineClient engine = Engine.start(config, seams.forward().apply(model), seams.sampler(), TokenVocabulary.of(tokenizer));
             String name = o.servedModelName() != null ? o.servedModelName() : demo ? "chorus-demo" : path.getFileName().toString();
-            return new LoadedModel(name, path, demo, backend, model, tokenizer, template, engine, config, sizing, o,
+            return new LoadedModel(name, path, demo, backend, model, tokenizer, templates, engine, config, sizing, o,
                     seams.detokenizers().apply(Detokenizers.of(tokenizer)), parsers, warm);
         } catch (RuntimeException e) {
             if (model != null) model.close();
@@ -139,31 +135,9 @@ public final class LoadedModel implements AutoCloseable {
     /** Wraps an engine that is not over a loaded {@link Model} (tests drive the server with a scripted engine). */
     static LoadedModel of(String name, Path path, Tokenizer tokenizer, ChatTemplate template, EngineClient engine,
                           EngineConfig config, KvCacheSizing sizing, ServeOptions options) {
-        return new LoadedModel(name, path, false, null, null, tokenizer, template, engine, config, sizing, options,
-                Detokenizers.of(tokenizer), OutputParsers.resolve(options.toolCallParser(), options.reasoningParser(), template.source(), tokenizer), null);
-    }
-
-    private static ChatTemplate chatTemplate(Path override, String fromModel) {
-        String source;
-        if (override != null) {
-            try {
-                source = Files.readString(override);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read --chat-template " + override + ": " + e.getMessage(), e);
-            }
-        } else if (fromModel != null && !fromModel.isBlank()) {
-            source = fromModel;
-        } else {
-            LOG.warning("the model has no chat template (tokenizer.chat_template); using ChatML. Pass --chat-template FILE to choose one.");
-            source = ChatTemplates.CHATML;
-        }
-        try {
-            return ChatTemplate.compile(source);
-        } catch (TemplateException e) {
-            if (override != null) throw new IllegalArgumentException("--chat-template " + override + ": " + e.getMessage(), e);
-            LOG.warning("the model's chat template does not compile (" + e.getMessage() + "); using ChatML");
-            return ChatTemplate.compile(ChatTemplates.CHATML);
-        }
+        ModelChatTemplates templates = ModelChatTemplates.of(template);
+        return new LoadedModel(name, path, false, null, null, tokenizer, templates, engine, config, sizing, options,
+                Detokenizers.of(tokenizer), OutputParsers.resolve(options.toolCallParser(), options.reasoningParser(), templates, tokenizer), null);
     }
 
     public String name() { return name; }
@@ -176,7 +150,11 @@ public final class LoadedModel implements AutoCloseable {
         return model == null ? GenerationDefaults.NONE : model.checkpoint().generationDefaults();
     }
     public Tokenizer tokenizer() { return tokenizer; }
-    public ChatTemplate chatTemplate() { return chatTemplate; }
+    /** The model's default chat template (or the --chat-template override). */
+    public ChatTemplate chatTemplate() { return templates.defaultTemplate(); }
+
+    /** The template for a request: the model's tool_use one when the request passes tools and the model has it. */
+    public ChatTemplate chatTemplate(boolean hasTools) { return templates.forRequest(hasTools); }
     public EngineClient engine() { return engine; }
     public EngineConfig engineConfig() { return engineConfig; }
     public KvCacheSizing sizing() { return sizing; }

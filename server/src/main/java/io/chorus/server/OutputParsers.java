@@ -23,9 +23,12 @@ record OutputParsers(ToolCallParser tools, ReasoningParser reasoning, Set<Intege
     static final String NONE = "none";
 
     /** IllegalArgumentException naming the choices when a name is unknown. */
-    static OutputParsers resolve(String toolOption, String reasoningOption, String templateSource, Tokenizer tok) {
+    static OutputParsers resolve(String toolOption, String reasoningOption, ModelChatTemplates templates, Tokenizer tok) {
+        String templateSource = templates.defaultTemplate().source();
+        // Calls come back in the syntax of the template that rendered the tools: the tool_use one when there is one.
+        String toolSource = templates.forRequest(true).source();
         ToolCallParser tools;
-        if (toolOption == null) tools = ToolCallParsers.detect(templateSource).orElse(null);
+        if (toolOption == null) tools = ToolCallParsers.detect(toolSource).orElse(null);
         else if (toolOption.equals(NONE)) tools = null;
         else tools = named(() -> ToolCallParsers.byName(toolOption), "--tool-call-parser");
         ReasoningParser reasoning;

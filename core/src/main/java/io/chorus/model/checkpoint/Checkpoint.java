@@ -3,6 +3,7 @@ package io.chorus.model.checkpoint;
 import io.chorus.model.ModelConfig;
 import io.chorus.tensor.WeightMatrix;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Where a model's weights come from: a GGUF file or a Hugging Face folder (config.json, tokenizer.json,
@@ -39,8 +40,23 @@ public interface Checkpoint extends AutoCloseable {
      */
     boolean rotateHalfRope();
 
-    /** The chat template the model was published with, or null. */
-    String chatTemplate();
+    /** The name of the template that serves chat when nothing else is asked for. */
+    String DEFAULT_TEMPLATE = "default";
+
+    /** The name of the template for requests that pass tools (transformers and llama.cpp pick it by this name). */
+    String TOOL_USE_TEMPLATE = "tool_use";
+
+    /**
+     * The chat templates the model was published with, by name, {@value #DEFAULT_TEMPLATE} first when
+     * present (some models, Hermes and Command-R among them, ship a {@value #TOOL_USE_TEMPLATE} one
+     * beside it); empty when there are none.
+     */
+    Map<String, String> chatTemplates();
+
+    /** The default chat template the model was published with, or null. */
+    default String chatTemplate() {
+        return chatTemplates().get(DEFAULT_TEMPLATE);
+    }
 
     /** The sampling defaults the model was published with (generation_config.json); NONE for GGUF. */
     default GenerationDefaults generationDefaults() {

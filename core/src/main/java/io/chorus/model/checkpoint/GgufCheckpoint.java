@@ -6,9 +6,13 @@ import io.chorus.model.gguf.GgufFile;
 import io.chorus.model.gguf.GgufTensorInfo;
 import io.chorus.tensor.WeightMatrix;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** A GGUF file as a checkpoint: tensor names are already the role names; q/k were permuted by the converter. */
 public final class GgufCheckpoint implements Checkpoint {
+    private static final String TEMPLATE_KEY = "tokenizer.chat_template";
+
     private final GgufFile file;
     private final ModelConfig config;
     private final long weightBytes;
@@ -39,7 +43,28 @@ public final class GgufCheckpoint implements Checkpoint {
     @Override public ModelConfig config() { return config; }
     @Override public long weightBytes() { return weightBytes; }
     @Override public boolean rotateHalfRope() { return false; }
-    @Override public String chatTemplate() { return file.getString("tokenizer.chat_template", null); }
+
+    /**
+     * {@code tokenizer.chat_template} is the default; llama.cpp's converter writes each other named
+     * template as {@code tokenizer.chat_template.<name>} (and lists the names in
+     * {@code tokenizer.chat_templates}, which llama.cpp itself never reads, so neither does this).
+     */
+    @Override
+    public Map<String, String> chatTemplates() {
+        return chatTemplates(file);
+    }
+
+    /** {@link #chatTemplates()} of an open GGUF file (for readers that hold the file, not a checkpoint). */
+    public static Map<String, String> chatTemplates(GgufFile file) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (file.metadata().get(TEMPLATE_KEY) instanceof String t) out.put(DEFAULT_TEMPLATE, t);
+        for (Map.Entry<String, Object> e : file.metadata().entrySet()) {
+            if (!e.getKey().startsWith(TEMPLATE_KEY + ".") || !(e.getValue() instanceof String t)) continue;
+            String name = e.getKey().substring(TEMPLATE_KEY.length() + 1);
+            if (!name.isEmpty()) out.putIfAbsent(name, t);
+        }
+        return out;
+    }
 
     @Override
     public TensorData tensor(String name) {

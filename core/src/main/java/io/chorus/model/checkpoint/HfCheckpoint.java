@@ -134,24 +134,36 @@ public final class HfCheckpoint implements Checkpoint {
     @Override public long weightBytes() { return weightBytes; }
     @Override public boolean rotateHalfRope() { return true; }
 
+    /**
+     * tokenizer_config.json's {@code chat_template}: one string (the default), or transformers' list of
+     * {@code {name, template}}; a {@code chat_template.jinja} beside it is the default whichever form
+     * the config has (transformers reads it first).
+     */
     @Override
-    public String chatTemplate() {
+    public Map<String, String> chatTemplates() {
+        Map<String, String> out = new LinkedHashMap<>();
         Path jinja = dir.resolve("chat_template.jinja");
         if (Files.isRegularFile(jinja)) {
             try {
-                return Files.readString(jinja);
+                out.put(DEFAULT_TEMPLATE, Files.readString(jinja));
             } catch (IOException e) {
                 throw new CheckpointException(jinja + ": cannot read: " + e.getMessage(), e);
             }
         }
         JsonNode tc = readJson(dir.resolve("tokenizer_config.json"), false);
         JsonNode t = tc == null ? null : tc.get("chat_template");
-        if (t == null || t.isNull()) return null;
-        if (t.isTextual()) return t.asText();
-        if (t.isArray()) { // named templates: the "default" one serves chat
-            for (JsonNode n : t) if ("default".equals(n.path("name").asText())) return n.path("template").asText(null);
+        if (t != null && t.isTextual()) {
+            out.putIfAbsent(DEFAULT_TEMPLATE, t.asText());
+        } else if (t != null && t.isArray()) {
+            Map<String, String> named = new LinkedHashMap<>();
+            for (JsonNode n : t) {
+                if (n.path("name").isTextual() && n.path("template").isTextual()) named.putIfAbsent(n.get("name").asText(), n.get("template").asText());
+            }
+            String d = named.remove(DEFAULT_TEMPLATE);
+            if (d != null) out.putIfAbsent(DEFAULT_TEMPLATE, d);
+            out.putAll(named);
         }
-        return null;
+        return out;
     }
 
     @Override
