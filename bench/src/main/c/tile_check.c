@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
         {"Q5_1", chorus_matmul8_q5_1, 24, 2}, {"IQ4_NL", chorus_matmul8_iq4_nl, 18, -1},
     };
     const int shapes[][2] = {{1024, 2048}, {4864, 896}};
-    const int ts[] = {1, 2, 3, 4, 8, 16, 64, 512};
+    const int ts[] = {1, 2, 3, 4, 5, 6, 8, 16, 64, 512};
     uint8_t* w = aligned_alloc(64, POOL);
     uint8_t* x = aligned_alloc(64, (size_t)TMAX * 4864 / 32 * 40);
     float* out = aligned_alloc(64, sizeof(float) * TMAX * 4864);

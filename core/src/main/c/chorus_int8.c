@@ -615,8 +615,8 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
     for (; r < r1; r++) rows_k(sb_##NAME, w, rb, nb, BYTES, x, xs, T, out, os, r, 1, KIND);        \
 }
 
-/* Rows per tile of a batch of T tokens, whose groups of 4 tokens (the last 1-3 as one narrower group)
- * pass over it: 4 x 2 for T = 2, else 2 x (up to) 4; 8 pairs fill one vector of scales, and their
+/* Rows per tile of a batch of T tokens, whose groups of up to 4 tokens (T split into as few groups as
+ * that allows, of sizes differing by at most one: 5 tokens run as 2 + 3, not 4 + 1) pass over it: 4 x 2 for T = 2, else 2 x (up to) 4; 8 pairs fill one vector of scales, and their
  * accumulators, the decoded rows and the constants fit the 16 vector registers. (Measured on the AVX2
  * machine against 4 x 3 and 3 x 4: no faster, and gcc spills some of their accumulators.) */
 #ifndef TILE32_ROWS
@@ -624,7 +624,7 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
 #endif
 
 /* Bytes of the tokens' dy and s that a batch lays out per call (see token_heads); the tokens run in
- * chunks of as many groups of 4 as fit, each chunk one pass over the rows (at least one group). */
+ * chunks of as many token groups as fit, each chunk one pass over the rows (at least one group). */
 #ifndef TILE32_HEAD_BYTES
 #define TILE32_HEAD_BYTES (24 << 10)
 #endif
@@ -644,7 +644,8 @@ static void token_heads(const uint8_t* x, int64_t xs, int nb, int n, float* ts) 
 /*
  * One exported kernel per 32-value type. A single token runs one row at a time; a batch runs tiles
  * of R rows x up to 4 tokens over a row tile whose weights stay in L1 while the token groups of a
- * chunk pass, the first pass over each row tile prefetching the weights ahead.
+ * chunk pass, the first pass over each row tile prefetching the weights ahead. Every pair runs the
+ * same operations in any tile, so how the tokens are grouped does not change a bit.
  */
 #define EXPORT8(NAME, BS, XB, NB)                                                                   \
 EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const uint8_t* x, int T,   \
@@ -658,20 +659,24 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
     if (T <= 0 || nb <= 0 || r0 >= r1) return;                                                      \
     const int RT = TILE32_ROWS(T);                                                                  \
     int64_t pf = (K_PF_BYTES + RT * rb - 1) / (RT * rb) * RT * rb; /* whole row tiles ahead */      \
+    int G = (T + NB - 1) / NB; /* token groups of T / G tokens, rounded, at most NB */              \
     int ng = TILE32_HEAD_BYTES / (nb * 64);                                                         \
     if (ng < 1) ng = 1;                                                                             \
-    if (ng > (T + NB - 1) / NB) ng = (T + NB - 1) / NB;                                             \
+    if (ng > G) ng = G;                                                                             \
     float ts[(size_t)ng * nb * 16];                                                                 \
-    for (int t0 = 0; t0 < T; t0 += ng * NB) {                                                       \
-        int t1 = T - t0 < ng * NB ? T : t0 + ng * NB;                                               \
-        for (int t = t0, g = 0; t < t1; t += NB, g++)                                               \
-            token_heads(x + (int64_t)t * xs, xs, nb, t1 - t < NB ? t1 - t : NB, ts + (size_t)g * nb * 16); \
+    for (int g0 = 0; g0 < G; g0 += ng) {                                                            \
+        int g1 = G - g0 < ng ? G : g0 + ng;                                                         \
+        for (int g = g0; g < g1; g++) {                                                             \
+            int t = (int)((int64_t)g * T / G), n = (int)((int64_t)(g + 1) * T / G) - t;             \
+            token_heads(x + (int64_t)t * xs, xs, nb, n, ts + (size_t)(g - g0) * nb * 16);           \
+        }                                                                                           \
         for (int r = r0; r < r1; r += RT) {                                                         \
             int R = r1 - r < RT ? r1 - r : RT;                                                      \
-            int64_t p = t0 == 0 ? pf : 0; /* the first pass over the row tile streams it in */      \
-            for (int t = t0, g = 0; t < t1; t += NB, g++, p = 0)                                    \
-                tiles_##NAME(w, rb, nb, x, xs, ts + (size_t)g * nb * 16, out, os, r, t, R,          \
-                             t1 - t < NB ? t1 - t : NB, p);                                         \
+            int64_t p = g0 == 0 ? pf : 0; /* the first pass over the row tile streams it in */      \
+            for (int g = g0; g < g1; g++, p = 0) {                                                  \
+                int t = (int)((int64_t)g * T / G), n = (int)((int64_t)(g + 1) * T / G) - t;         \
+                tiles_##NAME(w, rb, nb, x, xs, ts + (size_t)(g - g0) * nb * 16, out, os, r, t, R, n, p); \
+            }                                                                                       \
         }                                                                                           \
     }                                                                                               \
 }
