@@ -219,12 +219,50 @@ static void tiles_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* X,
 }
 #define TCASE(NAME, RR, NN) case RR * 8 + NN: tile_##NAME(W, rb, nb, X, xs, ts, out, os, r, t, RR, NN, pf); break;
 
-TILE32(q8_0, 34, 1)
-TILE32(q4_0, 18, 1)
-TILE32(q5_0, 22, 1)
-TILE32(iq4_nl, 18, 1)
 TILE32(q4_1, 20, 0)
 TILE32(q5_1, 24, 0)
+
+/*
+ * The signed types (no minimum): R rows x N tokens with each pair's scale d * dy a scalar product
+ * broadcast into its FMA, the tokens' activations loaded once per token and block and signed per row.
+ * Their pair already needs the activations in a register for vpsignb, and on the AVX2 machine the
+ * vector-scale tile above measured no faster for them (slower on short rows), so they keep this one.
+ */
+#define TILE32S(NAME, BYTES)                                                                        \
+INLINE void tiles_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,         \
+                         float* out, int os, int r, int t, const int R, const int N, int64_t pf) {  \
+    __m256 acc[4][4];                                                                               \
+    for (int i = 0; i < R; i++)                                                                     \
+        for (int j = 0; j < N; j++) acc[i][j] = _mm256_setzero_ps();                                \
+    const uint8_t* w0 = W + (int64_t)r * rb;                                                        \
+    const uint8_t* x0 = X + (int64_t)t * xs;                                                        \
+    for (int b = 0; b < nb; b++) {                                                                  \
+        __m256i q[4];                                                                               \
+        float d[4];                                                                                 \
+        if (pf) for (int i = 0; i < R; i++) __builtin_prefetch(w0 + i * rb + (int64_t)b * BYTES + pf, 0, 3); \
+        for (int i = 0; i < R; i++) {                                                               \
+            q[i] = q_##NAME(w0 + i * rb + (int64_t)b * BYTES);                                      \
+            d[i] = f16at(w0 + i * rb + (int64_t)b * BYTES);                                         \
+        }                                                                                           \
+        for (int j = 0; j < N; j++) {                                                               \
+            const uint8_t* a = x0 + j * xs + (int64_t)b * A32;                                      \
+            float dy = f32at(a);                                                                    \
+            __m256i y = load32(a + 8);                                                              \
+            for (int i = 0; i < R; i++)                                                             \
+                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(d[i] * dy), _mm256_cvtepi32_ps(dot_ss(q[i], y)), acc[i][j]); \
+        }                                                                                           \
+    }                                                                                               \
+    for (int j = 0; j < N; j++)                                                                     \
+        for (int i = 0; i < R; i++) out[(int64_t)(t + j) * os + r + i] = hsum8(acc[i][j]) + 0.0f;  \
+}                                                                                                   \
+INLINE void row1_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* x, float* out, int r) { \
+    tiles_##NAME(W, rb, nb, x, 0, out, 0, r, 0, 1, 1, 0);                                           \
+}
+
+TILE32S(q8_0, 34)
+TILE32S(q4_0, 18)
+TILE32S(q5_0, 22)
+TILE32S(iq4_nl, 18)
 
 /* ---- 256-value super-block types ----
  *
@@ -681,10 +719,42 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
     }                                                                                               \
 }
 
-EXPORT8(q8_0, 32, A32, 4)
-EXPORT8(q4_0, 32, A32, 4)
-EXPORT8(q5_0, 32, A32, 4)
-EXPORT8(iq4_nl, 32, A32, 4)
+/* The signed types: one row at a time for a single token, else tiles of 2 rows x 4 tokens over a row
+ * pair, the last 1-3 tokens as one narrower tile, the first pass over each pair prefetching ahead. */
+#define EXPORT8S(NAME, BS, XB, NB)                                                                  \
+EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const uint8_t* x, int T,   \
+                                  float* out, int os, int r0, int r1) {                             \
+    int nb = cols / BS;                                                                             \
+    int64_t xs = (int64_t)nb * XB;                                                                  \
+    if (T == 1) {                                                                                   \
+        for (int r = r0; r < r1; r++) row1_##NAME(w, rb, nb, x, out, r);                           \
+        return;                                                                                     \
+    }                                                                                               \
+    int64_t pf = (K_PF_BYTES + 2 * rb - 1) / (2 * rb) * 2 * rb; /* whole row pairs ahead */        \
+    for (int r = r0; r < r1; r += 2) {                                                              \
+        const int R = r + 2 <= r1 ? 2 : 1;                                                          \
+        int64_t p = pf; /* the first pass over the pair streams it in */                            \
+        int t = 0;                                                                                  \
+        for (; t + NB <= T; t += NB, p = 0) {                                                       \
+            if (R == 2) tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, NB, p);                    \
+            else tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, NB, p);                           \
+        }                                                                                           \
+        switch ((T - t) * 2 + R - 1) { /* the last 1-3 tokens in one tile, not one tile each */     \
+            case 3: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 1, p); break;                  \
+            case 5: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 2, p); break;                  \
+            case 7: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 3, p); break;                  \
+            case 2: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 1, p); break;                  \
+            case 4: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 2, p); break;                  \
+            case 6: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 3, p); break;                  \
+            default: break;                                                                         \
+        }                                                                                           \
+    }                                                                                               \
+}
+
+EXPORT8S(q8_0, 32, A32, 4)
+EXPORT8S(q4_0, 32, A32, 4)
+EXPORT8S(q5_0, 32, A32, 4)
+EXPORT8S(iq4_nl, 32, A32, 4)
 EXPORT8(q4_1, 32, A32, 4)
 EXPORT8(q5_1, 32, A32, 4)
 EXPORTK(q4_k, 144, K_MIN32, 4)
