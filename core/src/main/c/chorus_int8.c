@@ -28,6 +28,8 @@
 
 #define INLINE static inline __attribute__((always_inline))
 #define EXPORT __attribute__((visibility("default")))
+/* Loops over a tile's rows, tokens and pair vectors, unrolled completely so their vectors stay in registers. */
+#define UNROLL _Pragma("GCC unroll 16")
 
 #define A32 40
 #define AK 308
@@ -73,75 +75,194 @@ INLINE __m256i bits_to_bytes(uint32_t x) {
 }
 /* 16 bytes of nibbles -> 32 values: low nibbles first, then high nibbles. */
 INLINE __m256i nibbles(const uint8_t* p) {
-    __m128i q = load16(p);
-    __m128i m = _mm_set1_epi8(0x0F);
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
+    __m256i q = _mm256_broadcastsi128_si256(load16(p)); /* both halves from one load */
+    return _mm256_and_si256(_mm256_srlv_epi64(q, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
-/* ---- 32-value block types: decode one block to 32 bytes, a scale d and a minimum m ---- */
+/* ---- 32-value block types ----
+ *
+ * A block's 32 values as bytes (signed for the SIGNED types, else unsigned with a minimum m:
+ * value = d q + m, whose sum over a block is m * s of the activation); d and m are the block's
+ * first two fp16 fields. */
 
-typedef struct { __m256i w; float d, m; } blk32;
-
-INLINE blk32 dec_q8_0(const uint8_t* b) { return (blk32){load32(b + 2), f16at(b), 0}; }
-INLINE blk32 dec_q4_0(const uint8_t* b) {
-    return (blk32){_mm256_sub_epi8(nibbles(b + 2), _mm256_set1_epi8(8)), f16at(b), 0};
-}
-INLINE blk32 dec_q4_1(const uint8_t* b) { return (blk32){nibbles(b + 4), f16at(b), f16at(b + 2)}; }
-INLINE blk32 dec_q5_0(const uint8_t* b) {
+INLINE __m256i q_q8_0(const uint8_t* b) { return load32(b + 2); }
+INLINE __m256i q_q4_0(const uint8_t* b) { return _mm256_sub_epi8(nibbles(b + 2), _mm256_set1_epi8(8)); }
+INLINE __m256i q_q4_1(const uint8_t* b) { return nibbles(b + 4); }
+INLINE __m256i q_q5_0(const uint8_t* b) {
     uint32_t qh; memcpy(&qh, b + 2, 4);
     __m256i u = _mm256_or_si256(nibbles(b + 6), _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
-    return (blk32){_mm256_sub_epi8(u, _mm256_set1_epi8(16)), f16at(b), 0};
+    return _mm256_sub_epi8(u, _mm256_set1_epi8(16));
 }
-INLINE blk32 dec_q5_1(const uint8_t* b) {
+INLINE __m256i q_q5_1(const uint8_t* b) {
     uint32_t qh; memcpy(&qh, b + 4, 4);
-    __m256i u = _mm256_or_si256(nibbles(b + 8), _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
-    return (blk32){u, f16at(b), f16at(b + 2)};
+    return _mm256_or_si256(nibbles(b + 8), _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(0x10)));
 }
-INLINE blk32 dec_iq4_nl(const uint8_t* b) {
+INLINE __m256i q_iq4_nl(const uint8_t* b) {
     const __m256i lut = _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
             -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
-    return (blk32){_mm256_shuffle_epi8(lut, nibbles(b + 2)), f16at(b), 0};
+    return _mm256_shuffle_epi8(lut, nibbles(b + 2));
+}
+
+INLINE uint32_t u32at(const uint8_t* p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+/* A float broadcast from a stack slot by a load (vbroadcastss m32 takes no vector ALU slot). Written
+ * as asm so that gcc addresses the slot from the stack pointer instead of keeping one pointer per
+ * pair in a general register (it ran out of them in the larger tiles and spilled the pointers). */
+INLINE __m256 bcast_slot(const float* p) {
+    __m256 v;
+    __asm__("vbroadcastss %1, %0" : "=x"(v) : "m"(*p));
+    return v;
+}
+
+/* The converted scales' element of lane l of pair vector h: the row's d (2 x row, p = 8 h + l is the
+ * pair (row p / N, token p % N)); lanes past the tile read element 0. */
+INLINE __m256i row_index(int h, const int R, const int N) {
+    int v[8];
+    for (int l = 0; l < 8; l++) v[l] = 8 * h + l < R * N ? 2 * ((8 * h + l) / N) : 0;
+    return _mm256_setr_epi32(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
 }
 
 /*
- * R rows x N tokens of a 32-value type. SIGNED: weights are signed bytes (sign trick); else
- * unsigned with a minimum: value = d q + m, whose sum over a block is m * s of the activation.
+ * R rows x N tokens of a 32-value type (R, N <= 4; up to 16 pairs), one fused multiply-add per pair
+ * and block. Pair p = 8 h + l of lane l of pair vector h is (row p / N, token p % N). Per block the R
+ * rows' (d, m) are converted in one step and permuted into the pair lanes; the tokens' dy and s come
+ * from ts (per block 8 dy then 8 s, lane l holding token l % N, written once per call by
+ * token_heads); one vector multiply gives up to 8 pairs' scales d * dy (stored, then each
+ * broadcast from memory into its pair's FMA) and, for the types with a minimum, one vector FMA
+ * adds up to 8 pairs' m * s in their own lanes: the same float operations, in the same order, as
+ * a scalar chain per pair. The weights of a row are decoded once and meet the N tokens'
+ * activations straight from memory, so the accumulators stay in registers.
  * pf > 0: prefetch each row's weights pf bytes ahead (on the first pass over rows streamed from memory).
  */
 #define TILE32(NAME, BYTES, SIGNED)                                                                  \
 INLINE void tile_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,          \
-                        float* out, int os, int r, int t, const int R, const int N, int64_t pf) {    \
-    __m256 acc[4][4];                                                                               \
-    float mn[4][4];                                                                                 \
-    for (int i = 0; i < R; i++)                                                                     \
-        for (int j = 0; j < N; j++) { acc[i][j] = _mm256_setzero_ps(); mn[i][j] = 0; }              \
+                        const float* ts, float* out, int os, int r, int t, const int R, const int N, \
+                        int64_t pf) {                                                               \
+    const int H = (R * N + 7) / 8;                                                                  \
+    __m256 acc[4][4], mn[2];                                                                        \
+    __m256i id[2];                                                                                  \
+    UNROLL for (int i = 0; i < R; i++)                                                              \
+        UNROLL for (int j = 0; j < N; j++) acc[i][j] = _mm256_setzero_ps();                         \
+    UNROLL for (int h = 0; h < H; h++) {                                                            \
+        mn[h] = _mm256_setzero_ps();                                                                \
+        id[h] = row_index(h, R, N);                                                                 \
+    }                                                                                               \
+    const __m256i one = _mm256_set1_epi32(1);                                                       \
+    /* N = 3: lane l of the second vector is token (8 + l) % 3, that of lane (l + 2) % 6 of the first */ \
+    const __m256i third = _mm256_setr_epi32(2, 3, 4, 5, 6, 7, 2, 3);                                \
     const uint8_t* w0 = W + (int64_t)r * rb;                                                        \
     const uint8_t* x0 = X + (int64_t)t * xs;                                                        \
     for (int b = 0; b < nb; b++) {                                                                  \
-        blk32 k[4];                                                                                 \
+        const uint8_t* wb = w0 + (int64_t)b * BYTES;                                                \
+        const uint8_t* xb = x0 + (int64_t)b * A32;                                                  \
+        const float* tb = ts + 16 * b;                                                              \
+        if (pf) UNROLL for (int i = 0; i < R; i++) __builtin_prefetch(wb + i * rb + pf, 0, 3);     \
+        __m128i h16 = _mm_cvtsi32_si128((int)u32at(wb));                                            \
+        if (R > 1) h16 = _mm_insert_epi32(h16, (int)u32at(wb + rb), 1);                              \
+        if (R > 2) h16 = _mm_insert_epi32(h16, (int)u32at(wb + 2 * rb), 2);                          \
+        if (R > 3) h16 = _mm_insert_epi32(h16, (int)u32at(wb + 3 * rb), 3);                          \
+        __m256 dm = _mm256_cvtph_ps(h16); /* d0 m0 d1 m1 ... */                                    \
+        float sc[16] __attribute__((aligned(32)));                                                  \
+        UNROLL for (int h = 0; h < H; h++) {                                                        \
+            __m256 dy = _mm256_loadu_ps(tb);                                                         \
+            if (N == 3 && h == 1) dy = _mm256_permutevar8x32_ps(dy, third);                         \
+            _mm256_store_ps(sc + 8 * h, _mm256_mul_ps(_mm256_permutevar8x32_ps(dm, id[h]), dy));    \
+            if (!SIGNED) {                                                                          \
+                __m256 s = _mm256_loadu_ps(tb + 8);                                                  \
+                if (N == 3 && h == 1) s = _mm256_permutevar8x32_ps(s, third);                       \
+                __m256 m = _mm256_permutevar8x32_ps(dm, _mm256_add_epi32(id[h], one));              \
+                mn[h] = _mm256_fmadd_ps(m, s, mn[h]);                                               \
+            }                                                                                       \
+        }                                                                                           \
+        UNROLL for (int i = 0; i < R; i++) {                                                               \
+            __m256i q = q_##NAME(wb + i * rb);                                                      \
+            __m256i u = SIGNED ? _mm256_sign_epi8(q, q) : q;                                        \
+            UNROLL for (int j = 0; j < N; j++) {                                                           \
+                __m256i y = load32(xb + j * xs + 8);                                                \
+                __m256i p = dot_us(u, SIGNED ? _mm256_sign_epi8(y, q) : y);                         \
+                acc[i][j] = _mm256_fmadd_ps(bcast_slot(sc + i * N + j), _mm256_cvtepi32_ps(p), acc[i][j]); \
+            }                                                                                       \
+        }                                                                                           \
+    }                                                                                               \
+    float m[16] __attribute__((aligned(32)));                                                       \
+    UNROLL for (int h = 0; h < H; h++) _mm256_store_ps(m + 8 * h, mn[h]);                                  \
+    UNROLL for (int j = 0; j < N; j++)                                                                     \
+        UNROLL for (int i = 0; i < R; i++)                                                                 \
+            out[(int64_t)(t + j) * os + r + i] = hsum8(acc[i][j]) + (SIGNED ? 0.0f : m[i * N + j]); \
+}                                                                                                   \
+/* One row, one token: the pair's scale and minimum as scalars (nothing to share a vector with). */ \
+INLINE void row1_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* x, float* out, int r) { \
+    __m256 acc = _mm256_setzero_ps();                                                               \
+    float mn = 0;                                                                                   \
+    const uint8_t* w0 = W + (int64_t)r * rb;                                                        \
+    for (int b = 0; b < nb; b++) {                                                                  \
+        const uint8_t* wb = w0 + (int64_t)b * BYTES;                                                \
+        const uint8_t* a = x + (int64_t)b * A32;                                                    \
+        __m256i q = q_##NAME(wb);                                                                   \
+        __m256i y = load32(a + 8);                                                                  \
+        __m256i p = SIGNED ? dot_ss(q, y) : dot_us(q, y);                                           \
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16at(wb) * f32at(a)), _mm256_cvtepi32_ps(p), acc);    \
+        if (!SIGNED) mn = __builtin_fmaf(f16at(wb + 2), f32at(a + 4), mn);                          \
+    }                                                                                               \
+    out[r] = hsum8(acc) + mn;                                                                       \
+}                                                                                                   \
+/* Any R x N tile (1..4 each) with R and N constants inside. */                                    \
+static void tiles_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,         \
+                         const float* ts, float* out, int os, int r, int t, int R, int N, int64_t pf) { \
+    switch (R * 8 + N) {                                                                            \
+        TCASE(NAME, 1, 1) TCASE(NAME, 1, 2) TCASE(NAME, 1, 3) TCASE(NAME, 1, 4)                     \
+        TCASE(NAME, 2, 1) TCASE(NAME, 2, 2) TCASE(NAME, 2, 3) TCASE(NAME, 2, 4)                     \
+        TCASE(NAME, 3, 1) TCASE(NAME, 3, 2) TCASE(NAME, 3, 3) TCASE(NAME, 3, 4)                     \
+        TCASE(NAME, 4, 1) TCASE(NAME, 4, 2) TCASE(NAME, 4, 3) TCASE(NAME, 4, 4)                     \
+        default: break;                                                                             \
+    }                                                                                               \
+}
+#define TCASE(NAME, RR, NN) case RR * 8 + NN: tile_##NAME(W, rb, nb, X, xs, ts, out, os, r, t, RR, NN, pf); break;
+
+TILE32(q4_1, 20, 0)
+TILE32(q5_1, 24, 0)
+
+/*
+ * The signed types (no minimum): R rows x N tokens with each pair's scale d * dy a scalar product
+ * broadcast into its FMA, the tokens' activations loaded once per token and block and signed per row.
+ * Their pair already needs the activations in a register for vpsignb, and on the AVX2 machine the
+ * vector-scale tile above measured no faster for them (slower on short rows), so they keep this one.
+ */
+#define TILE32S(NAME, BYTES)                                                                        \
+INLINE void tiles_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* X, int64_t xs,         \
+                         float* out, int os, int r, int t, const int R, const int N, int64_t pf) {  \
+    __m256 acc[4][4];                                                                               \
+    for (int i = 0; i < R; i++)                                                                     \
+        for (int j = 0; j < N; j++) acc[i][j] = _mm256_setzero_ps();                                \
+    const uint8_t* w0 = W + (int64_t)r * rb;                                                        \
+    const uint8_t* x0 = X + (int64_t)t * xs;                                                        \
+    for (int b = 0; b < nb; b++) {                                                                  \
+        __m256i q[4];                                                                               \
+        float d[4];                                                                                 \
         if (pf) for (int i = 0; i < R; i++) __builtin_prefetch(w0 + i * rb + (int64_t)b * BYTES + pf, 0, 3); \
-        for (int i = 0; i < R; i++) k[i] = dec_##NAME(w0 + i * rb + (int64_t)b * BYTES);            \
+        for (int i = 0; i < R; i++) {                                                               \
+            q[i] = q_##NAME(w0 + i * rb + (int64_t)b * BYTES);                                      \
+            d[i] = f16at(w0 + i * rb + (int64_t)b * BYTES);                                         \
+        }                                                                                           \
         for (int j = 0; j < N; j++) {                                                               \
             const uint8_t* a = x0 + j * xs + (int64_t)b * A32;                                      \
             float dy = f32at(a);                                                                    \
             __m256i y = load32(a + 8);                                                              \
-            for (int i = 0; i < R; i++) {                                                           \
-                __m256i p = SIGNED ? dot_ss(k[i].w, y) : dot_us(k[i].w, y);                         \
-                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(k[i].d * dy), _mm256_cvtepi32_ps(p), acc[i][j]); \
-                if (!SIGNED) mn[i][j] = __builtin_fmaf(k[i].m, f32at(a + 4), mn[i][j]);             \
-            }                                                                                       \
+            for (int i = 0; i < R; i++)                                                             \
+                acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(d[i] * dy), _mm256_cvtepi32_ps(dot_ss(q[i], y)), acc[i][j]); \
         }                                                                                           \
     }                                                                                               \
     for (int j = 0; j < N; j++)                                                                     \
-        for (int i = 0; i < R; i++) out[(int64_t)(t + j) * os + r + i] = hsum8(acc[i][j]) + mn[i][j]; \
+        for (int i = 0; i < R; i++) out[(int64_t)(t + j) * os + r + i] = hsum8(acc[i][j]) + 0.0f;  \
+}                                                                                                   \
+INLINE void row1_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* x, float* out, int r) { \
+    tiles_##NAME(W, rb, nb, x, 0, out, 0, r, 0, 1, 1, 0);                                           \
 }
 
-TILE32(q8_0, 34, 1)
-TILE32(q4_0, 18, 1)
-TILE32(q5_0, 22, 1)
-TILE32(iq4_nl, 18, 1)
-TILE32(q4_1, 20, 0)
-TILE32(q5_1, 24, 0)
+TILE32S(q8_0, 34)
+TILE32S(q4_0, 18)
+TILE32S(q5_0, 22)
+TILE32S(iq4_nl, 18)
 
 /* ---- 256-value super-block types ----
  *
@@ -532,47 +653,108 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
     for (; r < r1; r++) rows_k(sb_##NAME, w, rb, nb, BYTES, x, xs, T, out, os, r, 1, KIND);        \
 }
 
+/* Rows per tile of a batch of T tokens, whose groups of up to 4 tokens (T split into as few groups as
+ * that allows, of sizes differing by at most one: 5 tokens run as 2 + 3, not 4 + 1) pass over it: 4 x 2 for T = 2, else 2 x (up to) 4; 8 pairs fill one vector of scales, and their
+ * accumulators, the decoded rows and the constants fit the 16 vector registers. (Measured on the AVX2
+ * machine against 4 x 3 and 3 x 4: no faster, and gcc spills some of their accumulators.) */
+#ifndef TILE32_ROWS
+#define TILE32_ROWS(T) ((T) == 2 ? 4 : 2)
+#endif
+
+/* Bytes of the tokens' dy and s that a batch lays out per call (see token_heads); the tokens run in
+ * chunks of as many token groups as fit, each chunk one pass over the rows (at least one group). */
+#ifndef TILE32_HEAD_BYTES
+#define TILE32_HEAD_BYTES (24 << 10)
+#endif
+
+/* The dy and s of a group of n tokens, per block 8 dy then 8 s with lane l holding token l % n: the
+ * pair lanes of a tile (tile_NAME), read there with two loads per block instead of being gathered from
+ * the n activation rows and permuted for every row tile. */
+static void token_heads(const uint8_t* x, int64_t xs, int nb, int n, float* ts) {
+    for (int b = 0; b < nb; b++)
+        for (int l = 0; l < 8; l++) {
+            const uint8_t* a = x + (int64_t)(l % n) * xs + (int64_t)b * A32;
+            ts[16 * b + l] = f32at(a);
+            ts[16 * b + 8 + l] = f32at(a + 4);
+        }
+}
+
 /*
  * One exported kernel per 32-value type. A single token runs one row at a time; a batch runs tiles
- * of 2 rows x NB tokens over a row pair whose weights stay in L1 while the tokens pass, the last
- * 1-3 tokens as one narrower tile (so a row pair is decoded once for the 2-3 tokens an expert often
- * gets in a batched decode step), the first pass over each pair prefetching the weights ahead.
+ * of R rows x up to 4 tokens over a row tile whose weights stay in L1 while the token groups of a
+ * chunk pass, the first pass over each row tile prefetching the weights ahead. Every pair runs the
+ * same operations in any tile, so how the tokens are grouped does not change a bit.
  */
 #define EXPORT8(NAME, BS, XB, NB)                                                                   \
 EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const uint8_t* x, int T,   \
                                   float* out, int os, int r0, int r1) {                             \
     int nb = cols / BS;                                                                             \
     int64_t xs = (int64_t)nb * XB;                                                                  \
-    int r = r0;                                                                                     \
     if (T == 1) {                                                                                   \
-        for (; r < r1; r++) tile_##NAME(w, rb, nb, x, xs, out, os, r, 0, 1, 1, 0);                  \
+        for (int r = r0; r < r1; r++) row1_##NAME(w, rb, nb, x, out, r);                           \
+        return;                                                                                     \
+    }                                                                                               \
+    if (T <= 0 || nb <= 0 || r0 >= r1) return;                                                      \
+    const int RT = TILE32_ROWS(T);                                                                  \
+    int64_t pf = (K_PF_BYTES + RT * rb - 1) / (RT * rb) * RT * rb; /* whole row tiles ahead */      \
+    int G = (T + NB - 1) / NB; /* token groups of T / G tokens, rounded, at most NB */              \
+    int ng = TILE32_HEAD_BYTES / (nb * 64);                                                         \
+    if (ng < 1) ng = 1;                                                                             \
+    if (ng > G) ng = G;                                                                             \
+    float ts[(size_t)ng * nb * 16];                                                                 \
+    for (int g0 = 0; g0 < G; g0 += ng) {                                                            \
+        int g1 = G - g0 < ng ? G : g0 + ng;                                                         \
+        for (int g = g0; g < g1; g++) {                                                             \
+            int t = (int)((int64_t)g * T / G), n = (int)((int64_t)(g + 1) * T / G) - t;             \
+            token_heads(x + (int64_t)t * xs, xs, nb, n, ts + (size_t)(g - g0) * nb * 16);           \
+        }                                                                                           \
+        for (int r = r0; r < r1; r += RT) {                                                         \
+            int R = r1 - r < RT ? r1 - r : RT;                                                      \
+            int64_t p = g0 == 0 ? pf : 0; /* the first pass over the row tile streams it in */      \
+            for (int g = g0; g < g1; g++, p = 0) {                                                  \
+                int t = (int)((int64_t)g * T / G), n = (int)((int64_t)(g + 1) * T / G) - t;         \
+                tiles_##NAME(w, rb, nb, x, xs, ts + (size_t)(g - g0) * nb * 16, out, os, r, t, R, n, p); \
+            }                                                                                       \
+        }                                                                                           \
+    }                                                                                               \
+}
+
+/* The signed types: one row at a time for a single token, else tiles of 2 rows x 4 tokens over a row
+ * pair, the last 1-3 tokens as one narrower tile, the first pass over each pair prefetching ahead. */
+#define EXPORT8S(NAME, BS, XB, NB)                                                                  \
+EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const uint8_t* x, int T,   \
+                                  float* out, int os, int r0, int r1) {                             \
+    int nb = cols / BS;                                                                             \
+    int64_t xs = (int64_t)nb * XB;                                                                  \
+    if (T == 1) {                                                                                   \
+        for (int r = r0; r < r1; r++) row1_##NAME(w, rb, nb, x, out, r);                           \
         return;                                                                                     \
     }                                                                                               \
     int64_t pf = (K_PF_BYTES + 2 * rb - 1) / (2 * rb) * 2 * rb; /* whole row pairs ahead */        \
-    for (; r < r1; r += 2) {                                                                        \
+    for (int r = r0; r < r1; r += 2) {                                                              \
         const int R = r + 2 <= r1 ? 2 : 1;                                                          \
         int64_t p = pf; /* the first pass over the pair streams it in */                            \
         int t = 0;                                                                                  \
         for (; t + NB <= T; t += NB, p = 0) {                                                       \
-            if (R == 2) tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, NB, p);                     \
-            else tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, NB, p);                            \
+            if (R == 2) tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, NB, p);                    \
+            else tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, NB, p);                           \
         }                                                                                           \
         switch ((T - t) * 2 + R - 1) { /* the last 1-3 tokens in one tile, not one tile each */     \
-            case 3: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 1, p); break;                   \
-            case 5: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 2, p); break;                   \
-            case 7: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 3, p); break;                   \
-            case 2: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 1, p); break;                   \
-            case 4: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 2, p); break;                   \
-            case 6: tile_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 3, p); break;                   \
+            case 3: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 1, p); break;                  \
+            case 5: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 2, p); break;                  \
+            case 7: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 3, p); break;                  \
+            case 2: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 1, p); break;                  \
+            case 4: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 2, p); break;                  \
+            case 6: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 3, p); break;                  \
             default: break;                                                                         \
         }                                                                                           \
     }                                                                                               \
 }
 
-EXPORT8(q8_0, 32, A32, 4)
-EXPORT8(q4_0, 32, A32, 4)
-EXPORT8(q5_0, 32, A32, 4)
-EXPORT8(iq4_nl, 32, A32, 4)
+EXPORT8S(q8_0, 32, A32, 4)
+EXPORT8S(q4_0, 32, A32, 4)
+EXPORT8S(q5_0, 32, A32, 4)
+EXPORT8S(iq4_nl, 32, A32, 4)
 EXPORT8(q4_1, 32, A32, 4)
 EXPORT8(q5_1, 32, A32, 4)
 EXPORTK(q4_k, 144, K_MIN32, 4)
