@@ -49,24 +49,25 @@ record ModelChatTemplates(ChatTemplate defaultTemplate, ChatTemplate toolUse) {
         }
         if (!fromModel.isEmpty()) LOG.info("chat templates: " + String.join(", ", fromModel.keySet()));
         String source = fromModel.get(Checkpoint.DEFAULT_TEMPLATE);
-        ChatTemplate main;
+        ChatTemplate main = null;
         if (source == null || source.isBlank()) {
             LOG.warning("the model has no chat template (tokenizer.chat_template); using ChatML. Pass --chat-template FILE to choose one.");
-            main = ChatTemplate.compile(ChatTemplates.CHATML);
         } else {
-            main = compileOr(source, "chat template", ChatTemplate.compile(ChatTemplates.CHATML), "using ChatML");
+            main = compileOrNull(source, "chat template", "using ChatML");
         }
+        if (main == null) main = ChatTemplate.compile(ChatTemplates.CHATML);
         String tools = fromModel.get(Checkpoint.TOOL_USE_TEMPLATE);
-        ChatTemplate toolUse = tools == null || tools.isBlank() ? null : compileOr(tools, "tool_use chat template", null, "requests with tools use the default");
+        ChatTemplate toolUse = tools == null || tools.isBlank() ? null : compileOrNull(tools, "tool_use chat template", "requests with tools use the default");
         return new ModelChatTemplates(main, toolUse);
     }
 
-    private static ChatTemplate compileOr(String source, String what, ChatTemplate fallback, String instead) {
+    /** The compiled template, or null (with a warning saying what happens {@code instead}) when it does not compile. */
+    private static ChatTemplate compileOrNull(String source, String what, String instead) {
         try {
             return ChatTemplate.compile(source);
         } catch (TemplateException e) {
             LOG.warning("the model's " + what + " does not compile (" + e.getMessage() + "); " + instead);
-            return fallback;
+            return null;
         }
     }
 
