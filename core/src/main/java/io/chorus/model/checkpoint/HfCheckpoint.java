@@ -20,6 +20,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A Hugging Face model folder as vLLM loads it: config.json, tokenizer files, and the weights in one
@@ -136,20 +137,29 @@ public final class HfCheckpoint implements Checkpoint {
 
     /**
      * tokenizer_config.json's {@code chat_template}: one string (the default), or transformers' list of
-     * {@code {name, template}}; a {@code chat_template.jinja} beside it is the default whichever form
-     * the config has (transformers reads it first).
+     * {@code {name, template}}. Newer transformers save templates as files instead, and read them
+     * first: {@code chat_template.jinja} is the default and {@code additional_chat_templates/NAME.jinja}
+     * the named ones (in name order), whatever the config holds.
      */
     @Override
     public Map<String, String> chatTemplates() {
         Map<String, String> out = new LinkedHashMap<>();
         Path jinja = dir.resolve("chat_template.jinja");
-        if (Files.isRegularFile(jinja)) {
-            try {
-                out.put(DEFAULT_TEMPLATE, Files.readString(jinja));
+        if (Files.isRegularFile(jinja)) out.put(DEFAULT_TEMPLATE, readTemplate(jinja));
+        Map<String, String> files = new TreeMap<>();
+        Path extra = dir.resolve("additional_chat_templates");
+        if (Files.isDirectory(extra)) {
+            try (var list = Files.list(extra)) {
+                for (Path f : (Iterable<Path>) list::iterator) {
+                    String n = f.getFileName().toString();
+                    if (n.endsWith(".jinja") && n.length() > 6 && Files.isRegularFile(f)) files.put(n.substring(0, n.length() - 6), readTemplate(f));
+                }
             } catch (IOException e) {
-                throw new CheckpointException(jinja + ": cannot read: " + e.getMessage(), e);
+                throw new CheckpointException(extra + ": cannot list: " + e.getMessage(), e);
             }
         }
+        String fileDefault = files.remove(DEFAULT_TEMPLATE);
+        if (fileDefault != null) out.putIfAbsent(DEFAULT_TEMPLATE, fileDefault);
         JsonNode tc = readJson(dir.resolve("tokenizer_config.json"), false);
         JsonNode t = tc == null ? null : tc.get("chat_template");
         if (t != null && t.isTextual()) {
@@ -161,9 +171,19 @@ public final class HfCheckpoint implements Checkpoint {
             }
             String d = named.remove(DEFAULT_TEMPLATE);
             if (d != null) out.putIfAbsent(DEFAULT_TEMPLATE, d);
-            out.putAll(named);
+            files.forEach(named::put);
+            files = named;
         }
+        out.putAll(files);
         return out;
+    }
+
+    private static String readTemplate(Path f) {
+        try {
+            return Files.readString(f);
+        } catch (IOException e) {
+            throw new CheckpointException(f + ": cannot read: " + e.getMessage(), e);
+        }
     }
 
     @Override

@@ -68,4 +68,29 @@ class NamedChatTemplatesTest {
             assertThat(c.chatTemplates()).containsExactly(entry("default", "S"));
         }
     }
+
+    @Test
+    void hfTemplateFilesOfNewerTransformersComeBeforeTheConfig(@TempDir Path tmp) throws IOException {
+        Path src = Fixtures.require("hf/llama-bf16");
+        for (String f : new String[] {"config.json", "tokenizer.json", "generation_config.json", "model.safetensors"}) Files.copy(src.resolve(f), tmp.resolve(f));
+        ObjectNode tc = (ObjectNode) JSON.readTree(src.resolve("tokenizer_config.json").toFile());
+        ArrayNode list = tc.putArray("chat_template");
+        list.addObject().put("name", "default").put("template", "D");
+        list.addObject().put("name", "tool_use").put("template", "T");
+        list.addObject().put("name", "summary").put("template", "S");
+        JSON.writeValue(tmp.resolve("tokenizer_config.json").toFile(), tc);
+        Path extra = Files.createDirectories(tmp.resolve("additional_chat_templates"));
+        Files.writeString(extra.resolve("tool_use.jinja"), "TF");
+        Files.writeString(extra.resolve("rag.jinja"), "RF");
+        Files.writeString(extra.resolve("notes.txt"), "not a template");
+        try (Checkpoint c = Checkpoints.open(tmp)) {
+            assertThat(c.chatTemplates()).containsExactly(entry("default", "D"), entry("tool_use", "TF"), entry("summary", "S"), entry("rag", "RF"));
+        }
+        Files.writeString(extra.resolve("default.jinja"), "DF");
+        tc.remove("chat_template");
+        JSON.writeValue(tmp.resolve("tokenizer_config.json").toFile(), tc);
+        try (Checkpoint c = Checkpoints.open(tmp)) {
+            assertThat(c.chatTemplates()).containsExactly(entry("default", "DF"), entry("rag", "RF"), entry("tool_use", "TF"));
+        }
+    }
 }
