@@ -45,9 +45,7 @@ class NamedChatTemplatesTest {
 
     @Test
     void hfListFormGivesEveryNamedTemplateAndChatTemplateJinjaStaysTheDefault(@TempDir Path tmp) throws IOException {
-        Path src = Fixtures.require("hf/llama-bf16");
-        for (String f : new String[] {"config.json", "tokenizer.json", "generation_config.json", "model.safetensors"}) Files.copy(src.resolve(f), tmp.resolve(f));
-        ObjectNode tc = (ObjectNode) JSON.readTree(src.resolve("tokenizer_config.json").toFile());
+        ObjectNode tc = copyFolderButTokenizerConfig(tmp);
         ArrayNode list = tc.putArray("chat_template");
         list.addObject().put("name", "tool_use").put("template", "T");
         list.addObject().put("name", "default").put("template", "D");
@@ -71,9 +69,7 @@ class NamedChatTemplatesTest {
 
     @Test
     void hfTemplateFilesOfNewerTransformersComeBeforeTheConfig(@TempDir Path tmp) throws IOException {
-        Path src = Fixtures.require("hf/llama-bf16");
-        for (String f : new String[] {"config.json", "tokenizer.json", "generation_config.json", "model.safetensors"}) Files.copy(src.resolve(f), tmp.resolve(f));
-        ObjectNode tc = (ObjectNode) JSON.readTree(src.resolve("tokenizer_config.json").toFile());
+        ObjectNode tc = copyFolderButTokenizerConfig(tmp);
         ArrayNode list = tc.putArray("chat_template");
         list.addObject().put("name", "default").put("template", "D");
         list.addObject().put("name", "tool_use").put("template", "T");
@@ -92,5 +88,12 @@ class NamedChatTemplatesTest {
         try (Checkpoint c = Checkpoints.open(tmp)) {
             assertThat(c.chatTemplates()).containsExactly(entry("default", "DF"), entry("rag", "RF"), entry("tool_use", "TF"));
         }
+    }
+
+    /** The llama-bf16 fixture folder copied into tmp, except tokenizer_config.json, which is returned for the test to change and write. */
+    private static ObjectNode copyFolderButTokenizerConfig(Path tmp) throws IOException {
+        Path src = Fixtures.require("hf/llama-bf16");
+        for (String f : new String[] {"config.json", "tokenizer.json", "generation_config.json", "model.safetensors"}) Files.copy(src.resolve(f), tmp.resolve(f));
+        return (ObjectNode) JSON.readTree(src.resolve("tokenizer_config.json").toFile());
     }
 }
