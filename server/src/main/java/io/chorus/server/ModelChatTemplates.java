@@ -29,8 +29,9 @@ record ModelChatTemplates(ChatTemplate defaultTemplate, ChatTemplate toolUse) {
 
     /**
      * The override file when given, else the model's named templates ({@code fromModel}, as
-     * {@link Checkpoint#chatTemplates()} gives them). A model without a usable default gets ChatML; a
-     * tool_use template that does not compile is left out (llama-server does the same), with a warning.
+     * {@link Checkpoint#chatTemplates()} gives them). A model with only a tool_use template renders
+     * every request with it; one without a usable default otherwise gets ChatML; a tool_use template
+     * that does not compile is left out (llama-server does all three), with a warning.
      */
     static ModelChatTemplates resolve(Path override, Map<String, String> fromModel) {
         if (override != null) {
@@ -49,15 +50,20 @@ record ModelChatTemplates(ChatTemplate defaultTemplate, ChatTemplate toolUse) {
         }
         if (!fromModel.isEmpty()) LOG.info("chat templates: " + String.join(", ", fromModel.keySet()));
         String source = fromModel.get(Checkpoint.DEFAULT_TEMPLATE);
+        String tools = fromModel.get(Checkpoint.TOOL_USE_TEMPLATE);
+        ChatTemplate toolUse = tools == null || tools.isBlank() ? null : compileOrNull(tools, "tool_use chat template", "requests with tools use the default");
         ChatTemplate main = null;
+        if ((source == null || source.isBlank()) && toolUse != null) {
+            // As llama-server: a model whose only template is tool_use renders every request with it.
+            LOG.info("the model has only a tool_use chat template; every request renders with it");
+            return new ModelChatTemplates(toolUse, toolUse);
+        }
         if (source == null || source.isBlank()) {
             LOG.warning("the model has no chat template (tokenizer.chat_template); using ChatML. Pass --chat-template FILE to choose one.");
         } else {
             main = compileOrNull(source, "chat template", "using ChatML");
         }
         if (main == null) main = ChatTemplate.compile(ChatTemplates.CHATML);
-        String tools = fromModel.get(Checkpoint.TOOL_USE_TEMPLATE);
-        ChatTemplate toolUse = tools == null || tools.isBlank() ? null : compileOrNull(tools, "tool_use chat template", "requests with tools use the default");
         return new ModelChatTemplates(main, toolUse);
     }
 

@@ -83,4 +83,14 @@ class ModelChatTemplatesTest {
         assertThat(t.forRequest(true).source()).isEqualTo("D");
         assertThat(ModelChatTemplates.resolve(null, Map.of()).forRequest(true).source()).isEqualTo(io.chorus.tokenizer.template.ChatTemplates.CHATML);
     }
+
+    @Test
+    void aModelWithOnlyAToolUseTemplateRendersEveryRequestWithIt() {
+        ModelChatTemplates t = ModelChatTemplates.resolve(null, Map.of("tool_use", "T{{ tools | length }}"));
+        Map<String, Object> vars = Map.of("messages", List.of(), "tools", List.of(1, 2));
+        assertThat(t.forRequest(true).render(vars)).isEqualTo("T2");
+        assertThat(t.forRequest(false).render(vars)).isEqualTo("T2");
+        ModelChatTemplates broken = ModelChatTemplates.resolve(null, Map.of("tool_use", "{% if %}"));
+        assertThat(broken.forRequest(false).source()).isEqualTo(io.chorus.tokenizer.template.ChatTemplates.CHATML);
+    }
 }
