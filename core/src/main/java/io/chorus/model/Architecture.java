@@ -51,9 +51,10 @@ public enum Architecture {
 
     /**
      * Whether layer {@code layer} attends only within the sliding window, given that the model has one:
-     * Gemma 2 alternates windowed (even) and global (odd) layers, Phi-3 windows every layer, as llama.cpp does.
+     * Gemma 2 alternates windowed (even) and global (odd) layers, Phi-3 windows every layer, as llama.cpp does;
+     * so does Mistral (the llama layout), whose window only a Hugging Face config carries: its GGUFs have none.
      */
-    public boolean slidingWindowLayer(int layer) { return this == PHI3 || this == GEMMA2 && layer % 2 == 0; }
+    public boolean slidingWindowLayer(int layer) { return this == PHI3 || this == LLAMA || this == GEMMA2 && layer % 2 == 0; }
 
     public static Architecture fromGguf(String name, String file) {
         for (Architecture a : values()) if (a.ggufName.equals(name)) return a;

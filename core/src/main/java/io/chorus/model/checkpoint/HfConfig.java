@@ -86,15 +86,16 @@ record HfConfig(ModelConfig model, float[] ropeFactors, HfQuantization quantizat
                 default -> throw new UnsupportedModelException(file + ": rope_scaling type '" + type + "' is not supported (supported: llama3, linear, dynamic, longrope, yarn)");
             }
         }
-        // Phi-3 attends within sliding_window on every layer, as its GGUF does (the converter copies the value;
-        // transformers and llama.cpp both let a query see that many positions, itself included). Elsewhere a
-        // window shorter than the context would change attention beyond it: serve only what is exact.
+        // Phi-3 and Mistral attend within sliding_window on every layer, as transformers and vLLM do (a query
+        // sees that many positions, itself included; Phi-3's GGUF carries the same value). Qwen2's window
+        // starts at max_window_layers, which is not modelled: there a window shorter than the context would
+        // change attention beyond it, so serve only what is exact.
         int window = 0;
         boolean windowed = arch == Architecture.QWEN2 || arch == Architecture.QWEN3 ? c.path("use_sliding_window").asBoolean(false) : true;
         if (windowed && c.hasNonNull("sliding_window")) {
             JsonNode sw = c.get("sliding_window");
             if (!sw.canConvertToInt() || sw.asInt() < 0) throw new CheckpointException(file + ": sliding_window = " + sw + " must be a non-negative integer");
-            if (arch == Architecture.PHI3) window = sw.asInt();
+            if (arch == Architecture.PHI3 || arch == Architecture.LLAMA) window = sw.asInt();
             else if (sw.asInt() > 0) context = Math.min(context, sw.asInt());
         }
         if (c.has("tie_word_embeddings") && !c.get("tie_word_embeddings").asBoolean() && tied) {

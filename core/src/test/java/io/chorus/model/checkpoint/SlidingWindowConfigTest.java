@@ -9,8 +9,8 @@ import io.chorus.model.ModelConfig;
 import org.junit.jupiter.api.Test;
 
 /**
- * config.json's {@code sliding_window}: Phi-3 attends within it on every layer (as its GGUF does), other
- * architectures still serve only the context the window leaves exact.
+ * config.json's {@code sliding_window}: Phi-3 and Mistral attend within it on every layer, Qwen2 still
+ * serves only the context its window leaves exact.
  */
 class SlidingWindowConfigTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,10 +42,22 @@ class SlidingWindowConfigTest {
     }
 
     @Test
-    void otherArchitecturesStillCapTheContext() {
+    void mistralWindowsEveryLayerAndKeepsItsContext() {
         ModelConfig mistral = parse(config("MistralForCausalLM", 32768).put("sliding_window", 4096)); // Mistral-7B-v0.1
-        assertThat(mistral.slidingWindow()).isZero();
-        assertThat(mistral.contextLength()).isEqualTo(4096);
+        assertThat(mistral.slidingWindow()).isEqualTo(4096);
+        assertThat(mistral.contextLength()).isEqualTo(32768);
+        for (int l = 0; l < 32; l++) assertThat(mistral.windowed(l)).isTrue();
+        ObjectNode v3 = config("MistralForCausalLM", 32768);
+        v3.putNull("sliding_window"); // Mistral-7B-v0.2 and later: none
+        assertThat(parse(v3).windowed(0)).isFalse();
+        assertThat(parse(config("LlamaForCausalLM", 8192)).windowed(0)).isFalse();
+    }
+
+    @Test
+    void qwenWindowStillCapsTheContext() {
+        ObjectNode windowed = config("Qwen2ForCausalLM", 32768).put("sliding_window", 4096).put("use_sliding_window", true);
+        assertThat(parse(windowed).contextLength()).isEqualTo(4096);
+        assertThat(parse(windowed).slidingWindow()).isZero();
         ObjectNode qwen = config("Qwen2ForCausalLM", 32768).put("sliding_window", 4096).put("use_sliding_window", false);
         assertThat(parse(qwen).contextLength()).isEqualTo(32768);
     }
