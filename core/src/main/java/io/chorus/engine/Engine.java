@@ -2,6 +2,7 @@ package io.chorus.engine;
 
 import io.chorus.engine.api.EngineClient;
 import io.chorus.engine.api.EngineConfig;
+import io.chorus.engine.kv.BlockHasher;
 import io.chorus.engine.kv.BlockPool;
 import io.chorus.engine.kv.KvCacheManager;
 import io.chorus.engine.runner.ModelRunner;
@@ -44,7 +45,8 @@ public final class Engine {
     }
 
     static EngineLoop create(EngineConfig config, ForwardPass model, Sampler sampler, TokenVocabulary vocab) {
-        KvCacheManager kv = new KvCacheManager(new BlockPool(model.numBlocks()), model.blockSize(), config.enablePrefixCaching());
+        KvCacheManager kv = new KvCacheManager(new BlockPool(model.numBlocks()), model.blockSize(), config.enablePrefixCaching(),
+                BlockHasher.DEFAULT, model.attentionWindow());
         StructuredOutput structured = vocab == null ? null : new StructuredOutput(vocab, model.vocabSize());
         return new EngineLoop(config, new Scheduler(config, kv), new ModelRunner(model, sampler, config.eosTokenIds(), structured));
     }

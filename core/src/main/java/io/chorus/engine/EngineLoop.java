@@ -324,6 +324,7 @@ public final class EngineLoop implements EngineClient {
             for (int k = 0; k < prompt.size(); k++) s.request().setPromptLogprobs(result.promptLogprobsFrom(i) + k, prompt.get(k));
             s.setNumComputed(w.endPos());
             scheduler.kv().cacheComputedBlocks(s.blockTable(), s.tokenArray(), s.numComputed());
+            scheduler.kv().releaseOutsideWindow(s.blockTable(), s.numComputed());
             if (s.isForkParent()) {
                 if (s.numComputed() == s.numTokens()) fork(s);
             } else if (result.sampled(i) >= 0) {

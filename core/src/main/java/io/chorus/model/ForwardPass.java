@@ -15,6 +15,15 @@ public interface ForwardPass {
     int numBlocks();
 
     /**
+     * Positions a query sees, itself included, when every layer attends within a sliding window
+     * (Phi-3, Mistral v0.1); 0 when some layer sees the whole context. The engine then releases the
+     * blocks no later query can see.
+     */
+    default int attentionWindow() {
+        return 0;
+    }
+
+    /**
      * Runs the batch and writes the logits of each requested row:
      * {@code logits[j * vocabSize() + v]} for j in [0, batch.numLogits()).
      */

@@ -218,6 +218,7 @@ public final class Model implements ForwardPass, AutoCloseable {
     @Override public int vocabSize() { return config.vocabSize(); }
     @Override public int blockSize() { return cache.blockSize(); }
     @Override public int numBlocks() { return cache.numBlocks(); }
+    @Override public int attentionWindow() { return config.windowOfEveryLayer(); }
 
     @Override
     public void copyBlocks(int[] src, int[] dst, int count) {

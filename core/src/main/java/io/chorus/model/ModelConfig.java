@@ -128,6 +128,13 @@ public record ModelConfig(
         return (float) (1.0 / Math.sqrt(d));
     }
 
+    /** The sliding window when every layer attends within it, else 0 (some layer sees the whole context). */
+    public int windowOfEveryLayer() {
+        if (slidingWindow == 0) return 0;
+        for (int l = 0; l < layers; l++) if (!windowed(l)) return 0;
+        return slidingWindow;
+    }
+
     /** Whether layer {@code layer} attends only to the last {@link #slidingWindow} positions. */
     public boolean windowed(int layer) {
         return slidingWindow > 0 && arch.slidingWindowLayer(layer);

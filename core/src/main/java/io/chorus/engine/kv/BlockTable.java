@@ -6,7 +6,8 @@ package io.chorus.engine.kv;
  * <p>Implementation notes: {@link #ids()} is never mutated once handed out; every change installs a
  * new array, so a step plan or batch may hold the array it was given. {@code numHashedBlocks}
  * leading blocks are full and computed and their chained hashes are known (the last one is
- * {@code lastHash}); they are registered in the prefix cache when caching is on. Owned by the engine
+ * {@code lastHash}); they are registered in the prefix cache when caching is on. With a sliding window,
+ * {@code numReleased} leading entries may be {@link KvCacheManager#RELEASED}. Owned by the engine
  * loop thread; only {@link KvCacheManager} changes it.
  */
 public final class BlockTable {
@@ -15,6 +16,8 @@ public final class BlockTable {
     int[] ids = EMPTY;
     int numHashedBlocks;
     long lastHash = BlockHasher.ROOT;
+    /** Leading entries that are {@link KvCacheManager#RELEASED}: outside every later query's window. */
+    int numReleased;
 
     public int[] ids() { return ids; }
 
@@ -26,5 +29,6 @@ public final class BlockTable {
         ids = EMPTY;
         numHashedBlocks = 0;
         lastHash = BlockHasher.ROOT;
+        numReleased = 0;
     }
 }

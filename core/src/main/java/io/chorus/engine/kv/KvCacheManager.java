@@ -22,25 +22,59 @@ import java.util.List;
  *   <li>A block that will be written (it holds a position {@code >= numComputed}) is never cached, since
  *       cached blocks are full and computed. If it is shared (refcount above 1, after a fork), the
  *       writer first gets a fresh block and a {@link BlockCopy}; the last holder writes in place.
+ *   <li>When every layer attends within a sliding window of {@code window} positions, a block whose
+ *       positions all lie before the next query's window is released after each step
+ *       ({@link #releaseOutsideWindow}) and its entry becomes {@link #RELEASED}: attention never reads
+ *       it again, so a long sequence holds about window / blockSize blocks, as vLLM's sliding-window
+ *       manager does. A released block stays in the prefix cache until reused.
  *   <li>Engine loop thread only.
  * </ul>
  */
 public final class KvCacheManager {
+    /** A block table entry whose block was released because no query will see its positions again. */
+    public static final int RELEASED = -1;
+
     private final BlockPool pool;
     private final int blockSize;
     private final boolean prefixCaching;
     private final BlockHasher hasher;
+    private final int window;
 
     public KvCacheManager(BlockPool pool, int blockSize, boolean enablePrefixCaching) {
-        this(pool, blockSize, enablePrefixCaching, BlockHasher.DEFAULT);
+        this(pool, blockSize, enablePrefixCaching, BlockHasher.DEFAULT, 0);
     }
 
     public KvCacheManager(BlockPool pool, int blockSize, boolean enablePrefixCaching, BlockHasher hasher) {
+        this(pool, blockSize, enablePrefixCaching, hasher, 0);
+    }
+
+    /**
+     * @param window positions a query sees on every layer, itself included (the model's sliding window when all
+     *               its layers have one), or 0 when some layer sees the whole context
+     */
+    public KvCacheManager(BlockPool pool, int blockSize, boolean enablePrefixCaching, BlockHasher hasher, int window) {
         if (blockSize < 1) throw new IllegalArgumentException("block size must be >= 1, got " + blockSize);
+        if (window < 0) throw new IllegalArgumentException("window must be >= 0, got " + window);
         this.pool = pool;
         this.blockSize = blockSize;
         this.prefixCaching = enablePrefixCaching;
         this.hasher = hasher;
+        this.window = window;
+    }
+
+    /** Positions a query sees on every layer, or 0 for the whole context. */
+    public int window() { return window; }
+
+    /**
+     * Most blocks a sequence of {@code numTokens} positions ever holds when steps compute at most
+     * {@code maxStepTokens} of them: all of them, or with a window the blocks that the window before a
+     * step's first token and the step's tokens touch.
+     */
+    public int maxBlocksHeld(long numTokens, int maxStepTokens) {
+        long all = (numTokens + blockSize - 1) / blockSize;
+        if (window == 0) return (int) Math.min(Integer.MAX_VALUE, all);
+        long span = (long) window - 1 + maxStepTokens; // positions a step reads or writes
+        return (int) Math.min(all, (span - 1 + blockSize - 1) / blockSize + 1); // at most this many blocks, however aligned
     }
 
     public BlockPool pool() { return pool; }
@@ -137,25 +171,44 @@ public final class KvCacheManager {
         for (int b = table.numHashedBlocks; b < full; b++) {
             long parent = table.lastHash;
             long h = hasher.hash(parent, tokens, b * blockSize, blockSize);
-            pool.cache(table.ids[b], h, parent, tokens, b * blockSize, blockSize);
+            if (table.ids[b] != RELEASED) pool.cache(table.ids[b], h, parent, tokens, b * blockSize, blockSize);
             table.lastHash = h;
             table.numHashedBlocks = b + 1;
         }
     }
 
+    /**
+     * With a window: releases the blocks of {@code table} whose positions all lie before the window of
+     * the next query, at position {@code numComputed} (it sees {@code numComputed - window + 1} on).
+     * Call after the step that computed them (and after {@link #cacheComputedBlocks}).
+     */
+    public void releaseOutsideWindow(BlockTable table, int numComputed) {
+        if (window == 0) return;
+        int dead = Math.min(table.numBlocks(), Math.max(0, numComputed - window + 1) / blockSize);
+        if (dead <= table.numReleased) return;
+        int[] ids = table.ids.clone();
+        for (int i = table.numReleased; i < dead; i++) {
+            if (ids[i] != RELEASED) pool.release(ids[i]);
+            ids[i] = RELEASED;
+        }
+        table.ids = ids;
+        table.numReleased = dead;
+    }
+
     /** Makes {@code child} (empty) share every block of {@code parent}. */
     public void fork(BlockTable parent, BlockTable child) {
         if (!child.isEmpty()) throw new IllegalStateException("fork into a non-empty block table");
-        for (int b : parent.ids) pool.retain(b);
+        for (int b : parent.ids) if (b != RELEASED) pool.retain(b);
         child.ids = parent.ids;
         child.numHashedBlocks = parent.numHashedBlocks;
         child.lastHash = parent.lastHash;
+        child.numReleased = parent.numReleased;
     }
 
     /** Releases every block of {@code table}, last first (so a sequence's tail is evicted before its head), and empties it. */
     public void free(BlockTable table) {
         int[] ids = table.ids;
-        for (int i = ids.length - 1; i >= 0; i--) pool.release(ids[i]);
+        for (int i = ids.length - 1; i >= 0; i--) if (ids[i] != RELEASED) pool.release(ids[i]);
         table.reset();
     }
 }

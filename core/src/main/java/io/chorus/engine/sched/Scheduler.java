@@ -60,8 +60,9 @@ public final class Scheduler {
     }
 
     /**
-     * Rejects a request that could never run: longer than maxModelLen, needing more blocks than the
-     * whole cache, or more parallel completions than maxNumSeqs.
+     * Rejects a request that could never run: longer than maxModelLen, needing more blocks at once than
+     * the whole cache (all its positions', or with a sliding window on every layer those of a window
+     * and a step), or more parallel completions than maxNumSeqs.
      */
     public void checkAdmissible(int promptLen, int maxTokens, int n) {
         long total = (long) promptLen + maxTokens;
@@ -69,7 +70,7 @@ public final class Scheduler {
             throw new InvalidRequestException("this model's maximum context length is " + config.maxModelLen()
                     + " tokens, but " + promptLen + " prompt tokens plus max_tokens " + maxTokens + " = " + total);
         }
-        long blocks = (total + kv.blockSize() - 1) / kv.blockSize();
+        long blocks = kv.maxBlocksHeld(total, config.maxNumBatchedTokens());
         if (blocks > kv.pool().numBlocks()) {
             throw new InvalidRequestException(promptLen + " prompt tokens plus max_tokens " + maxTokens
                     + " need " + blocks + " KV-cache blocks, but the cache has only " + kv.pool().numBlocks()

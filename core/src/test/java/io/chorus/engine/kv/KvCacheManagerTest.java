@@ -203,4 +203,53 @@ class KvCacheManagerTest {
         kv.free(parent);
         assertThat(kv.canAllocate(child, CacheHit.NONE, 5, 6)).isTrue();  // sole holder now
     }
+
+    @Test
+    void aWindowReleasesTheBlocksNoLaterQueryCanSee() {
+        // window 6 over 4-token blocks: the query at position p sees p - 5 .. p
+        KvCacheManager kv = new KvCacheManager(new BlockPool(8), BS, true, BlockHasher.DEFAULT, 6);
+        BlockTable t = new BlockTable();
+        int[] tokens = seq(100, 20);
+        kv.allocate(t, CacheHit.NONE, 0, 9, copies);
+        kv.cacheComputedBlocks(t, tokens, 9);
+        kv.releaseOutsideWindow(t, 9); // the next query (9) sees 4..9: block 0 (0-3) is dead
+        assertThat(t.ids()).containsExactly(KvCacheManager.RELEASED, 1, 2);
+        assertThat(kv.pool().refCount(0)).isZero();
+        assertThat(kv.pool().isCached(0)).isTrue(); // still a prefix-cache entry until reused
+        int[] published = t.ids();
+        kv.releaseOutsideWindow(t, 9);
+        assertThat(t.ids()).isSameAs(published); // nothing new to release, no new array
+        kv.allocate(t, CacheHit.NONE, 9, 13, copies);
+        kv.cacheComputedBlocks(t, tokens, 13);
+        kv.releaseOutsideWindow(t, 12); // query 12 sees 7..12: block 1 (4-7) still visible
+        assertThat(t.ids()).containsExactly(KvCacheManager.RELEASED, 1, 2, 3);
+        kv.releaseOutsideWindow(t, 13); // query 13 sees 8..13
+        assertThat(t.ids()).containsExactly(KvCacheManager.RELEASED, KvCacheManager.RELEASED, 2, 3);
+        assertThat(published).containsExactly(KvCacheManager.RELEASED, 1, 2); // published arrays never change
+        assertThat(kv.pool().numFreeBlocks()).isEqualTo(6);
+
+        BlockTable child = new BlockTable();
+        kv.fork(t, child);
+        assertThat(kv.pool().refCount(2)).isEqualTo(2);
+        assertThat(kv.pool().numFreeBlocks()).isEqualTo(6);
+        kv.free(child);
+        kv.free(t);
+        assertThat(kv.pool().numFreeBlocks()).isEqualTo(8);
+        assertThat(t.ids()).isEmpty();
+    }
+
+    @Test
+    void withoutAWindowNothingIsReleasedAndAWindowBoundsTheBlocksHeld() {
+        KvCacheManager all = new KvCacheManager(new BlockPool(8), BS, false);
+        BlockTable t = new BlockTable();
+        all.allocate(t, CacheHit.NONE, 0, 30, copies);
+        all.releaseOutsideWindow(t, 30);
+        assertThat(t.ids()).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
+        assertThat(all.maxBlocksHeld(1000, 16)).isEqualTo(250);
+        KvCacheManager windowed = new KvCacheManager(new BlockPool(8), BS, false, BlockHasher.DEFAULT, 6);
+        // a step of 16 tokens from s sees s - 5 .. s + 15: 21 positions, over at most 6 blocks (1 + 4 + 1 from offset 3)
+        assertThat(windowed.maxBlocksHeld(1000, 16)).isEqualTo(6);
+        assertThat(windowed.maxBlocksHeld(1000, 3)).isEqualTo(3); // 8 positions: 3 blocks unless aligned
+        assertThat(windowed.maxBlocksHeld(10, 16)).isEqualTo(3);
+    }
 }
