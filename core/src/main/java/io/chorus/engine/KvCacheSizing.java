@@ -1,5 +1,7 @@
 package io.chorus.engine;
 
+import io.chorus.engine.kv.KvCacheManager;
+
 /**
  * How many KV cache blocks to allocate and how long a sequence may be, from the memory budget.
  *
@@ -9,16 +11,28 @@ package io.chorus.engine;
  * Blocks beyond what {@code maxNumSeqs} full-length sequences can use are not reserved: they could
  * never be used. The cache reserves the blocks' address space and commits memory only as blocks are
  * written, so a large budget costs nothing until requests fill it. {@code --max-model-len} defaults
- * to the model's context length and is capped to what the cache can hold.
+ * to the model's context length and is capped to what the cache can hold. Where every layer attends
+ * within a sliding window, a sequence holds only its window's blocks (see
+ * {@link KvCacheManager#maxBlocksHeld}), so a long max-model-len needs no more cache than that.
  *
  * @param numBlocks     blocks to allocate
  * @param blockSize     tokens per block
  * @param bytesPerBlock bytes of one block (all layers, K and V)
  * @param maxModelLen   most tokens of one sequence
+ * @param sequenceBlocks most blocks one sequence of maxModelLen holds at once
  * @param budgetBytes   the memory budget the blocks were carved from
  * @param notes         what was capped and why (empty when nothing was), for the start-up log
  */
-public record KvCacheSizing(int numBlocks, int blockSize, long bytesPerBlock, int maxModelLen, long budgetBytes, String notes) {
+public record KvCacheSizing(int numBlocks, int blockSize, long bytesPerBlock, int maxModelLen, int sequenceBlocks, long budgetBytes,
+                            String notes) {
+
+    /** {@link #compute(long, long, int, int, Integer, Long, double, long, int, int, int)} for a model without a sliding window on every layer. */
+    public static KvCacheSizing compute(long weightBytes, long bytesPerBlock, int blockSize, int modelContext,
+                                        Integer maxModelLen, Long kvCacheMemory, double memoryUtilization,
+                                        long memoryBytes, int maxNumSeqs) {
+        return compute(weightBytes, bytesPerBlock, blockSize, modelContext, maxModelLen, kvCacheMemory, memoryUtilization,
+                memoryBytes, maxNumSeqs, 0, 0);
+    }
 
     /**
      * @param weightBytes          bytes of the model weights
@@ -30,11 +44,13 @@ public record KvCacheSizing(int numBlocks, int blockSize, long bytesPerBlock, in
      * @param memoryUtilization    share of memory to use when no explicit budget is given, (0, 1]
      * @param memoryBytes          memory the backend offers weights and KV cache ({@code Backend.memoryBytes()})
      * @param maxNumSeqs           most sequences at once (bounds the useful block count)
+     * @param window               the sliding window of every layer ({@code ForwardPass.attentionWindow}), or 0
+     * @param maxStepTokens        most tokens of one step ({@code --max-num-batched-tokens}; used with a window)
      * @throws IllegalArgumentException with a message naming the flag to change when nothing fits
      */
     public static KvCacheSizing compute(long weightBytes, long bytesPerBlock, int blockSize, int modelContext,
                                         Integer maxModelLen, Long kvCacheMemory, double memoryUtilization,
-                                        long memoryBytes, int maxNumSeqs) {
+                                        long memoryBytes, int maxNumSeqs, int window, int maxStepTokens) {
         if (blockSize < 1) throw new IllegalArgumentException("--block-size must be >= 1, got " + blockSize);
         if (maxModelLen != null && maxModelLen < 1) throw new IllegalArgumentException("--max-model-len must be >= 1, got " + maxModelLen);
         if (maxModelLen != null && maxModelLen > modelContext) {
@@ -59,19 +75,21 @@ public record KvCacheSizing(int numBlocks, int blockSize, long bytesPerBlock, in
         if (fit < 1) throw new IllegalArgumentException("--kv-cache-memory " + budget + " is smaller than one block (" + bytesPerBlock + " bytes)");
         int len = maxModelLen != null ? maxModelLen : modelContext;
         StringBuilder notes = new StringBuilder();
-        if (fit * blockSize < len) {
+        int perSequence = KvCacheManager.blocksHeld(len, blockSize, window, maxStepTokens);
+        if (fit < perSequence) {
             int capped = (int) (fit * blockSize);
             notes.append("max-model-len capped from ").append(len).append(" to ").append(capped).append(" tokens (all the cache holds); ");
             len = capped;
+            perSequence = KvCacheManager.blocksHeld(len, blockSize, window, maxStepTokens);
         }
-        long useful = (long) maxNumSeqs * ceilDiv(len, blockSize);
+        long useful = (long) maxNumSeqs * perSequence;
         if (fit > useful) {
             notes.append("cache limited to ").append(useful).append(" blocks, enough for max-num-seqs ").append(maxNumSeqs)
                     .append(" sequences of max-model-len; ");
             fit = useful;
         }
         if (fit > Integer.MAX_VALUE) fit = Integer.MAX_VALUE;
-        return new KvCacheSizing((int) fit, blockSize, bytesPerBlock, len, budget, notes.toString().replaceAll("; $", ""));
+        return new KvCacheSizing((int) fit, blockSize, bytesPerBlock, len, perSequence, budget, notes.toString().replaceAll("; $", ""));
     }
 
     /** Tokens the cache holds. */
@@ -81,7 +99,5 @@ public record KvCacheSizing(int numBlocks, int blockSize, long bytesPerBlock, in
     public long bytes() { return (long) numBlocks * bytesPerBlock; }
 
     /** How many sequences of max-model-len tokens fit in the cache at once. */
-    public long fullLengthConcurrency() { return numBlocks / ceilDiv(maxModelLen, blockSize); }
-
-    private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+    public long fullLengthConcurrency() { return numBlocks / sequenceBlocks; }
 }

@@ -35,4 +35,20 @@ class KvCacheSizingTest {
         assertThatThrownBy(() -> KvCacheSizing.compute(GIB, 1000, 16, 4096, 8192, null, 0.5, 8 * GIB, 64))
                 .hasMessageContaining("8192").hasMessageContaining("4096");
     }
+
+    @Test
+    void aWindowOnEveryLayerNeedsOnlyItsBlocksPerSequence() {
+        // window 2047, steps of 512, 16-token blocks: a sequence holds at most ceil(2557 / 16) + 1 = 161 blocks
+        KvCacheSizing s = KvCacheSizing.compute(GIB, 1000, 16, 131072, null, 500_000L, 0.5, 8 * GIB, 4, 2047, 512);
+        assertThat(s.maxModelLen()).isEqualTo(131072); // 500 blocks (8000 tokens) serve the whole context
+        assertThat(s.sequenceBlocks()).isEqualTo(161);
+        assertThat(s.numBlocks()).isEqualTo(500);
+        assertThat(s.fullLengthConcurrency()).isEqualTo(3);
+        assertThat(s.notes()).isEmpty();
+        KvCacheSizing roomy = KvCacheSizing.compute(GIB, 1000, 16, 131072, null, 10_000_000L, 0.5, 8 * GIB, 4, 2047, 512);
+        assertThat(roomy.numBlocks()).isEqualTo(4 * 161); // no more than max-num-seqs windows
+        KvCacheSizing tiny = KvCacheSizing.compute(GIB, 1000, 16, 131072, null, 100_000L, 0.5, 8 * GIB, 4, 2047, 512);
+        assertThat(tiny.maxModelLen()).isEqualTo(1600); // not even one window fits: capped as without one
+        assertThat(tiny.sequenceBlocks()).isEqualTo(100);
+    }
 }

@@ -102,7 +102,7 @@ public final class LoadedModel implements AutoCloseable {
             OutputParsers parsers = OutputParsers.resolve(o.toolCallParser(), o.reasoningParser(), templates, tokenizer);
             KvCacheSizing sizing = KvCacheSizing.compute(model.weightBytes(), model.kvBytesPerBlock(o.blockSize(), o.kvCacheDtype()),
                     o.blockSize(), model.config().contextLength(), o.maxModelLen(), o.kvCacheMemory(), o.memoryUtilization(),
-                    backend.memoryBytes(), o.maxNumSeqs());
+                    backend.memoryBytes(), o.maxNumSeqs(), model.attentionWindow(), o.maxNumBatchedTokens());
             model.allocateKvCache(sizing.numBlocks(), sizing.blockSize(), o.kvCacheDtype(), sizing.maxModelLen());
             List<Integer> eos = new ArrayList<>();
             for (int id = 0; id < tokenizer.vocabSize(); id++) if (tokenizer.isEog(id)) eos.add(id);

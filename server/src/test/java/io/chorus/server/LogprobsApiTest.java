@@ -53,7 +53,7 @@ class LogprobsApiTest {
         ServeOptions o = TestServers.options();
         EngineConfig config = new EngineConfig(8, 256, 1024, true, SchedulingPolicy.FCFS, List.of());
         LoadedModel m = LoadedModel.of(TestServers.MODEL, TestServers.modelFile(), tok, ChatTemplate.compile(ChatTemplates.CHATML),
-                new ScriptedEngine(), config, new KvCacheSizing(64, 16, 1024, 1024, 65536, ""), o);
+                new ScriptedEngine(), config, new KvCacheSizing(64, 16, 1024, 1024, 64, 65536, ""), o);
         server = new ChorusServer(o).start();
         server.load(() -> m);
         client = TestServers.client(server);

@@ -71,6 +71,11 @@ public final class KvCacheManager {
      * step's first token and the step's tokens touch.
      */
     public int maxBlocksHeld(long numTokens, int maxStepTokens) {
+        return blocksHeld(numTokens, blockSize, window, maxStepTokens);
+    }
+
+    /** {@link #maxBlocksHeld} for a cache of {@code blockSize}-token blocks and this {@code window} (0: none). */
+    public static int blocksHeld(long numTokens, int blockSize, int window, int maxStepTokens) {
         long all = (numTokens + blockSize - 1) / blockSize;
         if (window == 0) return (int) Math.min(Integer.MAX_VALUE, all);
         long span = (long) window - 1 + maxStepTokens; // positions a step reads or writes
