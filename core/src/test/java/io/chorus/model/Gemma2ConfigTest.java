@@ -22,10 +22,11 @@ class Gemma2ConfigTest {
         assertThat(Architecture.GEMMA2.slidingWindowLayer(1)).isFalse();
         assertThat(Architecture.GEMMA2.slidingWindowLayer(24)).isTrue();
         assertThat(Architecture.GEMMA2.slidingWindowLayer(25)).isFalse();
-        // Phi-3 windows every layer; the others none
+        // Phi-3 and the llama layout (Mistral) window every layer when the model has a window; the others none
         assertThat(Architecture.PHI3.slidingWindowLayer(0)).isTrue();
         assertThat(Architecture.PHI3.slidingWindowLayer(1)).isTrue();
-        assertThat(Architecture.LLAMA.slidingWindowLayer(0)).isFalse();
+        assertThat(Architecture.LLAMA.slidingWindowLayer(1)).isTrue();
         assertThat(Architecture.QWEN2.slidingWindowLayer(0)).isFalse();
+        assertThat(Architecture.QWEN3.slidingWindowLayer(0)).isFalse();
     }
 }
