@@ -923,64 +923,84 @@ static void matmul(decode_fn dec, const uint8_t* w, int64_t rowBytes, int cols, 
 #if NT < 6
 /* BF16 batches on AVX2, where the fused path's 4 rows x 2 tokens keep only 8 accumulators and decode
  * every block again for each pair of tokens: a tied BF16 embedding as the output projection of a batch
- * of 16 ran at ~4 multiply-adds per cycle that way. Here 4 rows are decoded KC columns at a time into
- * an L1 buffer once per block of TB tokens, and the tokens run over it in register tiles of 4 rows x 3
- * tokens (12 accumulators). Each (row, token) accumulator still takes the columns in order, so the
+ * of 16 ran at ~4 multiply-adds per cycle that way. Here 3 rows are decoded KC columns at a time into
+ * an L1 buffer once per block of TB tokens, and the tokens run over it in register tiles of 3 rows x 4
+ * tokens (12 accumulators, 7 loads per 12 fmas). Each (row, token) accumulator still takes the columns in order, so the
  * results are the bits of the fused path. */
-#define BF16_NT 3
+#define BF16_R 3  /* rows of a tile: 3 x 4 accumulators, 3 weights and 1 activation fill the 16 registers */
+#define BF16_NT 4 /* tokens of a register tile: 16 = 4 x 4 */
 #ifndef BF16_KC
-#define BF16_KC 256 /* 4 rows and 16 tokens of a chunk fit L1 (32 KB) together */
+#define BF16_KC 512 /* 3 decoded rows stay in L1 while 16 tokens' activations stream through */
 #endif
 
-INLINE void bf16_micro(const int K, const float* wb, const float* xp, int64_t xs, int n, float* acc) {
-    vf a[ROWS][BF16_NT];
+/* n columns (a multiple of 8) of a BF16 row as floats: 16 bytes broadcast to both lanes, and one in-lane
+ * shuffle puts each value's two bytes at the top of its 32-bit lane (the widening move and shift that
+ * dec_bf16 uses share one execution port). */
+INLINE void bf16_decode(const uint8_t* p, int n, float* dst) {
+    const __m256i sh = _mm256_setr_epi8(-1, -1, 0, 1, -1, -1, 2, 3, -1, -1, 4, 5, -1, -1, 6, 7,
+                                        -1, -1, 8, 9, -1, -1, 10, 11, -1, -1, 12, 13, -1, -1, 14, 15);
+    for (int j = 0; j < n; j += 8)
+        _mm256_store_si256((__m256i*)(dst + j),
+                           _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i*)(p + 2 * j))), sh));
+}
+
+INLINE void bf16_micro(const int K, const float* wb, const float* xp, int64_t xs, int n, int first, float* acc) {
+    vf a[BF16_R][BF16_NT];
 #pragma GCC unroll 4
-    for (int i = 0; i < ROWS; i++)
-#pragma GCC unroll 3
-        for (int t = 0; t < K; t++) a[i][t] = vload(acc + ((int64_t)i * TB + t) * VL);
+    for (int i = 0; i < BF16_R; i++)
+#pragma GCC unroll 4
+        for (int t = 0; t < K; t++) a[i][t] = first ? (vf){0} : vload(acc + ((int64_t)i * TB + t) * VL);
     for (int c = 0; c < n; c += VL) { /* n is a multiple of 32 */
-        vf w[ROWS];
+        vf w[BF16_R];
 #pragma GCC unroll 4
-        for (int i = 0; i < ROWS; i++) w[i] = vload(wb + i * BF16_KC + c);
-#pragma GCC unroll 3
+        for (int i = 0; i < BF16_R; i++) w[i] = vload(wb + i * BF16_KC + c);
+#pragma GCC unroll 4
         for (int t = 0; t < K; t++) {
             vf xv = vload(xp + t * xs + c);
 #pragma GCC unroll 4
-            for (int i = 0; i < ROWS; i++) a[i][t] = vfma(w[i], xv, a[i][t]);
+            for (int i = 0; i < BF16_R; i++) a[i][t] = vfma(w[i], xv, a[i][t]);
         }
     }
 #pragma GCC unroll 4
-    for (int i = 0; i < ROWS; i++)
-#pragma GCC unroll 3
+    for (int i = 0; i < BF16_R; i++)
+#pragma GCC unroll 4
         for (int t = 0; t < K; t++) vstore(acc + ((int64_t)i * TB + t) * VL, a[i][t]);
 }
 
 /* cols a multiple of 32, T > NT. */
 static void bf16_batch(const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out,
                        int outStride, int r0, int r1) {
-    float wb[ROWS * BF16_KC] __attribute__((aligned(64)));
-    float acc[ROWS * TB * VL] __attribute__((aligned(64)));
-    int64_t pf = pf_rows(rowBytes) * rowBytes;
+    float wb[BF16_R * BF16_KC] __attribute__((aligned(64)));
+    float acc[BF16_R * TB * VL] __attribute__((aligned(64)));
     int r = r0;
-    for (; r + ROWS <= r1; r += ROWS) {
+    for (; r + BF16_R <= r1; r += BF16_R) {
         for (int tb = 0; tb < T; tb += TB) {
             int nt = T - tb < TB ? T - tb : TB;
-            memset(acc, 0, sizeof(float) * ROWS * TB * VL);
             for (int c0 = 0; c0 < cols; c0 += BF16_KC) {
                 int n = cols - c0 < BF16_KC ? cols - c0 : BF16_KC;
-                for (int i = 0; i < ROWS; i++) dec_bf16(w + (int64_t)(r + i) * rowBytes, c0, n, wb + i * BF16_KC, pf);
+                for (int i = 0; i < BF16_R; i++) bf16_decode(w + (int64_t)(r + i) * rowBytes + 2 * (int64_t)c0, n, wb + i * BF16_KC);
+                /* the next chunk's bytes (these rows' next columns, or the next rows' first ones) arrive
+                 * while the tokens run over this one */
+                const uint8_t* np = c0 + BF16_KC < cols ? w + (int64_t)r * rowBytes + 2 * (int64_t)(c0 + BF16_KC)
+                                                        : w + (int64_t)(r + BF16_R) * rowBytes;
+                int nn = c0 + BF16_KC < cols ? cols - c0 - BF16_KC : cols;
+                if (nn > BF16_KC) nn = BF16_KC;
+                if (tb + TB >= T && (c0 + BF16_KC < cols || r + 2 * BF16_R <= r1))
+                    for (int i = 0; i < BF16_R; i++)
+                        for (int j = 0; j < 2 * nn; j += 64) __builtin_prefetch(np + (int64_t)i * rowBytes + j, 0, 3);
                 for (int t = 0, K; t < nt; t += K) {
-                    /* 3 at a time, but 16 = 3 + 3 + 3 + 3 + 2 + 2, not ... + 1 */
-                    K = nt - t <= BF16_NT ? nt - t : nt - t == BF16_NT + 1 ? 2 : BF16_NT;
+                    /* 4 at a time, but 5 = 3 + 2, not 4 + 1 */
+                    K = nt - t <= BF16_NT ? nt - t : nt - t == BF16_NT + 1 ? 3 : BF16_NT;
                     const float* xp = x + (int64_t)(tb + t) * cols + c0;
                     float* ap = acc + (int64_t)t * VL;
-                    if (K == 3) bf16_micro(3, wb, xp, cols, n, ap);
-                    else if (K == 2) bf16_micro(2, wb, xp, cols, n, ap);
-                    else bf16_micro(1, wb, xp, cols, n, ap);
+                    if (K == 4) bf16_micro(4, wb, xp, cols, n, c0 == 0, ap);
+                    else if (K == 3) bf16_micro(3, wb, xp, cols, n, c0 == 0, ap);
+                    else if (K == 2) bf16_micro(2, wb, xp, cols, n, c0 == 0, ap);
+                    else bf16_micro(1, wb, xp, cols, n, c0 == 0, ap);
                 }
             }
             for (int t = 0; t < nt; t++)
-                for (int i = 0; i < ROWS; i++) out[(int64_t)(tb + t) * outStride + r + i] = hsum(vload(acc + ((int64_t)i * TB + t) * VL));
+                for (int i = 0; i < BF16_R; i++) out[(int64_t)(tb + t) * outStride + r + i] = hsum(vload(acc + ((int64_t)i * TB + t) * VL));
         }
     }
     if (r < r1) /* rows below a tile: the fused path, a token at a time */

@@ -165,7 +165,7 @@ class HfqNativeKernelsTest {
     void fp8MatchesTwinBitForBit(boolean perTensor) {
         assumeTrue(NativeHfqKernels.fp8(), "skipped: no native FP8 kernel (" + NativeKernels.description() + ")");
         Random rnd = new Random(perTensor ? 31 : 32);
-        int rows = 39, cols = 1100; // a row tail below the 4-row tile, a column tail, three 512-column chunks
+        int rows = 39, cols = 1100; // row tails below the 3- and 4-row tiles (ranges), a column tail, three 512-column chunks
         MemorySegment w = randomFp8(rnd, (long) rows * cols);
         float[] scales = new float[perTensor ? 1 : rows];
         for (int i = 0; i < scales.length; i++) scales[i] = (float) (1e-3 * (1 + rnd.nextDouble()));
@@ -179,19 +179,25 @@ class HfqNativeKernelsTest {
     @Test
     void fp8SubnormalWeightsAndLargeScales() {
         assumeTrue(NativeHfqKernels.fp8(), "skipped: no native FP8 kernel");
-        // every byte but NaN, in every lane position, with large and tiny scales
+        // every byte but NaN, in every lane position, with large and tiny scales, single token and batched
+        // (the batch decodes by another instruction sequence that must give the same bits)
         int rows = 4, cols = 256;
         MemorySegment w = Arena.ofAuto().allocate(rows * cols);
         for (int i = 0; i < rows * cols; i++) w.set(ValueLayout.JAVA_BYTE, i, (byte) ((i * 7) & 0x7F) == 0x7F ? 0 : (byte) (i * 7));
         float[] scales = {100f, 1f, 1e-30f, 0.5f};
         Fp8Matrix m = new Fp8Matrix("fp8", w, scales, rows, cols);
-        float[] x = new float[cols];
+        int T = 16;
+        float[] x = new float[T * cols];
         Arrays.fill(x, 1f);
-        float[] out = new float[rows];
-        m.matmul(x, 1, out, rows, 0, rows);
-        for (int r = 0; r < rows; r++) {
-            assertThat(out[r]).as("row " + r).isEqualTo(fp8Twin(w, scales[r] * 0x1p120f, r, cols, x, 0));
-            assertThat(Float.isFinite(out[r])).isTrue();
+        for (int batch : new int[] {1, T}) {
+            float[] out = new float[batch * rows];
+            m.matmul(x, batch, out, rows, 0, rows);
+            for (int t = 0; t < batch; t++)
+                for (int r = 0; r < rows; r++) {
+                    float want = fp8Twin(w, scales[r] * 0x1p120f, r, cols, x, t * cols);
+                    assertThat(out[t * rows + r]).as("T=" + batch + " t=" + t + " row " + r).isEqualTo(want);
+                    assertThat(Float.isFinite(out[t * rows + r])).isTrue();
+                }
         }
     }
 

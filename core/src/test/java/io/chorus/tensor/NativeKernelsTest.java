@@ -82,7 +82,7 @@ class NativeKernelsTest {
     void batchSizeDoesNotChangeResults(GgmlType type) {
         Random rnd = new Random(300 + type.ordinal());
         for (int cols : type.blockSize == 1 ? new int[] {1100, 1024} : new int[] {1536}) {
-            batchInvariance(type, rnd, 21, cols);
+            batchInvariance(type, rnd, type == GgmlType.BF16 ? 23 : 21, cols); // 23 = 7 x 3 + 2: BF16's 3-row batch tile and a tail
         }
     }
 
