@@ -881,6 +881,14 @@ EXPORT void chorus_matmul8_awq(const uint8_t* qw, const uint8_t* qz, const uint8
 
 INLINE __m256i pair_mask(void) { return _mm256_set1_epi32(0x000F000F); }
 
+/* acc + madd(w, x), kept in a register as it is: GCC otherwise reassociates the integer adds of an
+ * unrolled loop into a tree of madd results that spills to the stack. */
+INLINE __m256i madd_acc(__m256i acc, __m256i w, __m256i x) {
+    __m256i r = _mm256_add_epi32(acc, _mm256_madd_epi16(w, x));
+    __asm__("" : "+x"(r));
+    return r;
+}
+
 /* Span [c0, c0 + L) of an activation row: its first int32 pair, and d and sumq. */
 INLINE const uint8_t* i16_span(const uint8_t* xq, int c0, int L, float* d, int32_t* sumq) {
     const uint8_t* blk = xq + (int64_t)(c0 / I16SPAN) * I16B;
@@ -945,7 +953,7 @@ INLINE void i16_micro(const int M, const int K, const __m256i* wb, int ws, const
 }
 
 #define I16_MICRO_K(M)                                                                                       \
-    static void i16_micro_##M(int K, const __m256i* wb, int ws, const uint8_t* xp, int64_t xs, int np, __m256i* Is, int is) { \
+    __attribute__((noinline)) static void i16_micro_##M(int K, const __m256i* wb, int ws, const uint8_t* xp, int64_t xs, int np, __m256i* Is, int is) { \
         switch (K) {                                                                                         \
         case 1: i16_micro(M, 1, wb, ws, xp, xs, np, Is, is); break;                                          \
         case 2: i16_micro(M, 2, wb, ws, xp, xs, np, Is, is); break;                                          \
@@ -993,8 +1001,7 @@ INLINE void gptq16_tile1(const int M, const uint8_t* qw, const uint8_t* qz, cons
 #pragma GCC unroll 4
             for (int j = 0; j < 4; j++) {
                 __m256i xb = _mm256_set1_epi32(load32i(xp + 4 * j));
-                for (int m = 0; m < M; m++)
-                    acc[m] = _mm256_add_epi32(acc[m], _mm256_madd_epi16(_mm256_and_si256(_mm256_srli_epi32(v[m], 4 * j), mask), xb));
+                for (int m = 0; m < M; m++) acc[m] = madd_acc(acc[m], _mm256_and_si256(_mm256_srli_epi32(v[m], 4 * j), mask), xb);
             }
         }
         __m256 s[GM];
@@ -1063,35 +1070,54 @@ EXPORT void chorus_matmul16_gptq(const uint8_t* qw, const uint8_t* qz, const uin
 
 /* ---- AWQ: a tile is M <= 8 words of one input (64 outputs); sums are kept per nibble position n
  * (vector n, lane w: output 8w + ORDER[n]) and put in natural order (vector w, lane l: output 8w + l)
- * by a transpose of the vectors taken in the order NIB (the nibble of output l). ---- */
+ * by a transpose of the vectors taken in the order NIB (the nibble of output l). Odd positions are
+ * masked in place (0x00F000F0, one shift by 8 serves positions 2 and 3): their sums are 16 times the
+ * true ones, exact (|16 isum| <= 16 * 128 * 15 * 32767 < 2^31), and shifted back at the span's end. ---- */
 
 static const int AWQ_NIB[8] = {0, 4, 1, 5, 2, 6, 3, 7};
 
-/* Inputs a and a + 4 of the tile as the pairs of nibble positions 0-3 (*lo) and 4-7 (*hi). */
-INLINE void awq16_pairs(const uint8_t* pa, const uint8_t* pb, int M, __m256i* lo, __m256i* hi) {
+/* Inputs a and a + 4 of the tile as code pairs of the 8 nibble positions (odd ones times 16). */
+INLINE void awq16_pairs(const uint8_t* pa, const uint8_t* pb, int M, __m256i* w) {
+    const __m256i m0 = pair_mask(), m1 = _mm256_slli_epi32(pair_mask(), 4);
     __m256i A = awq_words(pa, M), B = awq_words(pb, M);
-    *lo = _mm256_blend_epi16(A, _mm256_slli_epi32(B, 16), 0xAA);
-    *hi = _mm256_blend_epi16(_mm256_srli_epi32(A, 16), B, 0xAA);
+    __m256i lo = _mm256_blend_epi16(A, _mm256_slli_epi32(B, 16), 0xAA);  /* positions 0-3 of a and b */
+    __m256i hi = _mm256_blend_epi16(_mm256_srli_epi32(A, 16), B, 0xAA);  /* positions 4-7 */
+    __m256i lo8 = _mm256_srli_epi32(lo, 8), hi8 = _mm256_srli_epi32(hi, 8);
+    w[0] = _mm256_and_si256(lo, m0);
+    w[1] = _mm256_and_si256(lo, m1);
+    w[2] = _mm256_and_si256(lo8, m0);
+    w[3] = _mm256_and_si256(lo8, m1);
+    w[4] = _mm256_and_si256(hi, m0);
+    w[5] = _mm256_and_si256(hi, m1);
+    w[6] = _mm256_and_si256(hi8, m0);
+    w[7] = _mm256_and_si256(hi8, m1);
 }
 
-/* The span's sums in natural order minus the zeros, scaled and added into out (M words). */
-INLINE void awq16_apply(const __m256i* acc, const uint8_t* qz, const uint8_t* sc, int64_t words, int64_t rows, int g,
-                        int64_t wc, int M, int32_t sumq, float d, float* out, int first) {
+/* Zeros of group g per nibble position (z[n], lane w: output 8w + ORDER[n]) and scales in natural
+ * order (s[w], lane l: output 8w + l) of the tile at word wc (words past M read as 0). */
+INLINE void awq16_params(const uint8_t* qz, const uint8_t* sc, int64_t words, int64_t rows, int g, int64_t wc, int M,
+                         __m256i* z, __m256* s) {
     __m256i Z = awq_words(qz + ((int64_t)g * words + wc) * 4, M);
+    for (int n = 0; n < 8; n++) z[n] = _mm256_and_si256(_mm256_srli_epi32(Z, 4 * n), _mm256_set1_epi32(15));
+    const uint8_t* sg = sc + ((int64_t)g * rows + wc * 8) * 2;
+    for (int w = 0; w < 8; w++) s[w] = w < M ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(sg + 16 * w))) : _mm256_setzero_ps();
+}
+
+/* The span's sums minus the zeros, in natural order, scaled and added into out (M words). */
+INLINE void awq16_apply(const __m256i* acc, const __m256i* z, const __m256* s, int M, int32_t sumq, float d, float* out,
+                        int first) {
     __m256i sq = _mm256_set1_epi32(sumq);
     __m256 f[8];
     for (int l = 0; l < 8; l++) {
         int n = AWQ_NIB[l];
-        __m256i z = _mm256_and_si256(_mm256_srli_epi32(Z, 4 * n), _mm256_set1_epi32(15));
-        f[l] = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[n], _mm256_mullo_epi32(z, sq)));
+        __m256i isum = n & 1 ? _mm256_srai_epi32(acc[n], 4) : acc[n];
+        f[l] = _mm256_cvtepi32_ps(_mm256_sub_epi32(isum, _mm256_mullo_epi32(z[n], sq)));
     }
     transpose8(f);
     __m256 dv = _mm256_set1_ps(d);
-    const uint8_t* sg = sc + ((int64_t)g * rows + wc * 8) * 2;
     for (int w = 0; w < M; w++) {
-        __m256 s = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(sg + 16 * w)));
         __m256 y = first ? _mm256_setzero_ps() : _mm256_loadu_ps(out + 8 * w);
-        _mm256_storeu_ps(out + 8 * w, _mm256_fmadd_ps(_mm256_mul_ps(s, dv), f[w], y));
+        _mm256_storeu_ps(out + 8 * w, _mm256_fmadd_ps(_mm256_mul_ps(s[w], dv), f[w], y));
     }
 }
 
@@ -1099,7 +1125,6 @@ INLINE void awq16_apply(const __m256i* acc, const uint8_t* qz, const uint8_t* sc
 INLINE void awq16_span1(const uint8_t* qw, int64_t words, int64_t wc, const int M, int c0, int L, const uint8_t* xp,
                         int pf, __m256i* acc) {
     int64_t stride = words * 4;
-    const __m256i mask = pair_mask();
     for (int n = 0; n < 8; n++) acc[n] = _mm256_setzero_si256();
     const uint8_t* p = qw + ((int64_t)c0 * words + wc) * 4;
     for (int k = 0; k < L / 8; k++, p += 8 * stride, xp += 16) {
@@ -1107,13 +1132,10 @@ INLINE void awq16_span1(const uint8_t* qw, int64_t words, int64_t wc, const int 
             for (int i = 0; i < 8; i++) __builtin_prefetch(p + (32 + i) * stride, 0, 0);
 #pragma GCC unroll 4
         for (int j = 0; j < 4; j++) {
-            __m256i lo, hi, xb = _mm256_set1_epi32(load32i(xp + 4 * j));
-            awq16_pairs(p + j * stride, p + (j + 4) * stride, M, &lo, &hi);
-#pragma GCC unroll 4
-            for (int n = 0; n < 4; n++) {
-                acc[n] = _mm256_add_epi32(acc[n], _mm256_madd_epi16(_mm256_and_si256(_mm256_srli_epi32(lo, 4 * n), mask), xb));
-                acc[n + 4] = _mm256_add_epi32(acc[n + 4], _mm256_madd_epi16(_mm256_and_si256(_mm256_srli_epi32(hi, 4 * n), mask), xb));
-            }
+            __m256i w[8], xb = _mm256_set1_epi32(load32i(xp + 4 * j));
+            awq16_pairs(p + j * stride, p + (j + 4) * stride, M, w);
+#pragma GCC unroll 8
+            for (int n = 0; n < 8; n++) acc[n] = madd_acc(acc[n], w[n], xb);
         }
     }
 }
@@ -1128,14 +1150,17 @@ static void awq16_pair1(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc,
         float d;
         int32_t sumq;
         const uint8_t* xp = i16_span(xq, c0, L, &d, &sumq);
-        __m256i acc[8];
+        __m256i acc[8], z[8];
+        __m256 s[8];
         if (Ma == 8) awq16_span1(qw, words, wc, 8, c0, L, xp, 1, acc);
         else awq16_span1(qw, words, wc, Ma, c0, L, xp, 1, acc);
-        awq16_apply(acc, qz, sc, words, rows, c0 / gs, wc, Ma, sumq, d, out, c0 == 0);
+        awq16_params(qz, sc, words, rows, c0 / gs, wc, Ma, z, s);
+        awq16_apply(acc, z, s, Ma, sumq, d, out, c0 == 0);
         if (Mb == 0) continue;
         if (Mb == 8) awq16_span1(qw, words, wc + 8, 8, c0, L, xp, 0, acc);
         else awq16_span1(qw, words, wc + 8, Mb, c0, L, xp, 0, acc);
-        awq16_apply(acc, qz, sc, words, rows, c0 / gs, wc + 8, Mb, sumq, d, out + 64, c0 == 0);
+        awq16_params(qz, sc, words, rows, c0 / gs, wc + 8, Mb, z, s);
+        awq16_apply(acc, z, s, Mb, sumq, d, out + 64, c0 == 0);
     }
 }
 
@@ -1143,27 +1168,22 @@ static void awq16_pair1(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc,
 static void awq16_tileT(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
                         int64_t wc, int M, const uint8_t* xq, int64_t xs, int T, float* out, int os) {
     const int L = gs < I16SPAN ? gs : I16SPAN;
-    const __m256i mask = pair_mask();
     int64_t words = rows / 8, stride = words * 4;
     __m256i wb[I16SPAN / 2][8] __attribute__((aligned(32))); /* [pair][nibble position] */
     __m256i Is[Q4_NT][8] __attribute__((aligned(32)));
     for (int c0 = 0; c0 < cols; c0 += L) {
         const uint8_t* p = qw + ((int64_t)c0 * words + wc) * 4;
         for (int k = 0; k < L / 8; k++, p += 8 * stride)
-            for (int j = 0; j < 4; j++) {
-                __m256i lo, hi;
-                awq16_pairs(p + j * stride, p + (j + 4) * stride, M, &lo, &hi);
-                for (int n = 0; n < 4; n++) {
-                    wb[4 * k + j][n] = _mm256_and_si256(_mm256_srli_epi32(lo, 4 * n), mask);
-                    wb[4 * k + j][n + 4] = _mm256_and_si256(_mm256_srli_epi32(hi, 4 * n), mask);
-                }
-            }
+            for (int j = 0; j < 4; j++) awq16_pairs(p + j * stride, p + (j + 4) * stride, M, wb[4 * k + j]);
         /* The next span (or the next tile's first) arrives while the tokens run over this one. */
         {
             const uint8_t* np = c0 + L < cols ? p : wc + 8 < words ? qw + (wc + 8) * 4 : NULL;
             if (np)
                 for (int i = 0; i < L; i++) __builtin_prefetch(np + i * stride, 0, 3);
         }
+        __m256i z[8];
+        __m256 s[8];
+        awq16_params(qz, sc, words, rows, c0 / gs, wc, M, z, s);
         for (int t = 0, K; t < T; t += K) {
             K = q4_tile_tokens(T - t);
             float d[Q4_NT];
@@ -1175,8 +1195,7 @@ static void awq16_tileT(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc,
             }
             i16_micro_4(K, &wb[0][0], 8, xp, xs, L / 2, &Is[0][0], 8);
             i16_micro_4(K, &wb[0][4], 8, xp, xs, L / 2, &Is[0][4], 8);
-            for (int k = 0; k < K; k++)
-                awq16_apply(Is[k], qz, sc, words, rows, c0 / gs, wc, M, sumq[k], d[k], out + (int64_t)(t + k) * os, c0 == 0);
+            for (int k = 0; k < K; k++) awq16_apply(Is[k], z, s, M, sumq[k], d[k], out + (int64_t)(t + k) * os, c0 == 0);
         }
     }
 }
