@@ -71,6 +71,12 @@ public final class AwqMatrix extends Packed4Matrix {
         return int16Kernel ? Q8Activations.Format.I16 : null;
     }
 
+    /** 128 outputs: a 64-byte line of each input's words, the single-token kernel's pair of tiles. */
+    @Override
+    int streamRows() {
+        return 128;
+    }
+
     @Override
     void matmulQ(Q8Activations.Format format, byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
         if (format == Q8Activations.Format.I16) NativeHfqKernels.awq16(this, kernelZeros, kernelScales, groupSize, xq, T, out, outStride, r0, r1);

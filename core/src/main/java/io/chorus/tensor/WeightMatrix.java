@@ -146,6 +146,15 @@ public abstract class WeightMatrix {
     }
 
     /**
+     * Rows per unit of work when a single token's product is split over threads (a multiple of 16):
+     * matrices whose rows share cache lines give each thread whole lines, so a line is not streamed
+     * in parts by two threads.
+     */
+    int streamRows() {
+        return 16;
+    }
+
+    /**
      * out[t][rows] = W a[t] for the rows of {@code a}: with 8-bit activations (built once in
      * {@code a} and shared with the other matmuls reading it) where this type has an integer
      * kernel, native when loaded, else its Java twin (same bits); other types take the float path.
@@ -166,7 +175,7 @@ public abstract class WeightMatrix {
         if (a.cols() != cols) throw new IllegalArgumentException(name + ": activations have " + a.cols() + " columns, expected " + cols);
         byte[] xq = a.blocks(format, pool);
         int T = a.tokens();
-        int chunks = (rows + 15) / 16;
-        pool.run(chunks, (w, from, to) -> matmulQ(format, xq, T, out, rows, from * 16, Math.min(rows, to * 16)));
+        int unit = T == 1 ? streamRows() : 16, chunks = (rows + unit - 1) / unit;
+        pool.run(chunks, (w, from, to) -> matmulQ(format, xq, T, out, rows, from * unit, Math.min(rows, to * unit)));
     }
 }
