@@ -1,5 +1,6 @@
 /*
- * The Hugging Face quantized kernels (chorus_hfq.c) and the BF16 float kernel (chorus_kernels.c) alone,
+ * The Hugging Face quantized kernels (chorus_hfq.c: FP8, AWQ and GPTQ, the last two also as awq16 / gptq16
+ * with 16-bit integer activations) and the BF16 float kernel (chorus_kernels.c) alone,
  * on the qwen2.5-0.5b shapes: single token (weights streamed from memory, as in decode) and a batch
  * of tokens (compute-bound), on 1 and 2 threads splitting the rows as the Java side does.
  *
@@ -23,6 +24,10 @@ void chorus_matmul_awq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, 
                        const float* x, int T, float* out, int os, int r0, int r1);
 void chorus_matmul_gptq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs, int zoff,
                         const float* x, int T, float* out, int os, int r0, int r1);
+void chorus_matmul16_awq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs,
+                         const uint8_t* xq, int T, float* out, int os, int r0, int r1);
+void chorus_matmul16_gptq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs, int zoff,
+                          const uint8_t* xq, int T, float* out, int os, int r0, int r1);
 void chorus_matmul_bf16(const uint8_t* w, int64_t rowBytes, int cols, const float* x, int T, float* out, int outStride,
                         int r0, int r1);
 
@@ -48,8 +53,29 @@ static uint8_t* random_halves(size_t n, int bf16) {
     return (uint8_t*)p;
 }
 
-enum kind { FP8, AWQ, GPTQ, BF16 };
-static const char* NAMES[] = {"fp8", "awq", "gptq", "bf16"};
+enum kind { FP8, AWQ, GPTQ, BF16, AWQ16, GPTQ16 };
+static const char* NAMES[] = {"fp8", "awq", "gptq", "bf16", "awq16", "gptq16"};
+
+/* 16-bit activations (Q8Activations I16: 128-value blocks of 288 bytes) of random values. */
+static uint8_t* random_i16(int T, int cols) {
+    size_t rb = (size_t)cols / 128 * 288;
+    uint8_t* p = aligned_alloc(64, (T * rb + 63) / 64 * 64);
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < cols / 128; b++) {
+            uint8_t* blk = p + t * rb + b * 288;
+            int32_t sums[4] = {0};
+            for (int i = 0; i < 128; i++) {
+                int16_t q = (int16_t)((int)(next32() % 65535) - 32767);
+                memcpy(blk + 2 * i, &q, 2);
+                sums[i / 32] += q; /* pair order keeps each 32-value quarter in place */
+            }
+            float d = 1e-4f;
+            memcpy(blk + 256, &d, 4);
+            memcpy(blk + 260, sums, 16);
+            memset(blk + 276, 0, 12);
+        }
+    return p;
+}
 
 typedef struct { uint8_t *w, *qz, *sc; float* s; } mat;
 
@@ -62,7 +88,7 @@ static mat make(enum kind k, int rows, int cols, int gs) {
         for (int r = 0; r < rows; r++) m.s[r] = 0x1p120f * 1e-2f;
     } else if (k == BF16) {
         m.w = random_halves(n, 1);
-    } else {
+    } else { /* AWQ, GPTQ, with float or 16-bit activations */
         m.w = random_bytes(n / 2);
         m.qz = random_bytes((size_t)cols / gs * rows / 2);
         m.sc = random_halves((size_t)cols / gs * rows, 0);
@@ -74,8 +100,11 @@ static size_t bytes_of(enum kind k, int rows, int cols) {
     return k == FP8 ? (size_t)rows * cols : k == BF16 ? 2 * (size_t)rows * cols : (size_t)rows * cols / 2;
 }
 
-static void call(enum kind k, const mat* m, int rows, int cols, int gs, const float* x, int T, float* out, int r0, int r1) {
+static void call(enum kind k, const mat* m, int rows, int cols, int gs, const float* x, const uint8_t* xq, int T, float* out,
+                 int r0, int r1) {
     switch (k) {
+    case AWQ16: chorus_matmul16_awq(m->w, m->qz, m->sc, rows, cols, gs, xq, T, out, rows, r0, r1); break;
+    case GPTQ16: chorus_matmul16_gptq(m->w, m->qz, m->sc, rows, cols, gs, 1, xq, T, out, rows, r0, r1); break;
     case FP8: chorus_matmul_fp8(m->w, cols, m->s, x, T, out, rows, r0, r1); break;
     case AWQ: chorus_matmul_awq(m->w, m->qz, m->sc, rows, cols, gs, x, T, out, rows, r0, r1); break;
     case GPTQ: chorus_matmul_gptq(m->w, m->qz, m->sc, rows, cols, gs, 1, x, T, out, rows, r0, r1); break;
@@ -92,8 +121,9 @@ int main(int argc, char** argv) {
     struct { int rows, cols; const char* what; } shapes[] = {{4864, 896, "gate"}, {896, 4864, "down"}, {896, 896, "q/o"}};
     float* x = malloc(sizeof(float) * 64 * 4864);
     for (int i = 0; i < 64 * 4864; i++) x[i] = (float)((int)(next32() % 2001) - 1000) / 1000.0f;
+    uint8_t* xq = random_i16(64, 4864);
     float* out = malloc(sizeof(float) * 64 * 151936);
-    for (int k = FP8; k <= BF16; k++) {
+    for (int k = FP8; k <= GPTQ16; k++) {
         if (*filter && !strstr(filter, NAMES[k])) continue;
         for (int si = 0; si < 3; si++) {
             int rows = shapes[si].rows, cols = shapes[si].cols;
@@ -113,14 +143,14 @@ int main(int argc, char** argv) {
                         int per = (rows / n + 63) / 64 * 64;
                         int r0 = id * per, r1 = r0 + per < rows ? r0 + per : rows;
                         for (int c = 0; c < copies; c++)
-                            if (r0 < r1) call(k, &ms[c], rows, cols, gs, x, T, out, r0, r1);
+                            if (r0 < r1) call(k, &ms[c], rows, cols, gs, x, xq, T, out, r0, r1);
                     }
                     double t = now() - t0;
                     if (t < best) best = t;
                 }
                 double per = best / copies;
                 double macs = (double)rows * cols * T;
-                printf("%-5s %-5s %5dx%-5d T=%-3d threads=%d  %8.3f ms  %6.2f GB/s  %5.2f MAC/cycle/thread  %6.1f GFLOP/s\n",
+                printf("%-6s %-5s %5dx%-5d T=%-3d threads=%d  %8.3f ms  %6.2f GB/s  %5.2f MAC/cycle/thread  %6.1f GFLOP/s\n",
                        NAMES[k], shapes[si].what, rows, cols, T, threads, per * 1e3, b / per / 1e9,
                        macs / per / (ghz * 1e9) / threads, 2 * macs / per / 1e9);
                 fflush(stdout);

@@ -871,3 +871,371 @@ EXPORT void chorus_matmul8_awq(const uint8_t* qw, const uint8_t* qz, const uint8
         }
     }
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * 16-bit activations (io.chorus.tensor.Q8Activations, format I16) times AWQ and GPTQ, with exact
+ * integer dot products (vpmaddwd: 16 multiply-adds per instruction).
+ *
+ * Activation blocks of 128 inputs, 288 bytes each, little-endian: int16 q[128] in pair order (within
+ * each 8 inputs stored as x0, x4, x1, x5, x2, x6, x3, x7, so int32 p = 4k + j of a block holds the
+ * pair (x_{8k+j}, x_{8k+j+4})), float d, int32 sum[4] (the sum of q over inputs 32b .. 32b + 31),
+ * 12 zero bytes. amax = max |x| over the block; amax == 0: d = 0 and q = 0; else d = amax / 32767f,
+ * q = clamp(rint(x * (32767f / amax)), -32767, 32767). cols a multiple of 128.
+ *
+ * Per (output o, token): spans of L = min(gs, 128) consecutive inputs (gs 32, 64 or a multiple of 128),
+ *
+ *   y = 0; per span, in input order:
+ *       y = fma(s[g][o] * d_b, (float) (isum - z[g][o] * sumq), y)
+ *
+ * isum = the sum over the span of q_i code[i][o] (int32), sumq = the sum of q_i over the span, z the
+ * zero point (AWQ: the qzeros nibble; GPTQ: the qzeros nibble + zoff), d_b the span's block's d, s the
+ * f16 scale of the span's group g. Integer sums are exact in any order, so the single-token and the
+ * batched kernels give the same bits by construction. Within a span |isum|, |z sumq| <= 128 * 32767 *
+ * 16 < 2^31: no int32 overflow.
+ *
+ * A 4-bit code pair (input a in the low 16 bits, input a + 4 in the high 16) times the broadcast
+ * activation pair is one madd: GPTQ words hold 8 inputs of one output, so (W >> 4j) & 0x000F000F is
+ * the pair (j, j + 4) of 8 outputs; AWQ words hold 8 outputs of one input, so the words of inputs a
+ * and a + 4 are blended 16 bits each (nibbles 0-3, then 4-7) before the same shift and mask.
+ * ------------------------------------------------------------------------------------------- */
+
+#define I16B 288    /* bytes of one activation block */
+#define I16SPAN 128 /* the longest span: one activation block */
+
+INLINE __m256i pair_mask(void) { return _mm256_set1_epi32(0x000F000F); }
+
+/* acc + madd(w, x), kept in a register as it is: GCC otherwise reassociates the integer adds of an
+ * unrolled loop into a tree of madd results that spills to the stack. */
+INLINE __m256i madd_acc(__m256i acc, __m256i w, __m256i x) {
+    __m256i r = _mm256_add_epi32(acc, _mm256_madd_epi16(w, x));
+    __asm__("" : "+x"(r));
+    return r;
+}
+
+/* Span [c0, c0 + L) of an activation row: its first int32 pair, and d and sumq. */
+INLINE const uint8_t* i16_span(const uint8_t* xq, int c0, int L, float* d, int32_t* sumq) {
+    const uint8_t* blk = xq + (int64_t)(c0 / I16SPAN) * I16B;
+    int o = c0 % I16SPAN;
+    int32_t s = 0;
+    for (int b = o / 32; b < (o + L) / 32; b++) s += load32i(blk + 260 + 4 * b);
+    *d = f32at(blk + 256);
+    *sumq = s;
+    return blk + 2 * o;
+}
+
+/* 8 x 8 transpose: r[i] lane l becomes r[l] lane i. */
+INLINE void transpose8(__m256* r) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* y = fma(s * d, (float) (isum - z * sumq), y), y from 0 on the first span (y read from and written to out). */
+INLINE void i16_apply(__m256i isum, __m256i z, int32_t sumq, __m256 s, float d, float* out, int first) {
+    __m256 f = _mm256_cvtepi32_ps(_mm256_sub_epi32(isum, _mm256_mullo_epi32(z, _mm256_set1_epi32(sumq))));
+    __m256 y = first ? _mm256_setzero_ps() : _mm256_loadu_ps(out);
+    _mm256_storeu_ps(out, _mm256_fmadd_ps(_mm256_mul_ps(s, _mm256_set1_ps(d)), f, y));
+}
+
+/* The batched register tile: M vectors of decoded pairs (wb, ws vectors per pair) x K tokens (xp, token
+ * stride xs) over np pairs; the int32 sums of token k, vector m land in Is[k * is + m]. M and K are
+ * constants at every call, so the sums stay in registers: per pair M weight loads and K broadcasts
+ * feed M x K madds. */
+INLINE void i16_micro(const int M, const int K, const __m256i* wb, int ws, const uint8_t* xp, int64_t xs, int np,
+                      __m256i* Is, int is) {
+    __m256i a[4][Q4_NT];
+#pragma GCC unroll 4
+    for (int m = 0; m < M; m++)
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) a[m][k] = _mm256_setzero_si256();
+    for (int p = 0; p < np; p++) {
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) {
+            __m256i xb = _mm256_set1_epi32(load32i(xp + k * xs + 4 * p));
+#pragma GCC unroll 4
+            for (int m = 0; m < M; m++) a[m][k] = _mm256_add_epi32(a[m][k], _mm256_madd_epi16(wb[p * ws + m], xb));
+        }
+    }
+#pragma GCC unroll 4
+    for (int m = 0; m < M; m++)
+#pragma GCC unroll 6
+        for (int k = 0; k < K; k++) Is[k * is + m] = a[m][k];
+}
+
+#define I16_MICRO_K(M)                                                                                       \
+    __attribute__((noinline)) static void i16_micro_##M(int K, const __m256i* wb, int ws, const uint8_t* xp, int64_t xs, int np, __m256i* Is, int is) { \
+        switch (K) {                                                                                         \
+        case 1: i16_micro(M, 1, wb, ws, xp, xs, np, Is, is); break;                                          \
+        case 2: i16_micro(M, 2, wb, ws, xp, xs, np, Is, is); break;                                          \
+        case 3: i16_micro(M, Q4_NT >= 3 ? 3 : 1, wb, ws, xp, xs, np, Is, is); break;                         \
+        case 4: i16_micro(M, Q4_NT >= 4 ? 4 : 1, wb, ws, xp, xs, np, Is, is); break;                         \
+        case 5: i16_micro(M, Q4_NT >= 5 ? 5 : 1, wb, ws, xp, xs, np, Is, is); break;                         \
+        default: i16_micro(M, Q4_NT, wb, ws, xp, xs, np, Is, is); break;                                     \
+        }                                                                                                    \
+    }
+I16_MICRO_K(1)
+I16_MICRO_K(4)
+
+/* ---- GPTQ: a tile is M <= GM vectors of 8 consecutive outputs. ---- */
+
+/* Zeros (as int32, with zoff) and scales of group g for vectors m < M of the tile at row r. */
+INLINE void gptq16_group_params(const uint8_t* qz, const uint8_t* sc, int64_t rows, int g, int64_t r, int M, int zoff,
+                                __m256* s, __m256i* z) {
+    const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    for (int m = 0; m < M; m++) {
+        int64_t o = r + 8 * m;
+        int32_t zw = load32i(qz + ((int64_t)g * (rows / 8) + o / 8) * 4);
+        __m256i zn = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(zw), shifts), _mm256_set1_epi32(15));
+        z[m] = _mm256_add_epi32(zn, _mm256_set1_epi32(zoff));
+        s[m] = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(sc + ((int64_t)g * rows + o) * 2)));
+    }
+}
+
+/* One token, M vectors: code pairs decoded in registers. */
+INLINE void gptq16_tile1(const int M, const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols,
+                         int gs, int zoff, int64_t r, const uint8_t* xq, float* out) {
+    const int L = gs < I16SPAN ? gs : I16SPAN;
+    const __m256i mask = pair_mask();
+    int64_t ks = rows * 4;
+    for (int c0 = 0; c0 < cols; c0 += L) {
+        float d;
+        int32_t sumq;
+        const uint8_t* xp = i16_span(xq, c0, L, &d, &sumq);
+        __m256i acc[GM];
+        for (int m = 0; m < M; m++) acc[m] = _mm256_setzero_si256();
+        const uint8_t* p = qw + ((int64_t)(c0 / 8) * rows + r) * 4;
+        for (int k = 0; k < L / 8; k++, p += ks, xp += 16) {
+            for (int m = 0; m < 32 * M; m += 64) __builtin_prefetch(p + 16 * ks + m, 0, 0);
+            __m256i v[GM];
+            for (int m = 0; m < M; m++) v[m] = _mm256_loadu_si256((const __m256i*)(p + 32 * m));
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                __m256i xb = _mm256_set1_epi32(load32i(xp + 4 * j));
+                for (int m = 0; m < M; m++) acc[m] = madd_acc(acc[m], _mm256_and_si256(_mm256_srli_epi32(v[m], 4 * j), mask), xb);
+            }
+        }
+        __m256 s[GM];
+        __m256i z[GM];
+        gptq16_group_params(qz, sc, rows, c0 / gs, r, M, zoff, s, z);
+        for (int m = 0; m < M; m++) i16_apply(acc[m], z[m], sumq, s[m], d, out + 8 * m, c0 == 0);
+    }
+}
+
+/* T tokens, M vectors: each span's code pairs decoded once into wb, every token runs over it. */
+INLINE void gptq16_tileT(const int M, const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols,
+                         int gs, int zoff, int64_t r, const uint8_t* xq, int64_t xs, int T, float* out, int os) {
+    const int L = gs < I16SPAN ? gs : I16SPAN;
+    const __m256i mask = pair_mask();
+    __m256i wb[I16SPAN / 2][GM] __attribute__((aligned(32))); /* [pair][vector] */
+    __m256i Is[Q4_NT][GM] __attribute__((aligned(32)));
+    int64_t ks = rows * 4;
+    for (int c0 = 0; c0 < cols; c0 += L) {
+        const uint8_t* p = qw + ((int64_t)(c0 / 8) * rows + r) * 4;
+        for (int k = 0; k < L / 8; k++, p += ks)
+            for (int m = 0; m < M; m++) {
+                __m256i v = _mm256_loadu_si256((const __m256i*)(p + 32 * m));
+                for (int j = 0; j < 4; j++) wb[4 * k + j][m] = _mm256_and_si256(_mm256_srli_epi32(v, 4 * j), mask);
+            }
+        /* The next span (or the next tile's first) arrives while the tokens run over this one. */
+        {
+            const uint8_t* np = c0 + L < cols ? p : r + 16 * M <= rows ? qw + (r + 8 * M) * 4 : NULL;
+            if (np)
+                for (int k = 0; k < L / 8; k++)
+                    for (int m = 0; m < 32 * M; m += 64) __builtin_prefetch(np + k * ks + m, 0, 3);
+        }
+        __m256 s[GM];
+        __m256i z[GM];
+        gptq16_group_params(qz, sc, rows, c0 / gs, r, M, zoff, s, z);
+        for (int t = 0, K; t < T; t += K) {
+            K = q4_tile_tokens(T - t);
+            float d[Q4_NT];
+            int32_t sumq[Q4_NT];
+            const uint8_t* xp = NULL;
+            for (int k = 0; k < K; k++) {
+                const uint8_t* x1 = i16_span(xq + (int64_t)(t + k) * xs, c0, L, &d[k], &sumq[k]);
+                if (k == 0) xp = x1;
+            }
+            if (M == GM) i16_micro_4(K, &wb[0][0], GM, xp, xs, L / 2, &Is[0][0], GM);
+            else i16_micro_1(K, &wb[0][0], GM, xp, xs, L / 2, &Is[0][0], GM);
+            for (int k = 0; k < K; k++)
+                for (int m = 0; m < M; m++)
+                    i16_apply(Is[k][m], z[m], sumq[k], s[m], d[k], out + (int64_t)(t + k) * os + 8 * m, c0 == 0);
+        }
+    }
+}
+
+/* GPTQ rows [r0, r1) (multiples of 8, trivial g_idx) times I16 activations; gs 32, 64 or a multiple of 128. */
+EXPORT void chorus_matmul16_gptq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs, int zoff,
+                                 const uint8_t* xq, int T, float* out, int os, int r0, int r1) {
+    int64_t xs = (int64_t)cols / I16SPAN * I16B;
+    int r = r0;
+    if (T == 1) {
+        for (; r + 8 * GM <= r1; r += 8 * GM) gptq16_tile1(GM, qw, qz, sc, rows, cols, gs, zoff, r, xq, out + r);
+        for (; r < r1; r += 8) gptq16_tile1(1, qw, qz, sc, rows, cols, gs, zoff, r, xq, out + r);
+        return;
+    }
+    for (; r + 8 * GM <= r1; r += 8 * GM) gptq16_tileT(GM, qw, qz, sc, rows, cols, gs, zoff, r, xq, xs, T, out + r, os);
+    for (; r < r1; r += 8) gptq16_tileT(1, qw, qz, sc, rows, cols, gs, zoff, r, xq, xs, T, out + r, os);
+}
+
+/* ---- AWQ: a tile is M <= 8 words of one input (64 outputs); sums are kept per nibble position n
+ * (vector n, lane w: output 8w + ORDER[n]) and put in natural order (vector w, lane l: output 8w + l)
+ * by a transpose of the vectors taken in the order NIB (the nibble of output l). Odd positions are
+ * masked in place (0x00F000F0, one shift by 8 serves positions 2 and 3): their sums are 16 times the
+ * true ones, exact (|16 isum| <= 16 * 128 * 15 * 32767 < 2^31), and shifted back at the span's end. ---- */
+
+static const int AWQ_NIB[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+
+/* Inputs a and a + 4 of the tile as code pairs of the 8 nibble positions (odd ones times 16). */
+INLINE void awq16_pairs(const uint8_t* pa, const uint8_t* pb, int M, __m256i* w) {
+    const __m256i m0 = pair_mask(), m1 = _mm256_slli_epi32(pair_mask(), 4);
+    __m256i A = awq_words(pa, M), B = awq_words(pb, M);
+    __m256i lo = _mm256_blend_epi16(A, _mm256_slli_epi32(B, 16), 0xAA);  /* positions 0-3 of a and b */
+    __m256i hi = _mm256_blend_epi16(_mm256_srli_epi32(A, 16), B, 0xAA);  /* positions 4-7 */
+    __m256i lo8 = _mm256_srli_epi32(lo, 8), hi8 = _mm256_srli_epi32(hi, 8);
+    w[0] = _mm256_and_si256(lo, m0);
+    w[1] = _mm256_and_si256(lo, m1);
+    w[2] = _mm256_and_si256(lo8, m0);
+    w[3] = _mm256_and_si256(lo8, m1);
+    w[4] = _mm256_and_si256(hi, m0);
+    w[5] = _mm256_and_si256(hi, m1);
+    w[6] = _mm256_and_si256(hi8, m0);
+    w[7] = _mm256_and_si256(hi8, m1);
+}
+
+/* Zeros of group g per nibble position (z[n], lane w: output 8w + ORDER[n]) and scales in natural
+ * order (s[w], lane l: output 8w + l) of the tile at word wc (words past M read as 0). */
+INLINE void awq16_params(const uint8_t* qz, const uint8_t* sc, int64_t words, int64_t rows, int g, int64_t wc, int M,
+                         __m256i* z, __m256* s) {
+    __m256i Z = awq_words(qz + ((int64_t)g * words + wc) * 4, M);
+    for (int n = 0; n < 8; n++) z[n] = _mm256_and_si256(_mm256_srli_epi32(Z, 4 * n), _mm256_set1_epi32(15));
+    const uint8_t* sg = sc + ((int64_t)g * rows + wc * 8) * 2;
+    for (int w = 0; w < 8; w++) s[w] = w < M ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(sg + 16 * w))) : _mm256_setzero_ps();
+}
+
+/* The span's sums minus the zeros, in natural order, scaled and added into out (M words). */
+INLINE void awq16_apply(const __m256i* acc, const __m256i* z, const __m256* s, int M, int32_t sumq, float d, float* out,
+                        int first) {
+    __m256i sq = _mm256_set1_epi32(sumq);
+    __m256 f[8];
+    for (int l = 0; l < 8; l++) {
+        int n = AWQ_NIB[l];
+        __m256i isum = n & 1 ? _mm256_srai_epi32(acc[n], 4) : acc[n];
+        f[l] = _mm256_cvtepi32_ps(_mm256_sub_epi32(isum, _mm256_mullo_epi32(z[n], sq)));
+    }
+    transpose8(f);
+    __m256 dv = _mm256_set1_ps(d);
+    for (int w = 0; w < M; w++) {
+        __m256 y = first ? _mm256_setzero_ps() : _mm256_loadu_ps(out + 8 * w);
+        _mm256_storeu_ps(out + 8 * w, _mm256_fmadd_ps(_mm256_mul_ps(s[w], dv), f[w], y));
+    }
+}
+
+/* One token, one span of L inputs from c0, one tile of M words: the int32 sums per nibble position. */
+INLINE void awq16_span1(const uint8_t* qw, int64_t words, int64_t wc, const int M, int c0, int L, const uint8_t* xp,
+                        int pf, __m256i* acc) {
+    int64_t stride = words * 4;
+    for (int n = 0; n < 8; n++) acc[n] = _mm256_setzero_si256();
+    const uint8_t* p = qw + ((int64_t)c0 * words + wc) * 4;
+    for (int k = 0; k < L / 8; k++, p += 8 * stride, xp += 16) {
+        if (pf)
+            for (int i = 0; i < 8; i++) __builtin_prefetch(p + (32 + i) * stride, 0, 0);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            __m256i w[8], xb = _mm256_set1_epi32(load32i(xp + 4 * j));
+            awq16_pairs(p + j * stride, p + (j + 4) * stride, M, w);
+#pragma GCC unroll 8
+            for (int n = 0; n < 8; n++) acc[n] = madd_acc(acc[n], w[n], xb);
+        }
+    }
+}
+
+/* One token, a pair of 64-output tiles (Ma words at wc, Mb <= 8 at wc + 8, Mb possibly 0) span by span:
+ * the second reads the other half of the 64-byte lines the first has just brought into L1. */
+static void awq16_pair1(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                        int64_t wc, int Ma, int Mb, const uint8_t* xq, float* out) {
+    const int L = gs < I16SPAN ? gs : I16SPAN;
+    int64_t words = rows / 8;
+    for (int c0 = 0; c0 < cols; c0 += L) {
+        float d;
+        int32_t sumq;
+        const uint8_t* xp = i16_span(xq, c0, L, &d, &sumq);
+        __m256i acc[8], z[8];
+        __m256 s[8];
+        if (Ma == 8) awq16_span1(qw, words, wc, 8, c0, L, xp, 1, acc);
+        else awq16_span1(qw, words, wc, Ma, c0, L, xp, 1, acc);
+        awq16_params(qz, sc, words, rows, c0 / gs, wc, Ma, z, s);
+        awq16_apply(acc, z, s, Ma, sumq, d, out, c0 == 0);
+        if (Mb == 0) continue;
+        if (Mb == 8) awq16_span1(qw, words, wc + 8, 8, c0, L, xp, 0, acc);
+        else awq16_span1(qw, words, wc + 8, Mb, c0, L, xp, 0, acc);
+        awq16_params(qz, sc, words, rows, c0 / gs, wc + 8, Mb, z, s);
+        awq16_apply(acc, z, s, Mb, sumq, d, out + 64, c0 == 0);
+    }
+}
+
+/* T tokens, one tile of M words: each span's code pairs decoded once into wb, every token runs over it. */
+static void awq16_tileT(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int64_t rows, int cols, int gs,
+                        int64_t wc, int M, const uint8_t* xq, int64_t xs, int T, float* out, int os) {
+    const int L = gs < I16SPAN ? gs : I16SPAN;
+    int64_t words = rows / 8, stride = words * 4;
+    __m256i wb[I16SPAN / 2][8] __attribute__((aligned(32))); /* [pair][nibble position] */
+    __m256i Is[Q4_NT][8] __attribute__((aligned(32)));
+    for (int c0 = 0; c0 < cols; c0 += L) {
+        const uint8_t* p = qw + ((int64_t)c0 * words + wc) * 4;
+        for (int k = 0; k < L / 8; k++, p += 8 * stride)
+            for (int j = 0; j < 4; j++) awq16_pairs(p + j * stride, p + (j + 4) * stride, M, wb[4 * k + j]);
+        /* The next span (or the next tile's first) arrives while the tokens run over this one. */
+        {
+            const uint8_t* np = c0 + L < cols ? p : wc + 8 < words ? qw + (wc + 8) * 4 : NULL;
+            if (np)
+                for (int i = 0; i < L; i++) __builtin_prefetch(np + i * stride, 0, 3);
+        }
+        __m256i z[8];
+        __m256 s[8];
+        awq16_params(qz, sc, words, rows, c0 / gs, wc, M, z, s);
+        for (int t = 0, K; t < T; t += K) {
+            K = q4_tile_tokens(T - t);
+            float d[Q4_NT];
+            int32_t sumq[Q4_NT];
+            const uint8_t* xp = NULL;
+            for (int k = 0; k < K; k++) {
+                const uint8_t* x1 = i16_span(xq + (int64_t)(t + k) * xs, c0, L, &d[k], &sumq[k]);
+                if (k == 0) xp = x1;
+            }
+            i16_micro_4(K, &wb[0][0], 8, xp, xs, L / 2, &Is[0][0], 8);
+            i16_micro_4(K, &wb[0][4], 8, xp, xs, L / 2, &Is[0][4], 8);
+            for (int k = 0; k < K; k++) awq16_apply(Is[k], z, s, M, sumq[k], d[k], out + (int64_t)(t + k) * os, c0 == 0);
+        }
+    }
+}
+
+/* AWQ rows [r0, r1) (multiples of 8) times I16 activations; gs 32, 64 or a multiple of 128. */
+EXPORT void chorus_matmul16_awq(const uint8_t* qw, const uint8_t* qz, const uint8_t* sc, int rows, int cols, int gs,
+                                const uint8_t* xq, int T, float* out, int os, int r0, int r1) {
+    int64_t xs = (int64_t)cols / I16SPAN * I16B;
+    if (T == 1) {
+        for (int r = r0; r < r1; r += 128) {
+            int n = (r1 - r) / 8, Ma = n < 8 ? n : 8, Mb = n - Ma < 8 ? n - Ma : 8;
+            awq16_pair1(qw, qz, sc, rows, cols, gs, r / 8, Ma, Mb, xq, out + r);
+        }
+        return;
+    }
+    for (int r = r0; r < r1; r += 64) {
+        int M = (r1 - r) / 8 < 8 ? (r1 - r) / 8 : 8;
+        awq16_tileT(qw, qz, sc, rows, cols, gs, r / 8, M, xq, xs, T, out + r, os);
+    }
+}

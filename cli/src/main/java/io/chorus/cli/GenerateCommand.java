@@ -40,7 +40,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Kernel threads (default: all cores)") Integer threads;
     @Option(names = "--max-model-len", description = "Most tokens per sequence (default: the model's context)") Integer maxModelLen;
     @Option(names = "--activation-precision", defaultValue = "auto",
-            description = "int8 (8-bit activations for quantized weights, as llama.cpp), f32 (exact float32), or auto: int8 for the 32-value block types (Q8_0, Q4_0, ...) where the native kernels load (default ${DEFAULT-VALUE})")
+            description = "int8 (8-bit activations for quantized weights, as llama.cpp), f32 (exact float32), or auto: int8 for the 32-value block types (Q8_0, Q4_0, ...), 16-bit activations for AWQ / GPTQ, where the native kernels load (default ${DEFAULT-VALUE})")
     String activationPrecision;
     @Option(names = "--warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Warm the engine up before the prompt, so the reported speed is the steady one (default on)") boolean warmup;

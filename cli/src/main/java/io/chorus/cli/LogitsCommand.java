@@ -41,7 +41,7 @@ final class LogitsCommand implements Callable<Integer> {
     String kvDtype;
 
     @Option(names = "--activation-precision", defaultValue = "auto",
-            description = "int8 (8-bit activations for quantized weights, as llama.cpp), f32 (exact float32), or auto: int8 for the 32-value block types (Q8_0, Q4_0, ...) where the native kernels load (default ${DEFAULT-VALUE})")
+            description = "int8 (8-bit activations for quantized weights, as llama.cpp), f32 (exact float32), or auto: int8 for the 32-value block types (Q8_0, Q4_0, ...), 16-bit activations for AWQ / GPTQ, where the native kernels load (default ${DEFAULT-VALUE})")
     String activationPrecision;
 
     @Override

@@ -50,7 +50,7 @@ final class ServeCommand implements Callable<Integer> {
     String kvCacheDtype;
 
     @Option(names = "--activation-precision", defaultValue = "auto",
-            description = "int8: quantized weights multiply activations rounded to 8 bits (as llama.cpp); f32: exact float32 products; auto: int8 for the 32-value block types (Q8_0, Q4_0, ...) where the native kernels load (default ${DEFAULT-VALUE})")
+            description = "int8: quantized weights multiply activations rounded to 8 bits (as llama.cpp); f32: exact float32 products; auto: int8 for the 32-value block types (Q8_0, Q4_0, ...), 16-bit activations for AWQ / GPTQ, where the native kernels load (default ${DEFAULT-VALUE})")
     String activationPrecision;
     @Option(names = "--threads", description = "Kernel threads (default: all cores)")
     Integer threads;

@@ -20,7 +20,7 @@ import io.chorus.tensor.WeightMatrix;
  * changes.
  *
  * <p>Activations are float rows {@code [rows][width]} in the model's scratch arrays, plus their
- * 8-bit rounding ({@link Q8Activations}) where {@link #int8For} says a weight takes the integer
+ * integer rounding ({@link Q8Activations}) where {@link #activationFormat} says a weight takes the integer
  * path. Calls that work on rows take all the step's rows at once, so a step costs one call per
  * operation and layer, not one per token. Logits land in the caller's host array
  * ({@link #logits}), where the sampler reads them; a device backend copies them back there.
@@ -46,12 +46,12 @@ public interface Backend extends AutoCloseable {
     /** The activation precision this backend multiplies with. */
     ActivationPrecision precision();
 
-    /** Whether a matmul with w takes the 8-bit path (the model then builds the 8-bit rows of its input). */
-    boolean int8For(WeightMatrix w);
+    /** The integer activation layout a matmul with w takes, or null for floats (the input's rows in it are built once, on demand). */
+    Q8Activations.Format activationFormat(WeightMatrix w);
 
     // ---- Multiply
 
-    /** out[t] = w a[t] for every row of a: through a's 8-bit rows where {@link #int8For} says so, else its floats. */
+    /** out[t] = w a[t] for every row of a: through a's integer rows where {@link #activationFormat} says so, else its floats. */
     void matmul(WeightMatrix w, Q8Activations a, float[] out);
 
     /** out[t] = w x[t] for t < rows, always in float32 (where a choice must be made as precisely as the float reference). */

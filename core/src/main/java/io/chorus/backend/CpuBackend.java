@@ -83,14 +83,13 @@ public final class CpuBackend implements Backend {
     public ActivationPrecision precision() { return precision; }
 
     @Override
-    public boolean int8For(WeightMatrix w) { return precision.int8For(w); }
+    public Q8Activations.Format activationFormat(WeightMatrix w) { return precision.formatFor(w); }
 
     // ---- Multiply
 
     @Override
     public void matmul(WeightMatrix w, Q8Activations a, float[] out) {
-        if (precision.int8For(w)) w.matmul(pool, a, out);
-        else w.matmul(pool, a.floats(), a.tokens(), out);
+        w.matmul(pool, a, precision.formatFor(w), out);
     }
 
     @Override

@@ -179,8 +179,8 @@ final class MoeFeedForward {
         if (L.sharedGate != null) {
             int sf = moe.sharedFfnDim();
             group.clear();
-            group.add(L.sharedGate, x, sg, backend.int8For(L.sharedGate));
-            group.add(L.sharedUp, x, su, backend.int8For(L.sharedUp));
+            group.add(L.sharedGate, x, sg, backend.activationFormat(L.sharedGate));
+            group.add(L.sharedUp, x, su, backend.activationFormat(L.sharedUp));
             backend.matmul(group);
             backend.swiglu(su, sg, su, T * sf);
             sharedHidden.set(su, T, sf);
@@ -206,8 +206,8 @@ final class MoeFeedForward {
                 Slot s = slots[n];
                 s.ensure(m, ff, dim);
                 Q8Activations gx = s.rows.gather(x, tokens, from, from + m);
-                group.add(L.gate[e], gx, s.g, backend.int8For(L.gate[e]));
-                group.add(L.up[e], gx, s.u, backend.int8For(L.up[e]));
+                group.add(L.gate[e], gx, s.g, backend.activationFormat(L.gate[e]));
+                group.add(L.up[e], gx, s.u, backend.activationFormat(L.up[e]));
                 slotExpert[n++] = e;
                 rows += m;
             }
@@ -219,7 +219,7 @@ final class MoeFeedForward {
                 int x0 = slotExpert[i], m = router.end(x0) - router.start(x0);
                 backend.swiglu(s.u, s.g, s.u, m * ff);
                 s.hidden.set(s.u, m, ff);
-                group.add(L.down[x0], s.hidden, s.o, backend.int8For(L.down[x0]));
+                group.add(L.down[x0], s.hidden, s.o, backend.activationFormat(L.down[x0]));
             }
             backend.matmul(group);
             for (int i = 0; i < n; i++) {

@@ -13,7 +13,10 @@ import java.util.Locale;
  * K-quants) when the native integer kernels are loaded, as they were measured faster than the float
  * kernels on AVX2 (Llama-3.2-1B Q4_K_M: pp512 1.38x, tg128 2.0x the float path). Without them the float path runs: the Java twin of the
  * integer kernels is exact but scalar, and the Vector API has no byte dot product to beat the Java
- * float kernels with. The choice is per type, never per batch, so results stay batch-invariant.
+ * float kernels with. AWQ and GPTQ take 16-bit integer activations ({@link Q8Activations.Format#I16}:
+ * float-like logits, where their 8-bit path moves them by ~0.4) when the native 16-bit kernel is
+ * loaded and the shape allows; INT8 gives them the 8-bit kernels. The choice is per type, never per
+ * batch, so results stay batch-invariant.
  */
 public enum ActivationPrecision {
     F32, INT8, AUTO;
@@ -33,12 +36,12 @@ public enum ActivationPrecision {
         };
     }
 
-    /** Whether a matmul with weights {@code w} takes the 8-bit path under this setting. */
-    public boolean int8For(WeightMatrix w) {
+    /** The integer activation layout a matmul with weights {@code w} takes under this setting, or null for floats. */
+    public Q8Activations.Format formatFor(WeightMatrix w) {
         return switch (this) {
-            case F32 -> false;
-            case INT8 -> w.hasInt8Kernel();
-            case AUTO -> w.prefersInt8();
+            case F32 -> null;
+            case INT8 -> w.int8Format();
+            case AUTO -> w.autoFormat();
         };
     }
 

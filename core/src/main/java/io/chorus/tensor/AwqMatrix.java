@@ -26,7 +26,7 @@ public final class AwqMatrix extends Packed4Matrix {
     private final int groupSize;
     private final long wordsPerInput; // out / 8
     private final MemorySegment kernelZeros, kernelScales; // as the native kernel reads them
-    private final boolean nativeKernel, int8Kernel;
+    private final boolean nativeKernel, int8Kernel, int16Kernel;
 
     public AwqMatrix(String name, MemorySegment qweight, MemorySegment qzeros, MemorySegment scales, int rows, int cols, int groupSize) {
         super(name, qweight, rows, cols);
@@ -46,6 +46,7 @@ public final class AwqMatrix extends Packed4Matrix {
         this.kernelScales = NativeHfqKernels.unscoped(scales);
         this.nativeKernel = NativeHfqKernels.awq() && NativeHfqKernels.groupSizeSupported(groupSize);
         this.int8Kernel = NativeHfqKernels.awq8() && NativeHfqKernels.int8GroupSizeSupported(groupSize);
+        this.int16Kernel = NativeHfqKernels.awq16() && NativeHfqKernels.int16Supported(cols, groupSize);
     }
 
     /** 8-bit activations only with the native integer kernel (there is no Java twin to fall back on). */
@@ -55,18 +56,31 @@ public final class AwqMatrix extends Packed4Matrix {
     }
 
     /**
-     * Auto keeps the float path: the 8-bit kernel decodes twice as fast in a batch, but on the HF
-     * fixtures rounding activations moves logits by up to ~0.4 and changes greedy continuations the
-     * float path reproduces exactly; INT8 (--activation-precision int8) opts in.
+     * Auto does not take the 8-bit path: on the HF fixtures rounding activations to 8 bits moves
+     * logits by up to ~0.4 and changes greedy continuations the float path reproduces exactly; INT8
+     * (--activation-precision int8) opts in.
      */
     @Override
     public boolean prefersInt8() {
         return false;
     }
 
+    /** Auto takes 16-bit activations (float-like results, integer dot products) where the native kernel is loaded, else floats. */
     @Override
-    void matmul8(byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        NativeHfqKernels.awq8(this, kernelZeros, kernelScales, groupSize, xq, T, out, outStride, r0, r1);
+    Q8Activations.Format autoFormat() {
+        return int16Kernel ? Q8Activations.Format.I16 : null;
+    }
+
+    /** 128 outputs: a 64-byte line of each input's words, the single-token kernel's pair of tiles. */
+    @Override
+    int streamRows() {
+        return 128;
+    }
+
+    @Override
+    void matmulQ(Q8Activations.Format format, byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        if (format == Q8Activations.Format.I16) NativeHfqKernels.awq16(this, kernelZeros, kernelScales, groupSize, xq, T, out, outStride, r0, r1);
+        else NativeHfqKernels.awq8(this, kernelZeros, kernelScales, groupSize, xq, T, out, outStride, r0, r1);
     }
 
     /** The native kernel where loaded and the group size suits it, else the Java one. */

@@ -26,6 +26,8 @@ public final class GptqMatrix extends Packed4Matrix {
     private final int nativeGroupSize;
     /** The same for the 8-bit activation kernel, else 0. */
     private final int int8GroupSize;
+    /** The same for the 16-bit activation kernel, else 0. */
+    private final int int16GroupSize;
 
     public GptqMatrix(String name, MemorySegment qweight, MemorySegment qzeros, MemorySegment scales, int[] groupOf,
                       int groups, int rows, int cols, int zeroOffset) {
@@ -50,6 +52,7 @@ public final class GptqMatrix extends Packed4Matrix {
         int gs = trivialGroupSize(groupOf, groups);
         this.nativeGroupSize = NativeHfqKernels.gptq() && NativeHfqKernels.groupSizeSupported(gs) ? gs : 0;
         this.int8GroupSize = NativeHfqKernels.gptq8() && NativeHfqKernels.int8GroupSizeSupported(gs) ? gs : 0;
+        this.int16GroupSize = NativeHfqKernels.gptq16() && gs > 0 && NativeHfqKernels.int16Supported(cols, gs) ? gs : 0;
     }
 
     /** 8-bit activations only with the native integer kernel (there is no Java twin to fall back on). */
@@ -59,18 +62,28 @@ public final class GptqMatrix extends Packed4Matrix {
     }
 
     /**
-     * Auto keeps the float path: the 8-bit kernel decodes twice as fast in a batch, but on the HF
-     * fixtures rounding activations moves logits by up to ~0.4 and changes greedy continuations the
-     * float path reproduces exactly; INT8 (--activation-precision int8) opts in.
+     * Auto does not take the 8-bit path: on the HF fixtures rounding activations to 8 bits moves
+     * logits by up to ~0.4 and changes greedy continuations the float path reproduces exactly; INT8
+     * (--activation-precision int8) opts in.
      */
     @Override
     public boolean prefersInt8() {
         return false;
     }
 
+    /** Auto takes 16-bit activations (float-like results, integer dot products) where the native kernel takes this matrix, else floats. */
     @Override
-    void matmul8(byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        NativeHfqKernels.gptq8(this, kernelZeros, kernelScales, int8GroupSize, zeroOffset, xq, T, out, outStride, r0, r1);
+    Q8Activations.Format autoFormat() {
+        return int16GroupSize > 0 ? Q8Activations.Format.I16 : null;
+    }
+
+    @Override
+    void matmulQ(Q8Activations.Format format, byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        if (format == Q8Activations.Format.I16) {
+            NativeHfqKernels.gptq16(this, kernelZeros, kernelScales, int16GroupSize, zeroOffset, xq, T, out, outStride, r0, r1);
+        } else {
+            NativeHfqKernels.gptq8(this, kernelZeros, kernelScales, int8GroupSize, zeroOffset, xq, T, out, outStride, r0, r1);
+        }
     }
 
     /**

@@ -9,7 +9,7 @@ package io.chorus.tensor;
  * float[])} would use, over whole 16-row tiles, so results are the same bits as one call per matmul.
  *
  * <p>Implementation notes: used by one thread (the engine thread); {@link #clear}, {@link #add} the
- * products, then {@link #run}. The 8-bit inputs are built on the calling thread before the job starts
+ * products, then {@link #run}. The integer inputs are built on the calling thread before the job starts
  * (building them may itself use the pool). Arrays grow to the most products seen and are reused.
  */
 public final class MatmulGroup {
@@ -19,7 +19,7 @@ public final class MatmulGroup {
     private Q8Activations[] in = new Q8Activations[8];
     private float[][] out = new float[8][];
     private byte[][] xq = new byte[8][];
-    private boolean[] int8 = new boolean[8];
+    private Q8Activations.Format[] format = new Q8Activations.Format[8]; // null: floats
     private int[] firstUnit = new int[9];   // [n + 1] job j owns units [firstUnit[j], firstUnit[j + 1]) of 16 rows
     private int n;
     private final WorkerPool.Task task = this::work;
@@ -36,10 +36,10 @@ public final class MatmulGroup {
     public int size() { return n; }
 
     /**
-     * Adds out[t][rows] = W a[t] for the rows of {@code a}: with its 8-bit rows when {@code int8} and
-     * the type has an integer kernel, else with its floats.
+     * Adds out[t][rows] = W a[t] for the rows of {@code a}: with its rows in {@code format} (one the
+     * weights have a kernel for, as {@link ActivationPrecision#formatFor} answers), or its floats when null.
      */
-    public void add(WeightMatrix weights, Q8Activations a, float[] dst, boolean int8) {
+    public void add(WeightMatrix weights, Q8Activations a, float[] dst, Q8Activations.Format format) {
         if (a.cols() != weights.cols) throw new IllegalArgumentException(weights.name + ": activations have " + a.cols() + " columns, expected " + weights.cols);
         if (n == w.length) {
             int m = 2 * n;
@@ -47,13 +47,13 @@ public final class MatmulGroup {
             in = java.util.Arrays.copyOf(in, m);
             out = java.util.Arrays.copyOf(out, m);
             xq = java.util.Arrays.copyOf(xq, m);
-            this.int8 = java.util.Arrays.copyOf(this.int8, m);
+            this.format = java.util.Arrays.copyOf(this.format, m);
             firstUnit = java.util.Arrays.copyOf(firstUnit, m + 1);
         }
         w[n] = weights;
         in[n] = a;
         out[n] = dst;
-        this.int8[n] = int8 && weights.hasInt8Kernel();
+        this.format[n] = format;
         firstUnit[n + 1] = firstUnit[n] + (weights.rows + TILE - 1) / TILE;
         n++;
     }
@@ -61,7 +61,7 @@ public final class MatmulGroup {
     /** Runs every product added since {@link #clear}. */
     public void run(WorkerPool pool) {
         if (n == 0) return;
-        for (int j = 0; j < n; j++) xq[j] = int8[j] ? in[j].blocks(w[j].int8Format(), pool) : null;
+        for (int j = 0; j < n; j++) xq[j] = format[j] != null ? in[j].blocks(format[j], pool) : null;
         pool.run(firstUnit[n], task);
     }
 
@@ -74,8 +74,8 @@ public final class MatmulGroup {
             WeightMatrix m = w[j];
             int r0 = (u - firstUnit[j]) * TILE, r1 = Math.min(m.rows, (end - firstUnit[j]) * TILE);
             int T = in[j].tokens();
-            if (int8[j]) {
-                m.matmul8(xq[j], T, out[j], m.rows, r0, r1);
+            if (format[j] != null) {
+                m.matmulQ(format[j], xq[j], T, out[j], m.rows, r0, r1);
             } else if (NativeKernels.supports(m.type())) {
                 NativeKernels.matmul(m, in[j].floats(), T, out[j], m.rows, r0, r1);
             } else {

@@ -10,7 +10,8 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * The native kernels of the Hugging Face quantized formats (core/src/main/c/chorus_hfq.c, in the
- * same library as {@link NativeKernels}): FP8 e4m3, AWQ and GPTQ with float activations, called
+ * same library as {@link NativeKernels}): FP8 e4m3, AWQ and GPTQ with float activations (and AWQ and
+ * GPTQ with 8-bit or 16-bit integer ones, {@link Q8Activations.Format#B32} and {@link Q8Activations.Format#I16}), called
  * through FFM by {@link Fp8Matrix}, {@link AwqMatrix} and {@link GptqMatrix}. Where the library is
  * absent, off, or an older build without these symbols, the matrices run their Java kernels.
  *
@@ -26,6 +27,8 @@ final class NativeHfqKernels {
     private static final MethodHandle GPTQ = find("chorus_matmul_gptq", A, A, A, I, I, I, I, A, I, A, I, I, I);
     private static final MethodHandle AWQ8 = find("chorus_matmul8_awq", A, A, A, I, I, I, A, I, A, I, I, I);
     private static final MethodHandle GPTQ8 = find("chorus_matmul8_gptq", A, A, A, I, I, I, I, A, I, A, I, I, I);
+    private static final MethodHandle AWQ16 = find("chorus_matmul16_awq", A, A, A, I, I, I, A, I, A, I, I, I);
+    private static final MethodHandle GPTQ16 = find("chorus_matmul16_gptq", A, A, A, I, I, I, I, A, I, A, I, I, I);
 
     private static MethodHandle find(String name, MemoryLayout... args) {
         SymbolLookup lib = NativeKernels.available() ? NativeKernels.library() : null;
@@ -41,6 +44,8 @@ final class NativeHfqKernels {
     static boolean gptq() { return GPTQ != null; }
     static boolean awq8() { return AWQ8 != null; }
     static boolean gptq8() { return GPTQ8 != null; }
+    static boolean awq16() { return AWQ16 != null; }
+    static boolean gptq16() { return GPTQ16 != null; }
 
     /**
      * Group sizes the 4-bit kernels take: multiples of 8 (whole GPTQ words) that are at most 64 or a
@@ -56,6 +61,14 @@ final class NativeHfqKernels {
      */
     static boolean int8GroupSizeSupported(int gs) {
         return gs > 0 && gs % 32 == 0 && (gs <= 128 || gs % 256 == 0);
+    }
+
+    /**
+     * Whether the 16-bit kernels take a matrix of {@code cols} inputs in groups of {@code gs}: whole
+     * activation blocks of 128 inputs, and groups of 32 or 64 (several spans per block) or whole blocks.
+     */
+    static boolean int16Supported(int cols, int gs) {
+        return cols % 128 == 0 && (gs == 32 || gs == 64 || (gs > 0 && gs % 128 == 0));
     }
 
     /** Rows per call: about {@link NativeKernels#MACS_PER_CALL} multiply-adds, in whole tiles of {@code tile} rows. */
@@ -123,8 +136,9 @@ final class NativeHfqKernels {
         }
     }
 
-    private static void checkRange8(WeightMatrix w, byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        long xRow = Q8Activations.rowBytes(Q8Activations.Format.B32, w.cols);
+    private static void checkRange8(WeightMatrix w, Q8Activations.Format format, byte[] xq, int T, float[] out, int outStride,
+                                    int r0, int r1) {
+        long xRow = Q8Activations.rowBytes(format, w.cols);
         if (r0 < 0 || r1 > w.rows || r0 > r1 || T < 0 || xRow * T > xq.length
                 || (T > 0 && r1 > r0 && (long) (T - 1) * outStride + r1 > out.length)) {
             throw new IndexOutOfBoundsException("matmul8 " + w.name + ": rows [" + r0 + "," + r1 + ") T=" + T);
@@ -134,7 +148,7 @@ final class NativeHfqKernels {
     /** AWQ rows [r0, r1) (multiples of 8) times 8-bit activations in {@link Q8Activations.Format#B32}. */
     static void awq8(WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize,
                      byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        checkRange8(w, xq, T, out, outStride, r0, r1);
+        checkRange8(w, Q8Activations.Format.B32, xq, T, out, outStride, r0, r1);
         if (T == 0 || r0 == r1) return;
         MemorySegment xs = MemorySegment.ofArray(xq), os = HeapSegments.of(out);
         int step = rowsPerCall(w.cols, T, 64);
@@ -152,13 +166,49 @@ final class NativeHfqKernels {
     /** GPTQ rows [r0, r1) (multiples of 8, trivial g_idx) times 8-bit activations in {@link Q8Activations.Format#B32}. */
     static void gptq8(WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize, int zeroOffset,
                       byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        checkRange8(w, xq, T, out, outStride, r0, r1);
+        checkRange8(w, Q8Activations.Format.B32, xq, T, out, outStride, r0, r1);
         if (T == 0 || r0 == r1) return;
         MemorySegment xs = MemorySegment.ofArray(xq), os = HeapSegments.of(out);
         int step = rowsPerCall(w.cols, T, 32);
         try {
             for (int a = r0; a < r1; a += step) {
                 GPTQ8.invokeExact(w.kernelData, qzeros, scales, w.rows, w.cols, groupSize, zeroOffset, xs, T, os, outStride, a, Math.min(r1, a + step));
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** AWQ rows [r0, r1) (multiples of 8) times 16-bit activations in {@link Q8Activations.Format#I16}. */
+    static void awq16(WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize,
+                      byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        checkRange8(w, Q8Activations.Format.I16, xq, T, out, outStride, r0, r1);
+        if (T == 0 || r0 == r1) return;
+        MemorySegment xs = MemorySegment.ofArray(xq), os = HeapSegments.of(out);
+        int step = rowsPerCall(w.cols, T, 64);
+        try {
+            for (int a = r0; a < r1; a += step) {
+                AWQ16.invokeExact(w.kernelData, qzeros, scales, w.rows, w.cols, groupSize, xs, T, os, outStride, a, Math.min(r1, a + step));
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** GPTQ rows [r0, r1) (multiples of 8, trivial g_idx) times 16-bit activations in {@link Q8Activations.Format#I16}. */
+    static void gptq16(WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize, int zeroOffset,
+                       byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        checkRange8(w, Q8Activations.Format.I16, xq, T, out, outStride, r0, r1);
+        if (T == 0 || r0 == r1) return;
+        MemorySegment xs = MemorySegment.ofArray(xq), os = HeapSegments.of(out);
+        int step = rowsPerCall(w.cols, T, 32);
+        try {
+            for (int a = r0; a < r1; a += step) {
+                GPTQ16.invokeExact(w.kernelData, qzeros, scales, w.rows, w.cols, groupSize, zeroOffset, xs, T, os, outStride, a, Math.min(r1, a + step));
             }
         } catch (RuntimeException | Error e) {
             throw e;

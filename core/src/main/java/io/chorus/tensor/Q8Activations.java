@@ -6,11 +6,11 @@ import java.nio.ByteOrder;
 
 /**
  * The input of one or more matmuls: T rows of {@code cols} floats, plus the same rows rounded to 8
- * bits in blocks with scales, built on first demand and then shared by every matmul that reads this
+ * (or 16) bits in blocks with scales, built on first demand and then shared by every matmul that reads this
  * input (q/k/v, gate/up). Each row is rounded on its own, so a row's blocks never depend on the
  * other rows of the batch.
  *
- * <p>Two block layouts, as llama.cpp rounds activations (little-endian, rows one after the other):
+ * <p>Three block layouts (little-endian, rows one after the other); the first two round as llama.cpp does:
  * <ul>
  *   <li>{@link Format#B32} for weights in 32-value blocks, {@value #B32_BYTES} bytes a block:
  *       {@code float d; float s; int8 q[32]}. d = fp16(amax / 127), q = rint(x 127 / amax)
@@ -19,6 +19,12 @@ import java.nio.ByteOrder;
  *       {@code float d; int8 q[256]; int16 bsum16[16]; int16 bsum32[8]}: q = min(127, rint(x (-127 / max)))
  *       where max is the value of largest magnitude, d = 1 / (-127 / max) (llama.cpp's q8_K), and
  *       the sums of q over each 16 and each 32 values.
+ *   <li>{@link Format#I16} for AWQ and GPTQ, 128-value blocks of {@value #I16_BYTES} bytes:
+ *       {@code int16 q[128]; float d; int32 sum[4]; 12 zero bytes}. q is in pair order: within each 8
+ *       inputs stored as x0, x4, x1, x5, x2, x6, x3, x7, so int32 p = 4k + j of a block holds the pair
+ *       (x[8k + j], x[8k + j + 4]). amax = max |x| over the block; amax == 0: d = 0 and q = 0; else
+ *       d = amax / 32767f and q = clamp(rint(x (32767f / amax)), -32767, 32767) (an error of ~1.5e-5 of
+ *       the block's largest value: float-like results). sum[b] = the sum of q over inputs 32b .. 32b + 31.
  * </ul>
  *
  * <p>Implementation notes: used by the engine thread only. {@link #set} points at new floats and
@@ -27,19 +33,28 @@ import java.nio.ByteOrder;
  */
 public final class Q8Activations {
     /** Which block layout a weight type multiplies with. */
-    public enum Format { B32, K256 }
+    public enum Format {
+        B32(32), K256(256), I16(128);
+
+        /** Values per block: cols must be a multiple of it. */
+        final int block;
+
+        Format(int block) { this.block = block; }
+    }
 
     static final int B32_BYTES = 40;
     static final int K_BYTES = 308;
+    static final int I16_BYTES = 288;
     private static final int PARALLEL_ROWS = 8; // below this, one thread rounds faster than a pool job starts
 
     private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private float[] x = new float[0];
     private int tokens, cols;
-    private byte[] b32 = new byte[0], k256 = new byte[0];
-    private boolean b32Ready, k256Ready;
+    private final byte[][] blocks = {new byte[0], new byte[0], new byte[0]}; // [format.ordinal()]
+    private final boolean[] ready = new boolean[3];
     private Q8Activations source;             // gathered rows: their 8-bit rows are copied from source's
     private int[] sourceIndex;                // row i is source row sourceIndex[sourceFrom + i]
     private int sourceFrom;
@@ -52,8 +67,7 @@ public final class Q8Activations {
         this.x = x;
         this.tokens = tokens;
         this.cols = cols;
-        b32Ready = false;
-        k256Ready = false;
+        java.util.Arrays.fill(ready, false);
         source = null;
         sourceIndex = null;
     }
@@ -78,27 +92,25 @@ public final class Q8Activations {
 
     /** The rows in {@code format}, built now if stale; requires cols to be a multiple of the block size. */
     byte[] blocks(Format format, WorkerPool pool) {
-        if (format == Format.B32) {
-            if (!b32Ready) {
-                b32 = build(format, b32, pool);
-                b32Ready = true;
-            }
-            return b32;
+        int f = format.ordinal();
+        if (!ready[f]) {
+            blocks[f] = build(format, blocks[f], pool);
+            ready[f] = true;
         }
-        if (!k256Ready) {
-            k256 = build(format, k256, pool);
-            k256Ready = true;
-        }
-        return k256;
+        return blocks[f];
     }
 
     /** Bytes of one row in {@code format}. */
     static long rowBytes(Format format, int cols) {
-        return format == Format.B32 ? (long) cols / 32 * B32_BYTES : (long) cols / 256 * K_BYTES;
+        return switch (format) {
+            case B32 -> (long) cols / 32 * B32_BYTES;
+            case K256 -> (long) cols / 256 * K_BYTES;
+            case I16 -> (long) cols / 128 * I16_BYTES;
+        };
     }
 
     private byte[] build(Format format, byte[] buf, WorkerPool pool) {
-        int block = format == Format.B32 ? 32 : 256;
+        int block = format.block;
         if (cols % block != 0) throw new IllegalArgumentException(cols + " columns are not a multiple of " + block);
         long need = rowBytes(format, cols) * tokens;
         if (need > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("activation batch too large: " + need + " bytes");
@@ -122,8 +134,11 @@ public final class Q8Activations {
 
     private static void quantizeRows(Format format, float[] x, int cols, byte[] dst, int rb, int from, int to) {
         for (int t = from; t < to; t++) {
-            if (format == Format.B32) quantizeRow32(x, t * cols, cols, dst, t * rb);
-            else quantizeRowK(x, t * cols, cols, dst, t * rb);
+            switch (format) {
+                case B32 -> quantizeRow32(x, t * cols, cols, dst, t * rb);
+                case K256 -> quantizeRowK(x, t * cols, cols, dst, t * rb);
+                case I16 -> quantizeRow16(x, t * cols, cols, dst, t * rb);
+            }
         }
     }
 
@@ -177,10 +192,37 @@ public final class Q8Activations {
         }
     }
 
+    /** One row to {@link Format#I16} blocks at dst[off ..). */
+    static void quantizeRow16(float[] x, int xOff, int cols, byte[] dst, int off) {
+        for (int c = 0; c < cols; c += 128, off += I16_BYTES) {
+            float amax = 0;
+            for (int j = 0; j < 128; j++) amax = Math.max(amax, Math.abs(x[xOff + c + j]));
+            float id = amax != 0 ? 32767f / amax : 0f;
+            for (int b = 0; b < 4; b++) {
+                int sum = 0;
+                for (int j = 32 * b; j < 32 * b + 32; j++) {
+                    int q = (int) Math.max(-32767, Math.min(32767, Math.rint(x[xOff + c + j] * id)));
+                    SHORT.set(dst, off + 2 * pairSlot(j), (short) q);
+                    sum += q;
+                }
+                INT.set(dst, off + 260 + 4 * b, sum);
+            }
+            FLOAT.set(dst, off + 256, amax / 32767f);
+            java.util.Arrays.fill(dst, off + 276, off + I16_BYTES, (byte) 0);
+        }
+    }
+
+    /** Where input j of an {@link Format#I16} block is stored: inputs 8k + i and 8k + i + 4 side by side. */
+    static int pairSlot(int j) {
+        int i = j & 7;
+        return (j & ~7) + (i < 4 ? 2 * i : 2 * (i - 4) + 1);
+    }
+
     private static float fp16(float v) {
         return Float.float16ToFloat(Float.floatToFloat16(v));
     }
 
     static float getFloat(byte[] b, int off) { return (float) FLOAT.get(b, off); }
     static short getShort(byte[] b, int off) { return (short) SHORT.get(b, off); }
+    static int getInt(byte[] b, int off) { return (int) INT.get(b, off); }
 }

@@ -120,10 +120,10 @@ public abstract class WeightMatrix {
     }
 
     /**
-     * Rows [r0, r1) times 8-bit activations {@code xq} in {@link #int8Format}: the native kernel when
-     * loaded, else its Java twin (same bits).
+     * Rows [r0, r1) times integer activations {@code xq} in {@code format} ({@link #int8Format}, or
+     * {@link #autoFormat} where that differs): the native kernel when loaded, else its Java twin (same bits).
      */
-    void matmul8(byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+    void matmulQ(Q8Activations.Format format, byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
         if (NativeInt8Kernels.supports(type())) NativeInt8Kernels.matmul(this, xq, T, out, outStride, r0, r1);
         else Int8Kernels.matmul(this, xq, T, out, outStride, r0, r1);
     }
@@ -138,12 +138,36 @@ public abstract class WeightMatrix {
     }
 
     /**
+     * The integer activation layout {@link ActivationPrecision#AUTO} multiplies this matrix with, or null
+     * for floats: {@link #int8Format} where {@link #prefersInt8}. AWQ and GPTQ answer their 16-bit layout.
+     */
+    Q8Activations.Format autoFormat() {
+        return prefersInt8() ? int8Format() : null;
+    }
+
+    /**
+     * Rows per unit of work when a single token's product is split over threads (a multiple of 16):
+     * matrices whose rows share cache lines give each thread whole lines, so a line is not streamed
+     * in parts by two threads.
+     */
+    int streamRows() {
+        return 16;
+    }
+
+    /**
      * out[t][rows] = W a[t] for the rows of {@code a}: with 8-bit activations (built once in
      * {@code a} and shared with the other matmuls reading it) where this type has an integer
      * kernel, native when loaded, else its Java twin (same bits); other types take the float path.
      */
     public final void matmul(WorkerPool pool, Q8Activations a, float[] out) {
-        Q8Activations.Format format = int8Format();
+        matmul(pool, a, int8Format(), out);
+    }
+
+    /**
+     * out[t][rows] = W a[t] for the rows of {@code a}, with its rows in {@code format} (a layout this
+     * matrix has a kernel for, as {@link ActivationPrecision#formatFor} answers), or its floats when null.
+     */
+    public final void matmul(WorkerPool pool, Q8Activations a, Q8Activations.Format format, float[] out) {
         if (format == null) {
             matmul(pool, a.floats(), a.tokens(), out);
             return;
@@ -151,7 +175,7 @@ public abstract class WeightMatrix {
         if (a.cols() != cols) throw new IllegalArgumentException(name + ": activations have " + a.cols() + " columns, expected " + cols);
         byte[] xq = a.blocks(format, pool);
         int T = a.tokens();
-        int chunks = (rows + 15) / 16;
-        pool.run(chunks, (w, from, to) -> matmul8(xq, T, out, rows, from * 16, Math.min(rows, to * 16)));
+        int unit = T == 1 ? streamRows() : 16, chunks = (rows + unit - 1) / unit;
+        pool.run(chunks, (w, from, to) -> matmulQ(format, xq, T, out, rows, from * unit, Math.min(rows, to * unit)));
     }
 }

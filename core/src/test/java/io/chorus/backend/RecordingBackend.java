@@ -42,7 +42,7 @@ final class RecordingBackend implements Backend {
         inner.readRow(w, row, dst, off);
     }
     @Override public ActivationPrecision precision() { return inner.precision(); }
-    @Override public boolean int8For(WeightMatrix w) { return inner.int8For(w); }
+    @Override public Q8Activations.Format activationFormat(WeightMatrix w) { return inner.activationFormat(w); }
 
     @Override public void matmul(WeightMatrix w, Q8Activations a, float[] out) {
         log("matmul " + w.name() + " rows=" + a.tokens());

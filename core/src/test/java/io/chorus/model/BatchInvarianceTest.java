@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.chorus.tensor.ActivationPrecision;
 import io.chorus.tensor.KvCacheDtype;
 import io.chorus.tensor.WorkerPool;
+import io.chorus.testing.Fixtures;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -45,6 +46,17 @@ class BatchInvarianceTest {
     void logitsInsideABatchEqualLogitsAlone(String shape, String mix, ActivationPrecision precision) throws IOException {
         Path file = dir.resolve(shape + "-" + mix + ".gguf");
         SyntheticModel.write(SyntheticModel.shape(shape), SyntheticModel.Mix.parse(mix), 7, file);
+        check(file, shape + " " + mix, precision);
+    }
+
+    /** The Hugging Face AWQ and GPTQ folders: auto takes 16-bit activations where the native kernels are loaded. */
+    @ParameterizedTest
+    @CsvSource({"llama-awq,AUTO", "llama-gptq,AUTO", "llama-awq,INT8", "llama-gptq,F32"})
+    void hfFolderLogitsInsideABatchEqualLogitsAlone(String folder, ActivationPrecision precision) throws IOException {
+        check(Fixtures.require("hf/" + folder), folder + " " + precision, precision);
+    }
+
+    private static void check(Path file, String what, ActivationPrecision precision) throws IOException {
         int n = 9, blockSize = 4;
         SplittableRandom rnd = new SplittableRandom(3);
         int[][] prompts = new int[n][];
@@ -81,7 +93,7 @@ class BatchInvarianceTest {
             for (int s = 0; s < n; s++) {
                 for (float f : alone[s]) assertThat(Float.isFinite(f)).isTrue();
                 for (int v = 0; v < vocab; v++) {
-                    assertThat((double) together[s * vocab + v]).as("%s %s seq %d logit %d", shape, mix, s, v)
+                    assertThat((double) together[s * vocab + v]).as("%s seq %d logit %d", what, s, v)
                             .isCloseTo(alone[s][v], org.assertj.core.data.Offset.offset(1e-4 + 1e-4 * Math.abs(alone[s][v])));
                 }
             }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -46,13 +47,15 @@ class HfModelsTest {
         pool.close();
     }
 
+    /** Each folder on the float path, and AWQ and GPTQ under auto (16-bit activations where the native kernels are loaded). */
     @ParameterizedTest
-    @ValueSource(strings = {"llama-f32", "llama-bf16", "qwen2-bf16", "llama-fp8", "llama-awq", "llama-gptq"})
-    void folderMatchesFloat64Reference(String name) throws IOException {
+    @CsvSource({"llama-f32,F32", "llama-bf16,F32", "qwen2-bf16,F32", "llama-fp8,F32", "llama-awq,F32", "llama-gptq,F32",
+            "llama-awq,AUTO", "llama-gptq,AUTO"})
+    void folderMatchesFloat64Reference(String name, ActivationPrecision precision) throws IOException {
         Path dir = Fixtures.require("hf/" + name);
         JsonNode ref = JSON.readTree(dir.resolve("ref.json").toFile());
         int[] prompt = ints(ref.get("prompt_ids"));
-        try (Model model = Model.load(dir, pool, ActivationPrecision.F32); SequenceRunner run = new SequenceRunner(model, KvCacheDtype.F32)) {
+        try (Model model = Model.load(dir, pool, precision); SequenceRunner run = new SequenceRunner(model, KvCacheDtype.F32)) {
             int vocab = model.vocabSize();
             assertThat(vocab).isEqualTo(512);
             float[] expected = readF32(dir.resolve("ref64.f32"));

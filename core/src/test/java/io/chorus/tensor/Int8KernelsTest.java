@@ -218,9 +218,10 @@ class Int8KernelsTest {
         boolean nat = NativeInt8Kernels.available();
         for (GgmlType t : WeightMatrixTest.SUPPORTED) {
             WeightMatrix w = WeightMatrix.of("w", t, segment(randomBlocks(t, 256, rnd)), 1, 256);
-            assertThat(ActivationPrecision.AUTO.int8For(w)).as(t.name()).isEqualTo(nat && t.blockSize > 1 && t != GgmlType.IQ4_XS);
-            assertThat(ActivationPrecision.INT8.int8For(w)).as(t.name()).isEqualTo(t.blockSize > 1);
-            assertThat(ActivationPrecision.F32.int8For(w)).as(t.name()).isFalse();
+            Q8Activations.Format own = t.blockSize == 256 ? Q8Activations.Format.K256 : t.blockSize > 1 ? Q8Activations.Format.B32 : null;
+            assertThat(ActivationPrecision.AUTO.formatFor(w)).as(t.name()).isEqualTo(nat && t != GgmlType.IQ4_XS ? own : null);
+            assertThat(ActivationPrecision.INT8.formatFor(w)).as(t.name()).isEqualTo(own);
+            assertThat(ActivationPrecision.F32.formatFor(w)).as(t.name()).isNull();
         }
     }
 

@@ -48,7 +48,7 @@ class MatmulGroupTest {
                     in[j].set(x, tokens[j], cols);
                     grouped[j] = new float[tokens[j] * ws[j].rows()];
                     alone[j] = new float[tokens[j] * ws[j].rows()];
-                    group.add(ws[j], in[j], grouped[j], int8);
+                    group.add(ws[j], in[j], grouped[j], (int8 ? ActivationPrecision.INT8 : ActivationPrecision.F32).formatFor(ws[j]));
                 }
                 group.run(pool);
                 for (int j = 0; j < ws.length; j++) {
