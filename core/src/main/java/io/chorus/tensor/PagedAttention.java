@@ -35,6 +35,7 @@ public final class PagedAttention {
     private final float scale;
     private final float softcap;    // 0: scores are not capped
     private final float[][] scores; // [worker][group * maxContext]
+    private final float[][] row;    // [worker][headDim]: one K or V row of an f16 cache as floats, converted once for the group's heads
 
     public PagedAttention(int nHeads, int nKvHeads, int headDim, float scale, int maxContext, int workers) {
         this(nHeads, nKvHeads, headDim, scale, 0f, maxContext, workers);
@@ -50,6 +51,7 @@ public final class PagedAttention {
         this.scale = scale;
         this.softcap = softcap;
         this.scores = new float[workers][group * maxContext];
+        this.row = new float[workers][headDim];
     }
 
     /**
@@ -71,13 +73,13 @@ public final class PagedAttention {
                     float[] q, int qStride, int qOff, float[] out, int window) {
         pool.run(T * nKvHeads, (worker, from, to) -> {
             for (int w = from; w < to; w++) {
-                attend(cache, layer, w / nKvHeads, w % nKvHeads, positions, tables, q, qStride, qOff, out, scores[worker], window);
+                attend(cache, layer, w / nKvHeads, w % nKvHeads, positions, tables, q, qStride, qOff, out, scores[worker], row[worker], window);
             }
         });
     }
 
     private void attend(PagedKvCache cache, int layer, int t, int g, int[] positions, int[][] tables,
-                        float[] q, int qStride, int qOff, float[] out, float[] sc, int window) {
+                        float[] q, int qStride, int qOff, float[] out, float[] sc, float[] kv, int window) {
         int end = positions[t] + 1;
         int first = window > 0 ? Math.max(0, end - window) : 0; // first visible position
         int ctx = end - first;
@@ -93,8 +95,9 @@ public final class PagedAttention {
             int block = table[pos / bs];
             MemorySegment mem = cache.chunkOf(block);
             long k = cache.offset(layer, 0, block, pos % bs) + headBytes;
+            if (f16) halvesToFloats(mem, k, kv); // once for the group's heads: the conversion costs more than a dot
             for (int h = 0; h < group; h++) {
-                float d = f16 ? dotF16(q, qBase + h * headDim, mem, k) : dotF32(q, qBase + h * headDim, mem, k);
+                float d = f16 ? dot(q, qBase + h * headDim, kv) : dotF32(q, qBase + h * headDim, mem, k);
                 sc[h * ctx + j] = d * scale;
             }
         }
@@ -110,9 +113,10 @@ public final class PagedAttention {
             int block = table[pos / bs];
             MemorySegment mem = cache.chunkOf(block);
             long v = cache.offset(layer, 1, block, pos % bs) + headBytes;
+            if (f16) halvesToFloats(mem, v, kv);
             for (int h = 0; h < group; h++) {
                 float p = sc[h * ctx + j];
-                if (f16) axpyF16(p, mem, v, out, oBase + h * headDim);
+                if (f16) axpy(p, kv, out, oBase + h * headDim);
                 else axpyF32(p, mem, v, out, oBase + h * headDim);
             }
         }
@@ -140,24 +144,33 @@ public final class PagedAttention {
         for (; i < headDim; i++) y[yo + i] += a * m.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, off + 4L * i);
     }
 
-    private float dotF16(float[] q, int qo, MemorySegment m, long off) {
+    /** dst[0..headDim) = the halves at off, as floats (the values loadF16 and halfAt give). */
+    private void halvesToFloats(MemorySegment m, long off, float[] dst) {
+        int i = 0;
+        int bound = F.loopBound(headDim);
+        for (; i < bound; i += F.length()) loadF16(m, off + 2L * i).intoArray(dst, i);
+        for (; i < headDim; i++) dst[i] = halfAt(m, off + 2L * i);
+    }
+
+    /** q . k for a converted row, with the operations of dotF32 (vector FMAs, lane sum, scalar tail). */
+    private float dot(float[] q, int qo, float[] k) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         int bound = F.loopBound(headDim);
-        for (; i < bound; i += F.length()) acc = FloatVector.fromArray(F, q, qo + i).fma(loadF16(m, off + 2L * i), acc);
+        for (; i < bound; i += F.length()) acc = FloatVector.fromArray(F, q, qo + i).fma(FloatVector.fromArray(F, k, i), acc);
         float s = VectorMath.sum(acc);
-        for (; i < headDim; i++) s += q[qo + i] * halfAt(m, off + 2L * i);
+        for (; i < headDim; i++) s += q[qo + i] * k[i];
         return s;
     }
 
-    private void axpyF16(float a, MemorySegment m, long off, float[] y, int yo) {
+    private void axpy(float a, float[] x, float[] y, int yo) {
         FloatVector av = FloatVector.broadcast(F, a);
         int i = 0;
         int bound = F.loopBound(headDim);
         for (; i < bound; i += F.length()) {
-            loadF16(m, off + 2L * i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+            FloatVector.fromArray(F, x, i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
         }
-        for (; i < headDim; i++) y[yo + i] += a * halfAt(m, off + 2L * i);
+        for (; i < headDim; i++) y[yo + i] += a * x[i];
     }
 
     private static float halfAt(MemorySegment m, long off) {
