@@ -262,10 +262,11 @@ INLINE void row1_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* x, 
  * block, of the row pair's d (dp: per block d0 x 4, d1 x 4) by the group's dy (yp: per block the   \
  * 4 tokens' dy, both halves), and are broadcast from memory into each pair's FMA: per pair only   \
  * vpsignb, maddubs, madd, convert and FMA, the same integers and float steps as the tile above.   \
- * The rows' sign is taken once per block and row, shared by the 4 tokens. */                     \
+ * The rows' sign is taken once per block and row, shared by the 4 tokens, or comes with the rows \
+ * decoded once per call (dec: per block |w0| w0 |w1| w1, 32 bytes each). */                      \
 INLINE void tile24_##NAME(const uint8_t* w0, int64_t rb, int nb, const uint8_t* x0, int64_t xs,     \
                           const float* dp, const float* yp, float* out, int os, int r, int t,      \
-                          int64_t pf) {                                                             \
+                          int64_t pf, const uint8_t* dec) {                                         \
     __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00;                              \
     __m256 a10 = a00, a11 = a00, a12 = a00, a13 = a00;                                              \
     const __m256i one = _mm256_set1_epi16(1);                                                       \
@@ -279,8 +280,14 @@ INLINE void tile24_##NAME(const uint8_t* w0, int64_t rb, int nb, const uint8_t* 
         }                                                                                           \
         _mm256_store_ps(sc, _mm256_mul_ps(_mm256_load_ps(dp + 8 * b),                               \
                                           _mm256_broadcast_ps((const __m128*)(yp + 4 * b))));       \
-        __m256i q0 = q_##NAME(wb), q1 = q_##NAME(wb + rb);                                          \
-        __m256i u0 = _mm256_sign_epi8(q0, q0), u1 = _mm256_sign_epi8(q1, q1);                       \
+        __m256i q0, q1, u0, u1;                                                                     \
+        if (dec) { /* decoded once per call: |w0| w0 |w1| w1 */                                     \
+            const uint8_t* db = dec + (int64_t)b * 128;                                             \
+            u0 = load32(db); q0 = load32(db + 32); u1 = load32(db + 64); q1 = load32(db + 96);      \
+        } else {                                                                                    \
+            q0 = q_##NAME(wb); q1 = q_##NAME(wb + rb);                                              \
+            u0 = _mm256_sign_epi8(q0, q0); u1 = _mm256_sign_epi8(q1, q1);                           \
+        }                                                                                           \
         __m256i y;                                                                                  \
         /* pair (i, j): acc += sc[4 i + j] * (float) madd(maddubs(|w_i|, sign(y_j, w_i)), 1) */     \
         _Pragma("GCC unroll 4")                                                                     \
@@ -764,6 +771,12 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
     }                                                                                               \
 }
 
+/* Rows of at most this many blocks are decoded once per row pair and token chunk of 8 or more tokens
+ * (|w| and w of both rows, 128 bytes a block, on the stack) instead of once per block and tile: the
+ * nibble decode and the rows' sign are then paid once per chunk, not once per 4 tokens. */
+#ifndef TILE32S_DECODE_BLOCKS
+#define TILE32S_DECODE_BLOCKS 256
+#endif
 /* Bytes of activations a signed-type batch passes over each row pair at a time: a long batch runs in
  * token chunks of about this size, so that a chunk stays in L2 while every row pair of the call meets
  * it (all 512 rows of a prefill are 0.6-3 MB here, which the row pairs read from L3 otherwise). */
@@ -788,6 +801,7 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
     int64_t tc = TILE32S_X_BYTES / xs / NB * NB; /* tokens per chunk, whole tiles */                \
     if (tc < NB) tc = NB;                                                                           \
     float dp[(size_t)nb * 8] __attribute__((aligned(32)));                                          \
+    uint8_t db[nb <= TILE32S_DECODE_BLOCKS ? (size_t)nb * 128 : 32] __attribute__((aligned(32))); \
     float yp[(size_t)(T < tc ? T : tc) * nb];                                                       \
     for (int t0 = 0; t0 < T; t0 += (int)tc) {                                                       \
         int t1 = T - t0 <= tc ? T : t0 + (int)tc;                                                   \
@@ -806,8 +820,21 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
                     _mm256_store_ps(dp + 8 * b, _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d), \
                                                                          _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1))); \
                 }                                                                                   \
-                for (; t + 4 <= t1; t += 4, p = 0)                                                  \
-                    tile24_##NAME(wr, rb, nb, x + (int64_t)t * xs, xs, dp, yp + (int64_t)(t - t0) * nb, out, os, r, t, p); \
+                const uint8_t* dec = 0;                                                             \
+                if (nb <= TILE32S_DECODE_BLOCKS && t1 - t >= 8) {                                   \
+                    for (int b = 0; b < nb; b++) {                                                  \
+                        __m256i q0 = q_##NAME(wr + (int64_t)b * BS_BYTES), q1 = q_##NAME(wr + rb + (int64_t)b * BS_BYTES); \
+                        _mm256_store_si256((__m256i*)(db + 128 * b), _mm256_sign_epi8(q0, q0));       \
+                        _mm256_store_si256((__m256i*)(db + 128 * b + 32), q0);                         \
+                        _mm256_store_si256((__m256i*)(db + 128 * b + 64), _mm256_sign_epi8(q1, q1));  \
+                        _mm256_store_si256((__m256i*)(db + 128 * b + 96), q1);                         \
+                    }                                                                               \
+                    dec = db;                                                                       \
+                }                                                                                   \
+                for (; t + 4 <= t1; t += 4, p = 0) {                                                \
+                    if (dec) tile24_##NAME(wr, rb, nb, x + (int64_t)t * xs, xs, dp, yp + (int64_t)(t - t0) * nb, out, os, r, t, p, dec); \
+                    else tile24_##NAME(wr, rb, nb, x + (int64_t)t * xs, xs, dp, yp + (int64_t)(t - t0) * nb, out, os, r, t, p, 0); \
+                }                                                                                   \
             } else {                                                                                \
                 for (; t + NB <= t1; t += NB, p = 0) tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, NB, p); \
             }                                                                                       \
