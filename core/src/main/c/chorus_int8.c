@@ -257,6 +257,58 @@ INLINE void tiles_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* X,
 }                                                                                                   \
 INLINE void row1_##NAME(const uint8_t* W, int64_t rb, int nb, const uint8_t* x, float* out, int r) { \
     tiles_##NAME(W, rb, nb, x, 0, out, 0, r, 0, 1, 1, 0);                                           \
+}                                                                                                    \
+/* 2 rows x 4 tokens of a long batch: the pairs' scales d * dy come from one vector multiply per   \
+ * block, of the row pair's d (dp: per block d0 x 4, d1 x 4) by the group's dy (yp: per block the   \
+ * 4 tokens' dy, both halves), and are broadcast from memory into each pair's FMA: per pair only   \
+ * vpsignb, maddubs, madd, convert and FMA, the same integers and float steps as the tile above.   \
+ * The rows' sign is taken once per block and row, shared by the 4 tokens, or comes with the rows \
+ * decoded once per call (dec: per block |w0| w0 |w1| w1, 32 bytes each). */                      \
+INLINE void tile24_##NAME(const uint8_t* w0, int64_t rb, int nb, const uint8_t* x0, int64_t xs,     \
+                          const float* dp, const float* yp, float* out, int os, int r, int t,      \
+                          int64_t pf, const uint8_t* dec) {                                         \
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00;                              \
+    __m256 a10 = a00, a11 = a00, a12 = a00, a13 = a00;                                              \
+    const __m256i one = _mm256_set1_epi16(1);                                                       \
+    float sc[8] __attribute__((aligned(32)));                                                       \
+    for (int b = 0; b < nb; b++) {                                                                  \
+        const uint8_t* wb = w0 + (int64_t)b * BYTES;                                                \
+        const uint8_t* xb = x0 + (int64_t)b * A32 + 8;                                              \
+        if (pf) {                                                                                   \
+            __builtin_prefetch(wb + pf, 0, 3);                                                      \
+            __builtin_prefetch(wb + rb + pf, 0, 3);                                                 \
+        }                                                                                           \
+        _mm256_store_ps(sc, _mm256_mul_ps(_mm256_load_ps(dp + 8 * b),                               \
+                                          _mm256_broadcast_ps((const __m128*)(yp + 4 * b))));       \
+        __m256i q0, q1, u0, u1;                                                                     \
+        if (dec) { /* decoded once per call: |w0| w0 |w1| w1 */                                     \
+            const uint8_t* db = dec + (int64_t)b * 128;                                             \
+            u0 = load32(db); q0 = load32(db + 32); u1 = load32(db + 64); q1 = load32(db + 96);      \
+        } else {                                                                                    \
+            q0 = q_##NAME(wb); q1 = q_##NAME(wb + rb);                                              \
+            u0 = _mm256_sign_epi8(q0, q0); u1 = _mm256_sign_epi8(q1, q1);                           \
+        }                                                                                           \
+        __m256i y;                                                                                  \
+        /* pair (i, j): acc += sc[4 i + j] * (float) madd(maddubs(|w_i|, sign(y_j, w_i)), 1) */     \
+        _Pragma("GCC unroll 4")                                                                     \
+        for (int j = 0; j < 4; j++) {                                                               \
+            y = load32(xb + j * xs);                                                                \
+            __m256 f0 = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(y, q0)), one)); \
+            __m256 f1 = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(y, q1)), one)); \
+            __m256 s0 = bcast_slot(sc + j), s1 = bcast_slot(sc + 4 + j);                            \
+            switch (j) {                                                                            \
+                case 0: a00 = _mm256_fmadd_ps(s0, f0, a00); a10 = _mm256_fmadd_ps(s1, f1, a10); break; \
+                case 1: a01 = _mm256_fmadd_ps(s0, f0, a01); a11 = _mm256_fmadd_ps(s1, f1, a11); break; \
+                case 2: a02 = _mm256_fmadd_ps(s0, f0, a02); a12 = _mm256_fmadd_ps(s1, f1, a12); break; \
+                default: a03 = _mm256_fmadd_ps(s0, f0, a03); a13 = _mm256_fmadd_ps(s1, f1, a13); break; \
+            }                                                                                       \
+        }                                                                                           \
+    }                                                                                               \
+    float* o = out + (int64_t)t * os + r;                                                           \
+    o[0] = hsum8(a00) + 0.0f; o[1] = hsum8(a10) + 0.0f;                                             \
+    o[os] = hsum8(a01) + 0.0f; o[os + 1] = hsum8(a11) + 0.0f;                                       \
+    o[2 * os] = hsum8(a02) + 0.0f; o[2 * os + 1] = hsum8(a12) + 0.0f;                               \
+    o[3 * os] = hsum8(a03) + 0.0f; o[3 * os + 1] = hsum8(a13) + 0.0f;                               \
 }
 
 TILE32S(q8_0, 34)
@@ -719,9 +771,23 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
     }                                                                                               \
 }
 
+/* Rows of at most this many blocks are decoded once per row pair and token chunk of 8 or more tokens
+ * (|w| and w of both rows, 128 bytes a block, on the stack) instead of once per block and tile: the
+ * nibble decode and the rows' sign are then paid once per chunk, not once per 4 tokens. */
+#ifndef TILE32S_DECODE_BLOCKS
+#define TILE32S_DECODE_BLOCKS 256
+#endif
+/* Bytes of activations a signed-type batch passes over each row pair at a time: a long batch runs in
+ * token chunks of about this size, so that a chunk stays in L2 while every row pair of the call meets
+ * it (all 512 rows of a prefill are 0.6-3 MB here, which the row pairs read from L3 otherwise). */
+#ifndef TILE32S_X_BYTES
+#define TILE32S_X_BYTES (160 << 10)
+#endif
+
 /* The signed types: one row at a time for a single token, else tiles of 2 rows x 4 tokens over a row
- * pair, the last 1-3 tokens as one narrower tile, the first pass over each pair prefetching ahead. */
-#define EXPORT8S(NAME, BS, XB, NB)                                                                  \
+ * pair, the last 1-3 tokens as one narrower tile, the first pass over each pair prefetching ahead;
+ * the tokens in chunks of TILE32S_X_BYTES, each a pass over the rows. */
+#define EXPORT8S(NAME, BS, XB, NB, BS_BYTES)                                                                  \
 EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const uint8_t* x, int T,   \
                                   float* out, int os, int r0, int r1) {                             \
     int nb = cols / BS;                                                                             \
@@ -730,31 +796,65 @@ EXPORT void chorus_matmul8_##NAME(const uint8_t* w, int64_t rb, int cols, const 
         for (int r = r0; r < r1; r++) row1_##NAME(w, rb, nb, x, out, r);                           \
         return;                                                                                     \
     }                                                                                               \
+    if (T <= 0 || nb <= 0 || r0 >= r1) return;                                                      \
     int64_t pf = (K_PF_BYTES + 2 * rb - 1) / (2 * rb) * 2 * rb; /* whole row pairs ahead */        \
-    for (int r = r0; r < r1; r += 2) {                                                              \
-        const int R = r + 2 <= r1 ? 2 : 1;                                                          \
-        int64_t p = pf; /* the first pass over the pair streams it in */                            \
-        int t = 0;                                                                                  \
-        for (; t + NB <= T; t += NB, p = 0) {                                                       \
-            if (R == 2) tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, NB, p);                    \
-            else tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, NB, p);                           \
-        }                                                                                           \
-        switch ((T - t) * 2 + R - 1) { /* the last 1-3 tokens in one tile, not one tile each */     \
-            case 3: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 1, p); break;                  \
-            case 5: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 2, p); break;                  \
-            case 7: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 3, p); break;                  \
-            case 2: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 1, p); break;                  \
-            case 4: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 2, p); break;                  \
-            case 6: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 3, p); break;                  \
-            default: break;                                                                         \
+    int64_t tc = TILE32S_X_BYTES / xs / NB * NB; /* tokens per chunk, whole tiles */                \
+    if (tc < NB) tc = NB;                                                                           \
+    float dp[(size_t)nb * 8] __attribute__((aligned(32)));                                          \
+    uint8_t db[nb <= TILE32S_DECODE_BLOCKS ? (size_t)nb * 128 : 32] __attribute__((aligned(32))); \
+    float yp[(size_t)(T < tc ? T : tc) * nb];                                                       \
+    for (int t0 = 0; t0 < T; t0 += (int)tc) {                                                       \
+        int t1 = T - t0 <= tc ? T : t0 + (int)tc;                                                   \
+        for (int g = t0; g + 4 <= t1; g += 4) /* per group of 4 tokens and block: their 4 dy */     \
+            for (int b = 0; b < nb; b++)                                                            \
+                for (int j = 0; j < 4; j++)                                                         \
+                    yp[(int64_t)(g - t0) * nb + 4 * b + j] = f32at(x + (int64_t)(g + j) * xs + (int64_t)b * A32); \
+        for (int r = r0; r < r1; r += 2) {                                                          \
+            const int R = r + 2 <= r1 ? 2 : 1;                                                      \
+            int64_t p = t0 == 0 ? pf : 0; /* the first pass over the pair streams it in */          \
+            int t = t0;                                                                             \
+            if (R == 2) {                                                                           \
+                const uint8_t* wr = w + (int64_t)r * rb;                                            \
+                for (int b = 0; b < nb; b++) { /* the pair's d, 4 lanes each */                     \
+                    __m128 d = _mm_setr_ps(f16at(wr + (int64_t)b * BS_BYTES), f16at(wr + rb + (int64_t)b * BS_BYTES), 0, 0); \
+                    _mm256_store_ps(dp + 8 * b, _mm256_permutevar8x32_ps(_mm256_castps128_ps256(d), \
+                                                                         _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1))); \
+                }                                                                                   \
+                const uint8_t* dec = 0;                                                             \
+                if (nb <= TILE32S_DECODE_BLOCKS && t1 - t >= 8) {                                   \
+                    for (int b = 0; b < nb; b++) {                                                  \
+                        __m256i q0 = q_##NAME(wr + (int64_t)b * BS_BYTES), q1 = q_##NAME(wr + rb + (int64_t)b * BS_BYTES); \
+                        _mm256_store_si256((__m256i*)(db + 128 * b), _mm256_sign_epi8(q0, q0));       \
+                        _mm256_store_si256((__m256i*)(db + 128 * b + 32), q0);                         \
+                        _mm256_store_si256((__m256i*)(db + 128 * b + 64), _mm256_sign_epi8(q1, q1));  \
+                        _mm256_store_si256((__m256i*)(db + 128 * b + 96), q1);                         \
+                    }                                                                               \
+                    dec = db;                                                                       \
+                }                                                                                   \
+                for (; t + 4 <= t1; t += 4, p = 0) {                                                \
+                    if (dec) tile24_##NAME(wr, rb, nb, x + (int64_t)t * xs, xs, dp, yp + (int64_t)(t - t0) * nb, out, os, r, t, p, dec); \
+                    else tile24_##NAME(wr, rb, nb, x + (int64_t)t * xs, xs, dp, yp + (int64_t)(t - t0) * nb, out, os, r, t, p, 0); \
+                }                                                                                   \
+            } else {                                                                                \
+                for (; t + NB <= t1; t += NB, p = 0) tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, NB, p); \
+            }                                                                                       \
+            switch ((t1 - t) * 2 + R - 1) { /* the last 1-3 tokens in one tile, not one tile each */ \
+                case 3: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 1, p); break;              \
+                case 5: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 2, p); break;              \
+                case 7: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 2, 3, p); break;              \
+                case 2: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 1, p); break;              \
+                case 4: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 2, p); break;              \
+                case 6: tiles_##NAME(w, rb, nb, x, xs, out, os, r, t, 1, 3, p); break;              \
+                default: break;                                                                     \
+            }                                                                                       \
         }                                                                                           \
     }                                                                                               \
 }
 
-EXPORT8S(q8_0, 32, A32, 4)
-EXPORT8S(q4_0, 32, A32, 4)
-EXPORT8S(q5_0, 32, A32, 4)
-EXPORT8S(iq4_nl, 32, A32, 4)
+EXPORT8S(q8_0, 32, A32, 4, 34)
+EXPORT8S(q4_0, 32, A32, 4, 18)
+EXPORT8S(q5_0, 32, A32, 4, 22)
+EXPORT8S(iq4_nl, 32, A32, 4, 18)
 EXPORT8(q4_1, 32, A32, 4)
 EXPORT8(q5_1, 32, A32, 4)
 EXPORTK(q4_k, 144, K_MIN32, 4)

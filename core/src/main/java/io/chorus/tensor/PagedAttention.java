@@ -18,9 +18,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code window} positions up to its own, and only the blocks that hold them are read. Scores may be
  * soft-capped ({@code cap * tanh(score / cap)}) before the softmax.
  *
- * <p>Work is split over (token, KV head) pairs; one pair computes the scores of all the query heads
- * that share the KV head, so every K and V row is read once per group. Scratch buffers are per
- * worker and sized once for the longest context, so a step allocates nothing.
+ * <p>Work is split over (tile of up to {@link #TILE} tokens, KV head) pairs; one pair computes the
+ * scores of all the query heads that share the KV head, for the tile's consecutive tokens of one
+ * sequence together, so every K and V row is read (and converted from f16) once per tile and group
+ * instead of once per token and head. Every (token, head) still runs the operations it runs alone,
+ * in the same order, so the results do not depend on the batch. Scratch buffers are per worker and
+ * sized once for the longest context, so a step allocates nothing.
  */
 public final class PagedAttention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -34,7 +37,11 @@ public final class PagedAttention {
     private final int group;
     private final float scale;
     private final float softcap;    // 0: scores are not capped
-    private final float[][] scores; // [worker][group * maxContext]
+    /** Tokens of one sequence that attend together, sharing each K and V row they read. */
+    static final int TILE = 4;
+
+    private final float[][] scores; // [worker][TILE][group * (maxContext + TILE - 1)]
+    private final float[][] row;    // [worker][headDim]: one K or V row of an f16 cache as floats, converted once for the group's heads
 
     public PagedAttention(int nHeads, int nKvHeads, int headDim, float scale, int maxContext, int workers) {
         this(nHeads, nKvHeads, headDim, scale, 0f, maxContext, workers);
@@ -49,7 +56,8 @@ public final class PagedAttention {
         this.group = nHeads / nKvHeads;
         this.scale = scale;
         this.softcap = softcap;
-        this.scores = new float[workers][group * maxContext];
+        this.scores = new float[workers][TILE * group * (maxContext + TILE - 1)];
+        this.row = new float[workers][headDim];
     }
 
     /**
@@ -69,51 +77,76 @@ public final class PagedAttention {
      */
     public void run(WorkerPool pool, PagedKvCache cache, int layer, int T, int[] positions, int[][] tables,
                     float[] q, int qStride, int qOff, float[] out, int window) {
-        pool.run(T * nKvHeads, (worker, from, to) -> {
+        int groups = (T + TILE - 1) / TILE;
+        // Units run from the last tokens back: in a prefill the later tokens have the longer contexts,
+        // so the heaviest ranges are claimed first and the last ones, which a thread may wait on, are short.
+        pool.run(groups * nKvHeads, (worker, from, to) -> {
             for (int w = from; w < to; w++) {
-                attend(cache, layer, w / nKvHeads, w % nKvHeads, positions, tables, q, qStride, qOff, out, scores[worker], window);
+                int t0 = (groups - 1 - w / nKvHeads) * TILE, t1 = Math.min(T, t0 + TILE), g = w % nKvHeads;
+                // runs of consecutive positions of one sequence share every K and V row they read
+                for (int t = t0, n; t < t1; t += n) {
+                    n = 1;
+                    while (t + n < t1 && tables[t + n] == tables[t] && positions[t + n] == positions[t] + n) n++;
+                    attend(cache, layer, t, n, g, positions, tables, q, qStride, qOff, out, scores[worker], row[worker], window);
+                }
             }
         });
     }
 
-    private void attend(PagedKvCache cache, int layer, int t, int g, int[] positions, int[][] tables,
-                        float[] q, int qStride, int qOff, float[] out, float[] sc, int window) {
-        int end = positions[t] + 1;
-        int first = window > 0 ? Math.max(0, end - window) : 0; // first visible position
-        int ctx = end - first;
+    /**
+     * Tokens t .. t + n - 1 (consecutive positions of one sequence), KV head g. Each token's scores,
+     * softmax and output are computed with the same operations in the same order as alone; the tokens
+     * only share the reading (and for an f16 cache the conversion) of each K and V row.
+     */
+    private void attend(PagedKvCache cache, int layer, int t, int n, int g, int[] positions, int[][] tables,
+                        float[] q, int qStride, int qOff, float[] out, float[] sc, float[] kv, int window) {
+        int endAll = positions[t + n - 1] + 1;
+        int firstAll = window > 0 ? Math.max(0, positions[t] + 1 - window) : 0; // first position any of them sees
         int[] table = tables[t];
         int bs = cache.blockSize();
         boolean f16 = cache.dtype() == KvCacheDtype.F16;
         long headBytes = (long) g * headDim * cache.dtype().bytes;
-        if (ctx * group > sc.length) throw new IllegalStateException("context " + ctx + " exceeds the attention scratch");
-        int qBase = t * qStride + qOff + g * group * headDim;
+        int span = group * (endAll - firstAll); // scores of one token: [head][its context], within a slot of this size
+        if ((long) span * n > sc.length) throw new IllegalStateException("context " + endAll + " exceeds the attention scratch");
 
-        for (int j = 0; j < ctx; j++) {
-            int pos = first + j;
+        for (int pos = firstAll; pos < endAll; pos++) {
             int block = table[pos / bs];
             MemorySegment mem = cache.chunkOf(block);
             long k = cache.offset(layer, 0, block, pos % bs) + headBytes;
-            for (int h = 0; h < group; h++) {
-                float d = f16 ? dotF16(q, qBase + h * headDim, mem, k) : dotF32(q, qBase + h * headDim, mem, k);
-                sc[h * ctx + j] = d * scale;
+            if (f16) halvesToFloats(mem, k, kv); // once for the tokens' and the group's heads: the conversion costs more than a dot
+            for (int i = 0; i < n; i++) {
+                int end = positions[t + i] + 1, first = window > 0 ? Math.max(0, end - window) : 0, ctx = end - first;
+                if (pos < first || pos >= end) continue;
+                int qBase = (t + i) * qStride + qOff + g * group * headDim, s0 = i * span + pos - first;
+                for (int h = 0; h < group; h++) {
+                    float d = f16 ? dot(q, qBase + h * headDim, kv) : dotF32(q, qBase + h * headDim, mem, k);
+                    sc[s0 + h * ctx] = d * scale;
+                }
             }
         }
-        for (int h = 0; h < group; h++) {
-            if (softcap > 0) GemmaKernels.softcap(sc, h * ctx, ctx, softcap);
-            Kernels.softmax(sc, h * ctx, ctx);
+        for (int i = 0; i < n; i++) {
+            int end = positions[t + i] + 1, ctx = end - (window > 0 ? Math.max(0, end - window) : 0);
+            for (int h = 0; h < group; h++) {
+                if (softcap > 0) GemmaKernels.softcap(sc, i * span + h * ctx, ctx, softcap);
+                Kernels.softmax(sc, i * span + h * ctx, ctx);
+            }
+            int oBase = (t + i) * nHeads * headDim + g * group * headDim;
+            java.util.Arrays.fill(out, oBase, oBase + group * headDim, 0f);
         }
-
-        int oBase = t * nHeads * headDim + g * group * headDim;
-        java.util.Arrays.fill(out, oBase, oBase + group * headDim, 0f);
-        for (int j = 0; j < ctx; j++) {
-            int pos = first + j;
+        for (int pos = firstAll; pos < endAll; pos++) {
             int block = table[pos / bs];
             MemorySegment mem = cache.chunkOf(block);
             long v = cache.offset(layer, 1, block, pos % bs) + headBytes;
-            for (int h = 0; h < group; h++) {
-                float p = sc[h * ctx + j];
-                if (f16) axpyF16(p, mem, v, out, oBase + h * headDim);
-                else axpyF32(p, mem, v, out, oBase + h * headDim);
+            if (f16) halvesToFloats(mem, v, kv);
+            for (int i = 0; i < n; i++) {
+                int end = positions[t + i] + 1, first = window > 0 ? Math.max(0, end - window) : 0, ctx = end - first;
+                if (pos < first || pos >= end) continue;
+                int oBase = (t + i) * nHeads * headDim + g * group * headDim, s0 = i * span + pos - first;
+                for (int h = 0; h < group; h++) {
+                    float p = sc[s0 + h * ctx];
+                    if (f16) axpy(p, kv, out, oBase + h * headDim);
+                    else axpyF32(p, mem, v, out, oBase + h * headDim);
+                }
             }
         }
     }
@@ -140,24 +173,33 @@ public final class PagedAttention {
         for (; i < headDim; i++) y[yo + i] += a * m.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, off + 4L * i);
     }
 
-    private float dotF16(float[] q, int qo, MemorySegment m, long off) {
+    /** dst[0..headDim) = the halves at off, as floats (the values loadF16 and halfAt give). */
+    private void halvesToFloats(MemorySegment m, long off, float[] dst) {
+        int i = 0;
+        int bound = F.loopBound(headDim);
+        for (; i < bound; i += F.length()) loadF16(m, off + 2L * i).intoArray(dst, i);
+        for (; i < headDim; i++) dst[i] = halfAt(m, off + 2L * i);
+    }
+
+    /** q . k for a converted row, with the operations of dotF32 (vector FMAs, lane sum, scalar tail). */
+    private float dot(float[] q, int qo, float[] k) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         int bound = F.loopBound(headDim);
-        for (; i < bound; i += F.length()) acc = FloatVector.fromArray(F, q, qo + i).fma(loadF16(m, off + 2L * i), acc);
+        for (; i < bound; i += F.length()) acc = FloatVector.fromArray(F, q, qo + i).fma(FloatVector.fromArray(F, k, i), acc);
         float s = VectorMath.sum(acc);
-        for (; i < headDim; i++) s += q[qo + i] * halfAt(m, off + 2L * i);
+        for (; i < headDim; i++) s += q[qo + i] * k[i];
         return s;
     }
 
-    private void axpyF16(float a, MemorySegment m, long off, float[] y, int yo) {
+    private void axpy(float a, float[] x, float[] y, int yo) {
         FloatVector av = FloatVector.broadcast(F, a);
         int i = 0;
         int bound = F.loopBound(headDim);
         for (; i < bound; i += F.length()) {
-            loadF16(m, off + 2L * i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+            FloatVector.fromArray(F, x, i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
         }
-        for (; i < headDim; i++) y[yo + i] += a * halfAt(m, off + 2L * i);
+        for (; i < headDim; i++) y[yo + i] += a * x[i];
     }
 
     private static float halfAt(MemorySegment m, long off) {

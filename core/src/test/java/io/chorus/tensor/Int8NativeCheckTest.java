@@ -29,6 +29,16 @@ class Int8NativeCheckTest {
         x86(NativeVariant.AVX2);
     }
 
+    /**
+     * The AVX2 build with token chunks and token-head tables of a few tokens, so that a batch of 33 or
+     * 37 tokens crosses several chunks, each with its full tiles and the last with a tail: the same
+     * bits as the reference, however a batch is cut.
+     */
+    @Test
+    void avx2BuildInSmallTokenChunksMatchesTheReference() throws Exception {
+        x86(NativeVariant.AVX2, "-DTILE32S_X_BYTES=2048", "-DTILE32_HEAD_BYTES=1024");
+    }
+
     /** Compiled everywhere gcc exists; run only on a CPU with AVX-512 F/BW/CD/DQ/VL and VNNI (none here: AMD EPYC AVX2). */
     @Test
     void avx512VnniBuildMatchesTheReference() throws Exception {
@@ -47,11 +57,11 @@ class Int8NativeCheckTest {
         assertAllTypesPass(run);
     }
 
-    private static void x86(NativeVariant v) throws Exception {
+    private static void x86(NativeVariant v, String... defines) throws Exception {
         assumeTrue("x86_64".equals(NativeKernels.machine(System.getProperty("os.arch", ""))), "skipped: not an x86-64 machine");
         assumeTrue(onPath("gcc"), "skipped: gcc not installed");
-        Path exe = OUT.resolve("check-" + v.id);
-        compile("gcc", v, exe, "src/main/c/chorus_int8.c");
+        Path exe = OUT.resolve("check-" + v.id + (defines.length > 0 ? "-defines" : ""));
+        compile("gcc", v, exe, "src/main/c/chorus_int8.c", defines);
         List<String> missing = v.missing(NativeVariant.cpuFlags());
         assumeTrue(missing.isEmpty(), "compiled, not run: this CPU lacks " + String.join(" ", missing) + " of the " + v.id + " build");
         assertAllTypesPass(List.of(exe.toString()));

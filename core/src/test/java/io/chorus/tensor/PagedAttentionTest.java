@@ -100,6 +100,41 @@ class PagedAttentionTest {
         }
     }
 
+    /**
+     * A prefill chunk's tokens attend in tiles that share each K/V row; every token's output is still
+     * the bits it gets alone (one token per call), with and without a sliding window.
+     */
+    @ParameterizedTest
+    @CsvSource({"F16,0", "F32,0", "F16,3", "F32,6"})
+    void tokensOfAChunkGetTheirBitsAlone(KvCacheDtype dtype, int window) {
+        SplittableRandom r = new SplittableRandom(17 + window);
+        int heads = 6, kvHeads = 2, headDim = 24, blockSize = 4, len = 11, chunk = 9, kvDim = kvHeads * headDim, qDim = heads * headDim;
+        int[] table = {7, 2, 5};
+        try (PagedKvCache cache = new PagedKvCache(1, 8, blockSize, kvDim, dtype, true)) {
+            for (int p = 0; p < len; p++) {
+                cache.write(0, table[p / blockSize] * blockSize + p % blockSize, KernelsTest.random(r, kvDim, 1), 0, KernelsTest.random(r, kvDim, 1), 0);
+            }
+            int[] positions = new int[chunk];
+            int[][] tables = new int[chunk][];
+            for (int t = 0; t < chunk; t++) {
+                positions[t] = len - chunk + t;
+                tables[t] = table;
+            }
+            float[] q = KernelsTest.random(r, chunk * qDim, 1);
+            PagedAttention attn = new PagedAttention(heads, kvHeads, headDim, 0.2f, 16, pool.threads());
+            float[] all = new float[chunk * qDim];
+            attn.run(pool, cache, 0, chunk, positions, tables, q, qDim, 0, all, window);
+            for (int t = 0; t < chunk; t++) {
+                float[] one = new float[qDim];
+                attn.run(pool, cache, 0, 1, new int[] {positions[t]}, new int[][] {table},
+                        java.util.Arrays.copyOfRange(q, t * qDim, (t + 1) * qDim), qDim, 0, one, window);
+                for (int i = 0; i < qDim; i++) {
+                    assertThat(Float.floatToRawIntBits(all[t * qDim + i])).as("token %d dim %d", t, i).isEqualTo(Float.floatToRawIntBits(one[i]));
+                }
+            }
+        }
+    }
+
     private static void roundToHalf(float[] a) {
         for (int i = 0; i < a.length; i++) a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
     }
