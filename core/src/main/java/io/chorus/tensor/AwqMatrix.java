@@ -79,8 +79,7 @@ public final class AwqMatrix extends Packed4Matrix {
 
     @Override
     void matmulQ(Q8Activations.Format format, byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        if (format == Q8Activations.Format.I16) NativeHfqKernels.awq16(this, kernelZeros, kernelScales, groupSize, xq, T, out, outStride, r0, r1);
-        else NativeHfqKernels.awq8(this, kernelZeros, kernelScales, groupSize, xq, T, out, outStride, r0, r1);
+        NativeHfqKernels.awqQ(format, this, kernelZeros, kernelScales, groupSize, xq, T, out, outStride, r0, r1);
     }
 
     /** The native kernel where loaded and the group size suits it, else the Java one. */

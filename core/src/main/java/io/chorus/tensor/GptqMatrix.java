@@ -79,11 +79,8 @@ public final class GptqMatrix extends Packed4Matrix {
 
     @Override
     void matmulQ(Q8Activations.Format format, byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        if (format == Q8Activations.Format.I16) {
-            NativeHfqKernels.gptq16(this, kernelZeros, kernelScales, int16GroupSize, zeroOffset, xq, T, out, outStride, r0, r1);
-        } else {
-            NativeHfqKernels.gptq8(this, kernelZeros, kernelScales, int8GroupSize, zeroOffset, xq, T, out, outStride, r0, r1);
-        }
+        int gs = format == Q8Activations.Format.I16 ? int16GroupSize : int8GroupSize;
+        NativeHfqKernels.gptqQ(format, this, kernelZeros, kernelScales, gs, zeroOffset, xq, T, out, outStride, r0, r1);
     }
 
     /**

@@ -145,16 +145,20 @@ final class NativeHfqKernels {
         }
     }
 
-    /** AWQ rows [r0, r1) (multiples of 8) times 8-bit activations in {@link Q8Activations.Format#B32}. */
-    static void awq8(WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize,
+    /**
+     * AWQ rows [r0, r1) (multiples of 8) times integer activations in {@code format}:
+     * {@link Q8Activations.Format#B32} (8-bit) or {@link Q8Activations.Format#I16} (16-bit).
+     */
+    static void awqQ(Q8Activations.Format format, WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize,
                      byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        checkRange8(w, Q8Activations.Format.B32, xq, T, out, outStride, r0, r1);
+        MethodHandle h = format == Q8Activations.Format.I16 ? AWQ16 : AWQ8;
+        checkRange8(w, format, xq, T, out, outStride, r0, r1);
         if (T == 0 || r0 == r1) return;
         MemorySegment xs = MemorySegment.ofArray(xq), os = HeapSegments.of(out);
         int step = rowsPerCall(w.cols, T, 64);
         try {
             for (int a = r0; a < r1; a += step) {
-                AWQ8.invokeExact(w.kernelData, qzeros, scales, w.rows, w.cols, groupSize, xs, T, os, outStride, a, Math.min(r1, a + step));
+                h.invokeExact(w.kernelData, qzeros, scales, w.rows, w.cols, groupSize, xs, T, os, outStride, a, Math.min(r1, a + step));
             }
         } catch (RuntimeException | Error e) {
             throw e;
@@ -163,52 +167,17 @@ final class NativeHfqKernels {
         }
     }
 
-    /** GPTQ rows [r0, r1) (multiples of 8, trivial g_idx) times 8-bit activations in {@link Q8Activations.Format#B32}. */
-    static void gptq8(WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize, int zeroOffset,
-                      byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        checkRange8(w, Q8Activations.Format.B32, xq, T, out, outStride, r0, r1);
+    /** GPTQ rows [r0, r1) (multiples of 8, trivial g_idx) times integer activations in {@code format}, as {@link #awqQ}. */
+    static void gptqQ(Q8Activations.Format format, WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize,
+                      int zeroOffset, byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
+        MethodHandle h = format == Q8Activations.Format.I16 ? GPTQ16 : GPTQ8;
+        checkRange8(w, format, xq, T, out, outStride, r0, r1);
         if (T == 0 || r0 == r1) return;
         MemorySegment xs = MemorySegment.ofArray(xq), os = HeapSegments.of(out);
         int step = rowsPerCall(w.cols, T, 32);
         try {
             for (int a = r0; a < r1; a += step) {
-                GPTQ8.invokeExact(w.kernelData, qzeros, scales, w.rows, w.cols, groupSize, zeroOffset, xs, T, os, outStride, a, Math.min(r1, a + step));
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** AWQ rows [r0, r1) (multiples of 8) times 16-bit activations in {@link Q8Activations.Format#I16}. */
-    static void awq16(WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize,
-                      byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        checkRange8(w, Q8Activations.Format.I16, xq, T, out, outStride, r0, r1);
-        if (T == 0 || r0 == r1) return;
-        MemorySegment xs = MemorySegment.ofArray(xq), os = HeapSegments.of(out);
-        int step = rowsPerCall(w.cols, T, 64);
-        try {
-            for (int a = r0; a < r1; a += step) {
-                AWQ16.invokeExact(w.kernelData, qzeros, scales, w.rows, w.cols, groupSize, xs, T, os, outStride, a, Math.min(r1, a + step));
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** GPTQ rows [r0, r1) (multiples of 8, trivial g_idx) times 16-bit activations in {@link Q8Activations.Format#I16}. */
-    static void gptq16(WeightMatrix w, MemorySegment qzeros, MemorySegment scales, int groupSize, int zeroOffset,
-                       byte[] xq, int T, float[] out, int outStride, int r0, int r1) {
-        checkRange8(w, Q8Activations.Format.I16, xq, T, out, outStride, r0, r1);
-        if (T == 0 || r0 == r1) return;
-        MemorySegment xs = MemorySegment.ofArray(xq), os = HeapSegments.of(out);
-        int step = rowsPerCall(w.cols, T, 32);
-        try {
-            for (int a = r0; a < r1; a += step) {
-                GPTQ16.invokeExact(w.kernelData, qzeros, scales, w.rows, w.cols, groupSize, zeroOffset, xs, T, os, outStride, a, Math.min(r1, a + step));
+                h.invokeExact(w.kernelData, qzeros, scales, w.rows, w.cols, groupSize, zeroOffset, xs, T, os, outStride, a, Math.min(r1, a + step));
             }
         } catch (RuntimeException | Error e) {
             throw e;
