@@ -162,19 +162,18 @@ public final class HfCheckpoint implements Checkpoint {
         if (fileDefault != null) out.putIfAbsent(DEFAULT_TEMPLATE, fileDefault);
         JsonNode tc = readJson(dir.resolve("tokenizer_config.json"), false);
         JsonNode t = tc == null ? null : tc.get("chat_template");
+        Map<String, String> named = new LinkedHashMap<>(); // the config's named templates, in its order
         if (t != null && t.isTextual()) {
             out.putIfAbsent(DEFAULT_TEMPLATE, t.asText());
         } else if (t != null && t.isArray()) {
-            Map<String, String> named = new LinkedHashMap<>();
             for (JsonNode n : t) {
                 if (n.path("name").isTextual() && n.path("template").isTextual()) named.putIfAbsent(n.get("name").asText(), n.get("template").asText());
             }
             String d = named.remove(DEFAULT_TEMPLATE);
             if (d != null) out.putIfAbsent(DEFAULT_TEMPLATE, d);
-            files.forEach(named::put);
-            files = named;
         }
-        out.putAll(files);
+        named.putAll(files); // a file replaces the config's template of its name, in place
+        out.putAll(named);
         return out;
     }
 
